@@ -1,0 +1,201 @@
+"""The training path: likelihood terms, stacked networks, NaN guard, records, CLI."""
+
+import json
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from lvae import experiments, store
+from lvae.data import sample_sphere
+from lvae.nets import StackedLinear
+from lvae.observation import gaussian_log_likelihood, kl_to_standard_normal
+from lvae.train import DivergenceError, train_stacked
+from lvae.vae import StackedVAE
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_gaussian_log_likelihood_matches_torch_distributions():
+    g = torch.Generator().manual_seed(0)
+    x, mean = torch.randn(3, 5, 4, generator=g), torch.randn(3, 5, 4, generator=g)
+    log_sigma = torch.randn(3, 5, 4, generator=g)
+    expected = torch.distributions.Normal(mean, log_sigma.exp()).log_prob(x).sum(-1)
+    torch.testing.assert_close(gaussian_log_likelihood(x, mean, log_sigma), expected)
+    # A scalar log sigma per model broadcasts like a full tensor of it.
+    scalar = torch.tensor([-1.0, 0.0, 0.5]).view(3, 1, 1)
+    torch.testing.assert_close(
+        gaussian_log_likelihood(x, mean, scalar),
+        gaussian_log_likelihood(x, mean, scalar.expand_as(x)),
+    )
+
+
+def test_kl_matches_torch_distributions():
+    g = torch.Generator().manual_seed(1)
+    mu, logvar = torch.randn(6, 3, generator=g), torch.randn(6, 3, generator=g)
+    q = torch.distributions.Normal(mu, (0.5 * logvar).exp())
+    p = torch.distributions.Normal(torch.zeros(6, 3), torch.ones(6, 3))
+    torch.testing.assert_close(
+        kl_to_standard_normal(mu, logvar), torch.distributions.kl_divergence(q, p).sum(-1)
+    )
+
+
+def test_sample_sphere_lies_on_the_sphere_and_is_centred():
+    x = sample_sphere((20_000,), 3, 2.5, torch.Generator().manual_seed(0))
+    torch.testing.assert_close(x.norm(dim=-1), torch.full((20_000,), 2.5))
+    assert x.mean(0).abs().max() < 0.05  # uniform on the sphere has mean 0
+    with pytest.raises(ValueError, match="radius must be >= 0"):
+        sample_sphere((2,), 2, -1.0, torch.Generator())
+
+
+def test_stacked_linear_is_a_per_model_affine_map_and_init_depends_only_on_the_seed():
+    gens = [torch.Generator().manual_seed(s) for s in (7, 8)]
+    layer = StackedLinear(gens, 3, 4)
+    x = torch.randn(2, 5, 3)
+    y = layer(x)
+    for m in range(2):
+        torch.testing.assert_close(y[m], x[m] @ layer.weight[m] + layer.bias[m])
+    alone = StackedLinear([torch.Generator().manual_seed(8)], 3, 4)
+    torch.testing.assert_close(alone.weight[0], layer.weight[1])
+
+
+def test_models_in_a_stack_do_not_share_gradients():
+    vae = StackedVAE([0, 1], 2, 2, 8, 1, torch.tensor([1.0, 0.5]))
+    x = sample_sphere((2, 16), 2, 1.0, torch.Generator().manual_seed(0))
+    terms = vae.elbo_terms(x, torch.Generator().manual_seed(1))
+    terms["elbo"][0].mean().backward()  # loss of model 0 only
+    for p in vae.parameters():
+        assert torch.all(p.grad[1] == 0)
+        assert torch.any(p.grad[0] != 0)
+
+
+def test_divergence_names_step_model_and_term():
+    vae = StackedVAE([0, 1], 2, 2, 8, 1, torch.tensor([1.0, 1.0]))
+    gen = torch.Generator().manual_seed(0)
+    calls = {"n": 0}
+
+    def batch():
+        calls["n"] += 1
+        x = sample_sphere((2, 8), 2, 1.0, gen)
+        if calls["n"] == 3:
+            x[1, 0, 0] = math.nan
+        return x
+
+    with pytest.raises(
+        DivergenceError, match=r"step 3: term '\w+' is not finite for model 1 \(b\)"
+    ):
+        train_stacked(vae, batch, steps=5, lr=1e-3, labels=["a", "b"], log_every=1, generator=gen)
+
+
+def test_config_validation_happens_before_any_compute():
+    with pytest.raises(ValueError, match="profile must be one of"):
+        experiments.sphere_vae("huge")
+    with pytest.raises(ValueError, match="ratios"):
+        experiments.sphere_vae_config("smoke", ratios=(1.0, -2.0))
+    with pytest.raises(ValueError, match="steps must be >= 1"):
+        experiments.sphere_vae_config("smoke", steps=0)
+    with pytest.raises(ValueError, match="unknown sphere-vae option"):
+        experiments.sphere_vae_config("smoke", width=3)
+    with pytest.raises(ValueError, match="device must be one of"):
+        experiments.sphere_vae("smoke", device="tpu")
+
+
+def test_smoke_run_is_reproducible_and_cached(tmp_path):
+    first = experiments.sphere_vae("smoke", results_dir=tmp_path / "a", device="cpu")
+    second = experiments.sphere_vae("smoke", results_dir=tmp_path / "b", device="cpu")
+    assert first["result"] == second["result"]
+    assert first["provenance"]["profile"] == "smoke" and first["provenance"]["device"] == "cpu"
+    path = next((tmp_path / "a" / "sphere-vae").glob("*.json"))
+    assert path.stem == first["config_hash"]
+    # A second call loads the record instead of training: the file is unchanged.
+    before = path.read_text()
+    again = experiments.sphere_vae("smoke", results_dir=tmp_path / "a", device="cpu")
+    assert again == first and path.read_text() == before
+
+
+def test_corrupt_or_mismatched_records_are_recomputed(tmp_path):
+    record = experiments.sphere_vae("smoke", results_dir=tmp_path, device="cpu")
+    path = tmp_path / "sphere-vae" / f"{record['config_hash']}.json"
+    path.write_text(path.read_text()[:100])  # truncated, as by a crash mid-write
+    with pytest.warns(UserWarning, match="recomputing: .*unreadable"):
+        redone = experiments.sphere_vae("smoke", results_dir=tmp_path, device="cpu")
+    assert redone["result"] == record["result"]
+    tampered = json.loads(path.read_text())
+    tampered["config"]["steps"] = 1
+    path.write_text(json.dumps(tampered))
+    with pytest.raises(store.InvalidRecord, match="does not match"):
+        store.load_record(path, "sphere-vae", record["config"])
+
+
+def test_atomic_save_leaves_no_partial_file(tmp_path):
+    target = tmp_path / "x" / "r.json"
+
+    class Boom:
+        pass
+
+    with pytest.raises(TypeError):
+        store.save_record(target, {"bad": Boom()})
+    assert not target.exists() and list(target.parent.iterdir()) == []
+
+
+def run_cli(*args):
+    return subprocess.run(
+        [sys.executable, "-m", "lvae", *args], capture_output=True, text=True, cwd=ROOT
+    )
+
+
+def test_cli(tmp_path):
+    listed = run_cli("list")
+    assert listed.returncode == 0 and "sphere-vae" in listed.stdout
+    ok = run_cli(
+        "run",
+        "sphere-vae",
+        "--profile",
+        "smoke",
+        "--device",
+        "cpu",
+        "--results-dir",
+        str(tmp_path),
+        "--steps",
+        "30",
+    )
+    assert ok.returncode == 0, ok.stderr
+    assert "smoke profile, seeds [0], 30 steps, cpu" in ok.stdout
+    help_text = run_cli("run", "--help").stdout
+    for option in ("--profile", "--device", "--results-dir", "--seeds", "--steps"):
+        assert option in help_text
+    bad_profile = run_cli("run", "sphere-vae", "--profile", "huge")
+    assert bad_profile.returncode == 2 and "invalid choice: 'huge'" in bad_profile.stderr
+    bad_steps = run_cli("run", "sphere-vae", "--steps", "0")
+    assert bad_steps.returncode == 2 and "must be a positive integer" in bad_steps.stderr
+    if not torch.cuda.is_available():
+        no_gpu = run_cli(
+            "run",
+            "sphere-vae",
+            "--profile",
+            "smoke",
+            "--device",
+            "cuda",
+            "--results-dir",
+            str(tmp_path / "gpu"),
+        )
+        assert no_gpu.returncode == 2 and "no CUDA device" in no_gpu.stderr
+        assert not (tmp_path / "gpu").exists()
+
+
+def test_committed_book_records_exist_and_are_valid():
+    """The book must load, not retrain: each book-profile record is committed and valid."""
+    config = json.loads(
+        json.dumps(experiments.dataclasses.asdict(experiments.sphere_vae_config("book")))
+    )
+    path = store.record_path(ROOT / "results", "sphere-vae", config)
+    record = store.load_record(path, "sphere-vae", config)
+    prov = record["provenance"]
+    assert prov["profile"] == "book" and prov["steps"] == config["steps"]
+    assert prov["git_commit"] != "unknown"
+    n_models = len(config["ratios"]) * len(config["seeds"])
+    assert len(record["result"]["elbo"]) == n_models
+    assert all(math.isfinite(v) for v in record["result"]["elbo"])
