@@ -9,7 +9,7 @@ PYTHON ?= python3
 VENV ?= .venv
 TORCH ?= torch==2.13.0
 TORCH_INDEX_URL ?=
-PROFILE ?= book
+PROFILE ?=
 PYTEST_ARGS ?=
 
 BIN := $(VENV)/bin
@@ -24,7 +24,7 @@ help:
 	@echo "make notebooks  re-execute the committed notebooks in place (refresh golden outputs)"
 	@echo "make sync       sync each notebooks/*.py with its .ipynb twin (jupytext)"
 	@echo "make lint       ruff check and format check"
-	@echo "variables: TORCH='$(TORCH)' TORCH_INDEX_URL='$(TORCH_INDEX_URL)' PROFILE=$(PROFILE)"
+	@echo "variables: TORCH='$(TORCH)' TORCH_INDEX_URL='$(TORCH_INDEX_URL)' PROFILE='$(PROFILE)' (empty: each chapter's own default)"
 
 $(STAMP): pyproject.toml Makefile
 	@echo ">> creating $(VENV) with $(TORCH)"
@@ -34,7 +34,7 @@ $(STAMP): pyproject.toml Makefile
 	touch $(STAMP)
 
 book: $(STAMP)
-	$(BIN)/python book/build.py --profile $(PROFILE)
+	$(BIN)/python book/build.py $(if $(PROFILE),--profile $(PROFILE),)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

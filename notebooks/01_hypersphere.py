@@ -333,7 +333,7 @@ for D in (2, 10):
         far.append((D, P, gap, (D - 1) / (2 * P)))
         print(f"  D={D:<3} R/sigma = {P:<6g} gap = {gap:.5f}   law: {(D - 1) / (2 * P):.5f}")
 glue("onset_ratio_small", fmt(onset[0][2] / onset[0][3], 5), display=False)
-glue("far_ratio_100", fmt(far[2][2] / far[2][3], 4), display=False)
+glue("far_ratio_100", fmt(far[2][2] / far[2][3], 5), display=False)
 
 fig, ax = plt.subplots(figsize=(5.2, 3.2))
 for D in (2, 3, 10):
@@ -497,6 +497,7 @@ glue(
     ", ".join(f"{q:g}" for q in ratios if 1.0 < q < math.sqrt(2)) or "none",
     display=False,
 )
+glue("vae_near", f"{ratios[above[0]]:g}" if above else "none", display=False)
 glue(
     "vae_above_min_radius",
     fmt(float(median_radius[above].min()), 2) if above else float("nan"),
@@ -549,13 +550,14 @@ plt.close(fig)
 # * Above $\sqrt 2$, the decoder means spread out along a ring (median radius at least
 #   {glue:text}`vae_above_min_radius`), close to, and a little inside, the theoretical
 #   $r^*$. A VAE with a finite latent space pays a KL cost that the idealised model does
-#   not, so its ring is thinner and slightly smaller; near the threshold (1.6) the ring is
-#   also wide, because the likelihood is flat in $r$ there.
+#   not, which pulls its ring slightly inside $r^*$. Closest to the threshold
+#   ($R/\sigma$ = {glue:text}`vae_near`) the ring is also wide, because the likelihood is
+#   nearly flat in $r$ there.
 #
 # ## What this chapter establishes
 #
-# * Eq. (8) is computed to about 13 significant digits by two independent methods, and
-#   the paper's Fig. 2 is reproduced.
+# * Eq. (8) is computed by two independent methods that agree to a relative difference below
+#   {glue:text}`agreement_gap:.0e`, and the paper's Fig. 2 is reproduced.
 # * The exact failure threshold is $R/\sigma = \sqrt D$. The theorem's $\sqrt{D-1}$ is a
 #   true but loose sufficient condition; the gap matters most in the low dimensions the
 #   paper illustrates. The paper's own reading of Fig. 2 and its second-order remark agree
