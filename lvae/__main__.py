@@ -1,4 +1,4 @@
-"""Command line: ``python -m lvae list`` and ``python -m lvae run <experiment> ...``."""
+"""Command line: ``python -m lvae list``, ``run <experiment> ...`` and ``bench``."""
 
 from __future__ import annotations
 
@@ -21,26 +21,24 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m lvae", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("list", help="name the experiments")
+
     run = sub.add_parser("run", help="run an experiment (or load its stored record)")
     run.add_argument("experiment", choices=sorted(EXPERIMENTS), help="which experiment")
     run.add_argument(
         "--profile",
         choices=PROFILES,
         default="book",
-        help="scale: smoke (seconds), book (committed results), paper (GPU)",
+        help="scale: smoke (seconds), book (committed results), paper (the paper's; GPU)",
     )
     run.add_argument(
-        "--device",
-        choices=DEVICES,
-        default="auto",
-        help="auto picks CUDA when present, else the CPU",
+        "--device", choices=DEVICES, default="auto", help="auto picks CUDA when present, else CPU"
     )
     run.add_argument(
         "--results-dir",
         type=Path,
         default=None,
-        help="where records are read and written (default: the repository's "
-        "results/, or $LVAE_RESULTS_DIR)",
+        help="where records are read and written (default: $LVAE_RESULTS_DIR, else the "
+        "repository's results/); checkpoints go to checkpoints/ beside it",
     )
     run.add_argument(
         "--seeds",
@@ -54,33 +52,50 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--recompute",
         action="store_true",
-        help="train even when a valid record exists, and overwrite it",
+        help="train from scratch even when a valid record or checkpoint exists",
     )
+
+    bench = sub.add_parser(
+        "bench", help="model-steps/s of the stacked engine against a one-model-at-a-time loop"
+    )
+    bench.add_argument(
+        "--device", choices=DEVICES, default="auto", help="auto picks CUDA when present, else CPU"
+    )
+    bench.add_argument(
+        "--profile",
+        choices=PROFILES,
+        default=None,
+        help="network size of that table1 profile (default: book on CPU, paper on CUDA)",
+    )
+    bench.add_argument(
+        "--models",
+        type=_positive_int,
+        default=None,
+        help="models trained at once (default: the Table 1 sweep, 80)",
+    )
+    bench.add_argument(
+        "--steps",
+        type=_positive_int,
+        default=None,
+        help="timed steps for each engine (default 100; 20 with --quick)",
+    )
+    bench.add_argument("--quick", action="store_true", help="a short run (under a minute on CPU)")
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    if args.command == "list":
-        for name, exp in sorted(EXPERIMENTS.items()):
-            print(f"{name:14s} {exp.summary}")
-        return 0
+def _run(args) -> int:
     overrides = {}
     if args.seeds is not None:
         overrides["seeds"] = tuple(range(args.seeds))
     if args.steps is not None:
         overrides["steps"] = args.steps
-    try:
-        record = EXPERIMENTS[args.experiment].run(
-            args.profile,
-            results_dir=args.results_dir,
-            device=args.device,
-            recompute=args.recompute,
-            **overrides,
-        )
-    except ValueError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    record = EXPERIMENTS[args.experiment].run(
+        args.profile,
+        results_dir=args.results_dir,
+        device=args.device,
+        recompute=args.recompute,
+        **overrides,
+    )
     prov = record["provenance"]
     print(
         f"{args.experiment}: {prov['profile']} profile, seeds {prov['seeds']}, "
@@ -88,6 +103,47 @@ def main(argv: list[str] | None = None) -> int:
         f"config {record['config_hash']}"
     )
     return 0
+
+
+def _bench(args) -> int:
+    import torch
+
+    from .bench import run_bench
+    from .devices import resolve_device
+
+    device = resolve_device(args.device)
+    profile = args.profile or ("paper" if device.type == "cuda" else "book")
+    steps = args.steps or (20 if args.quick else 100)
+    print(f"bench: {profile}-profile networks on {device.type}, {steps} timed steps each")
+    result = run_bench(
+        device=args.device,
+        profile=profile,
+        models=args.models,
+        steps=steps,
+        warmup=2 if args.quick else 5,
+    )
+    print(f"device: {result.device}; torch threads: {torch.get_num_threads()}")
+    print(
+        f"models: {result.models}; residual MLPs of {result.n_blocks} blocks x "
+        f"{result.hidden} units"
+    )
+    print(f"stacked: {result.stacked_model_steps_per_s:,.0f} model-steps/s")
+    print(f"loop:    {result.loop_model_steps_per_s:,.0f} model-steps/s")
+    print(f"speedup: {result.speedup:.2f}x")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command == "list":
+        for name, exp in sorted(EXPERIMENTS.items()):
+            print(f"{name:12s} {exp.summary}")
+        return 0
+    try:
+        return _run(args) if args.command == "run" else _bench(args)
+    except ValueError as exc:  # bad input: a clear message, no traceback
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

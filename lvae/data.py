@@ -19,3 +19,38 @@ def sample_sphere(
         raise ValueError(f"radius must be >= 0, got {radius}")
     g = torch.randn(*shape, dim, generator=generator, device=device)
     return radius * g / g.norm(dim=-1, keepdim=True)
+
+
+# ------------------------------------------------------------------ the 2-D toy problem
+# Berger & Sebag (2020), Fig. 3: points near a 1-D curve in the plane, in three regions
+# with moderate, small and large noise. The paper gives no equations; this is our design.
+TOY2D_NOISE = (0.04, 0.01, 0.10)  # std of the noise on the left, middle and right thirds
+
+
+def toy2d_curve(x: torch.Tensor) -> torch.Tensor:
+    """The manifold: y = 0.5 cos(pi x) + 0.15 sin(4 pi x), for x in [-1, 1].
+
+    The cosine is the coarse shape; the faster sine is a detail of amplitude 0.15, which
+    a model with sigma well above it cannot afford to represent.
+    """
+    return 0.5 * torch.cos(torch.pi * x) + 0.15 * torch.sin(4 * torch.pi * x)
+
+
+def toy2d_noise_std(x: torch.Tensor) -> torch.Tensor:
+    """Noise level by region: x < -1/3 moderate, |x| <= 1/3 small, x > 1/3 large."""
+    moderate, small, large = TOY2D_NOISE
+    std = torch.full_like(x, small)
+    std = torch.where(x < -1.0 / 3.0, torch.full_like(x, moderate), std)
+    return torch.where(x > 1.0 / 3.0, torch.full_like(x, large), std)
+
+
+def sample_toy2d(shape: tuple[int, ...], generator: torch.Generator, device=None) -> torch.Tensor:
+    """Fresh points of the toy problem, shaped ``shape + (2,)``.
+
+    A position x is uniform on [-1, 1]; the point is (x, curve(x)) plus isotropic Gaussian
+    noise whose standard deviation depends on the region of x.
+    """
+    x = torch.rand(*shape, generator=generator, device=device) * 2.0 - 1.0
+    on_curve = torch.stack([x, toy2d_curve(x)], dim=-1)
+    noise = torch.randn(*shape, 2, generator=generator, device=device)
+    return on_curve + toy2d_noise_std(x).unsqueeze(-1) * noise

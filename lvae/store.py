@@ -23,6 +23,9 @@ import torch
 from . import __version__
 
 SCHEMA = 1
+# Bump when training code changes its numbers for an unchanged configuration: the version
+# enters every configuration hash, so records made by older code are recomputed.
+ENGINE_VERSION = 2
 REQUIRED = ("schema", "experiment", "config_hash", "config", "provenance", "result")
 
 
@@ -31,8 +34,9 @@ class InvalidRecord(ValueError):
 
 
 def config_hash(config: dict) -> str:
-    """sha256 of the canonical JSON of ``config`` (sorted keys), first 16 hex digits."""
-    canonical = json.dumps(config, sort_keys=True, separators=(",", ":"))
+    """sha256 of the canonical JSON of ``config`` and the engine version, 16 hex digits."""
+    keyed = {"engine_version": ENGINE_VERSION, "config": config}
+    canonical = json.dumps(keyed, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
 
@@ -93,6 +97,7 @@ def save_record(path: Path, record: dict) -> None:
             f.write("\n")
             f.flush()
             os.fsync(f.fileno())
+        os.chmod(tmp, 0o644)  # mkstemp creates 0600; records are shared files
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

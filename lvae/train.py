@@ -1,15 +1,27 @@
-"""Training a stack of VAEs with Adam on fresh batches, with a history and a NaN guard."""
+"""Training a stack of VAEs with Adam on fresh batches: history, NaN guard, checkpoints.
+
+Every ``log_every`` steps the batch means of the reconstruction log-likelihood, KL, ELBO
+and sigma of every model are appended to the history; with ``trace_every``, sigma alone is
+also traced at that finer interval (a learned-sigma trajectory to replay as a schedule).
+With a checkpoint path, the full state (models, optimiser, random generator, history) is
+written atomically every
+``checkpoint_every`` steps, and a later call with the same path resumes from it: the
+resumed run is identical to an uninterrupted one.
+"""
 
 from __future__ import annotations
 
-import math
+import os
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 import torch
 from tqdm import tqdm
 
 from .vae import StackedVAE
+
+HISTORY_TERMS = ("log_likelihood", "kl", "elbo", "sigma")
 
 
 class DivergenceError(FloatingPointError):
@@ -27,6 +39,13 @@ def _check_finite(step: int, terms: dict[str, torch.Tensor], labels: Sequence[st
             )
 
 
+def _save_checkpoint(path: Path, state: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    torch.save(state, tmp)
+    os.replace(tmp, path)
+
+
 def train_stacked(
     model: StackedVAE,
     sample_batch: Callable[[], torch.Tensor],
@@ -37,31 +56,79 @@ def train_stacked(
     log_every: int,
     generator: torch.Generator,
     desc: str = "training",
+    before_step: Callable[[int], None] | None = None,
+    checkpoint: Path | None = None,
+    checkpoint_every: int = 1000,
+    checkpoint_tag: str = "",
+    trace_every: int | None = None,
 ) -> dict[str, list]:
-    """Maximise the mean ELBO of every model in the stack, one Adam step per fresh batch.
+    """Minimise the mean loss of every model in the stack, one Adam step per fresh batch.
 
     The summed loss gives each model its own gradient (models share no parameters), and
     Adam is elementwise, so the stack trains exactly like M separate runs.
-    Returns the history: the step and each model's batch-mean terms, every ``log_every`` steps.
+    ``before_step(step)`` runs before each step (a sigma schedule sets sigma there).
+    ``checkpoint_tag`` (the configuration hash) guards against resuming someone else's run.
     """
-    if steps < 1 or log_every < 1:
-        raise ValueError(f"steps and log_every must be >= 1, got {steps}, {log_every}")
+    if steps < 1 or log_every < 1 or checkpoint_every < 1:
+        raise ValueError(
+            f"steps, log_every and checkpoint_every must be >= 1, got {steps}, {log_every}, "
+            f"{checkpoint_every}"
+        )
     optimiser = torch.optim.Adam(model.parameters(), lr=lr)
-    history: dict[str, list] = {"step": [], "log_likelihood": [], "kl": [], "elbo": []}
-    bar = tqdm(range(1, steps + 1), desc=desc, file=sys.stderr, mininterval=2.0, leave=False)
+    history: dict[str, list] = {
+        "step": [],
+        **{k: [] for k in HISTORY_TERMS},
+        "trace_step": [],
+        "sigma_trace": [],
+    }
+    start = 1
+    if checkpoint is not None and Path(checkpoint).exists():
+        state = torch.load(checkpoint, map_location="cpu", weights_only=False)
+        if state.get("tag") != checkpoint_tag:
+            raise ValueError(f"checkpoint {checkpoint} belongs to another configuration")
+        model.load_state_dict(state["model"])
+        optimiser.load_state_dict(state["optimiser"])
+        generator.set_state(state["generator"])
+        history, start = state["history"], state["step"] + 1
+        print(f"[lvae] resuming {desc} at step {start} from {checkpoint}", file=sys.stderr)
+
+    bar = tqdm(
+        range(start, steps + 1),
+        desc=desc,
+        total=steps,
+        initial=start - 1,
+        file=sys.stderr,
+        mininterval=2.0,
+        leave=False,
+    )
     for step in bar:
+        if before_step is not None:
+            before_step(step)
         terms = model.elbo_terms(sample_batch(), generator)
         _check_finite(step, terms, labels)
-        loss = -terms["elbo"].mean(dim=1).sum()
+        loss = terms["loss"].mean(dim=1).sum()
         optimiser.zero_grad(set_to_none=True)
         loss.backward()
         optimiser.step()
+        if trace_every and step % trace_every == 0:
+            history["trace_step"].append(step)
+            history["sigma_trace"].append(terms["sigma"].detach().mean(dim=1).cpu().tolist())
         if step % log_every == 0 or step == steps:
             history["step"].append(step)
-            for name in ("log_likelihood", "kl", "elbo"):
+            for name in HISTORY_TERMS:
                 history[name].append(terms[name].detach().mean(dim=1).cpu().tolist())
-            bar.set_postfix(elbo=f"{-loss.item() / len(labels):.3f}")
+            bar.set_postfix(loss=f"{loss.item() / len(labels):.3f}")
+        if checkpoint is not None and (step % checkpoint_every == 0 or step == steps):
+            _save_checkpoint(
+                Path(checkpoint),
+                {
+                    "tag": checkpoint_tag,
+                    "step": step,
+                    "model": model.state_dict(),
+                    "optimiser": optimiser.state_dict(),
+                    "generator": generator.get_state(),
+                    "history": history,
+                },
+            )
     bar.close()
-    if not math.isfinite(loss.item()):
-        raise DivergenceError(f"step {steps}: final loss is not finite")
     return history

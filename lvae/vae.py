@@ -1,7 +1,16 @@
-"""A Gaussian VAE, stacked over M independent models (seeds or settings).
+"""A Gaussian VAE, stacked over M independent models (seeds and settings).
 
 ELBO(x) = E_{q(z|x)} log p(x|z) - KL(q(z|x) || p(z)), Eq. (3), with q(z|x) Gaussian
-(reparameterised sample), p(z) = N(0, I) and p(x|z) = N(decoder(z), sigma^2 I).
+(reparameterised sample), p(z) = N(0, I) and p(x|z) = N(mu(z), diag sigma^2), where the
+sharpness sigma depends on each model's observation kind:
+
+* ``"fixed"``  (F-VAE): a constant sigma; a schedule (sigma following a given trajectory)
+  is a fixed sigma whose value the trainer sets before every step;
+* ``"scalar"`` (LS-VAE): one learned scalar, Eq. (10);
+* ``"vector"`` (LV-VAE): sigma_i(z) output by the decoder beside mu_i(z), Eq. (11).
+
+The decoder always outputs (mu, log sigma), so models of every kind share one stack; the
+log-sigma half is simply unused by the scalar kinds.
 """
 
 from __future__ import annotations
@@ -11,6 +20,8 @@ from torch import nn
 
 from .nets import StackedResMLP
 from .observation import gaussian_log_likelihood, kl_to_standard_normal
+
+OBSERVATIONS = ("fixed", "scalar", "vector")
 
 
 class StackedVAE(nn.Module):
@@ -22,31 +33,84 @@ class StackedVAE(nn.Module):
         hidden: int,
         n_blocks: int,
         sigma: torch.Tensor,
+        observation: list[str] | None = None,
+        kl_weight: torch.Tensor | None = None,
     ):
         super().__init__()
-        if sigma.shape != (len(seeds),) or not bool(torch.all(sigma > 0)):
+        n = len(seeds)
+        observation = list(observation or ["fixed"] * n)
+        if sigma.shape != (n,) or not bool(torch.all(sigma > 0)):
             raise ValueError(f"sigma must hold one positive value per model, got {sigma}")
+        if len(observation) != n or any(k not in OBSERVATIONS for k in observation):
+            raise ValueError(f"observation must give one of {OBSERVATIONS} per model")
+        kl_weight = torch.ones(n) if kl_weight is None else kl_weight.to(torch.float32)
+        if kl_weight.shape != (n,) or not bool(torch.all(kl_weight > 0)):
+            raise ValueError(f"kl_weight must hold one positive value per model, got {kl_weight}")
         generators = [torch.Generator().manual_seed(int(s)) for s in seeds]
-        self.latent_dim = latent_dim
+        self.data_dim, self.latent_dim = data_dim, latent_dim
+        self.observation = observation
         self.encoder = StackedResMLP(generators, data_dim, 2 * latent_dim, hidden, n_blocks)
-        self.decoder = StackedResMLP(generators, latent_dim, data_dim, hidden, n_blocks)
-        # Fixed sharpness (F-VAE): a buffer, one log sigma per model, broadcast over (B, D).
-        self.register_buffer("log_sigma", torch.log(sigma.to(torch.float32)).view(-1, 1, 1))
+        self.decoder = StackedResMLP(generators, latent_dim, 2 * data_dim, hidden, n_blocks)
+        # One scalar log sigma per model: learned for "scalar", constant (or scheduled) for
+        # "fixed", unused for "vector".
+        self.scalar_log_sigma = nn.Parameter(torch.log(sigma.to(torch.float32)))
+        self.register_buffer("learns_scalar", torch.tensor([k == "scalar" for k in observation]))
+        self.register_buffer("per_dimension", torch.tensor([k == "vector" for k in observation]))
+        self.register_buffer("kl_weight", kl_weight)
 
     def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         mu, logvar = self.encoder(x).chunk(2, dim=-1)
         return mu, logvar
 
-    def decode(self, z: torch.Tensor) -> torch.Tensor:
-        return self.decoder(z)
+    def decode(self, z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Mean and log sigma of p(x|z), each shaped like x: (M, B, D)."""
+        mean, raw_log_sigma = self.decoder(z).chunk(2, dim=-1)
+        # Gradients reach the scalar only where it is learned.
+        scalar = torch.where(
+            self.learns_scalar, self.scalar_log_sigma, self.scalar_log_sigma.detach()
+        ).view(-1, 1, 1)
+        log_sigma = torch.where(self.per_dimension.view(-1, 1, 1), raw_log_sigma, scalar)
+        return mean, log_sigma
 
     def elbo_terms(
         self, x: torch.Tensor, generator: torch.Generator | None = None
     ) -> dict[str, torch.Tensor]:
-        """Per-example terms, each shaped (M, B): log-likelihood, KL and ELBO (nats)."""
+        """Per-example terms, each shaped (M, B), in nats.
+
+        ``loss`` is what training minimises: -(log p(x|z) - lambda KL), with lambda the
+        model's KL weight (1 for a plain VAE). ``sigma`` is the geometric mean of sigma over
+        the dimensions of each example.
+        """
         mu, logvar = self.encode(x)
         eps = torch.randn(mu.shape, generator=generator, device=mu.device)
         z = mu + torch.exp(0.5 * logvar) * eps
-        log_lik = gaussian_log_likelihood(x, self.decode(z), self.log_sigma)
+        mean, log_sigma = self.decode(z)
+        log_lik = gaussian_log_likelihood(x, mean, log_sigma)
         kl = kl_to_standard_normal(mu, logvar)
-        return {"log_likelihood": log_lik, "kl": kl, "elbo": log_lik - kl}
+        return {
+            "log_likelihood": log_lik,
+            "kl": kl,
+            "elbo": log_lik - kl,
+            "loss": -(log_lik - self.kl_weight.view(-1, 1) * kl),
+            "sigma": torch.exp(log_sigma.mean(dim=-1)).expand_as(kl),
+        }
+
+    @torch.no_grad()
+    def generate(self, n: int, generator: torch.Generator) -> dict[str, torch.Tensor]:
+        """Draw z ~ p(z); return the decoder means and actual samples x ~ p(x|z), (M, n, D)."""
+        m = self.scalar_log_sigma.shape[0]
+        z = torch.randn(
+            m, n, self.latent_dim, generator=generator, device=self.scalar_log_sigma.device
+        )
+        mean, log_sigma = self.decode(z)
+        noise = torch.randn(mean.shape, generator=generator, device=mean.device)
+        return {"mean": mean, "sample": mean + torch.exp(log_sigma) * noise}
+
+    @torch.no_grad()
+    def reconstruct(self, x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+        """The mean of p(x|z) for z ~ q(z|x): the reconstructions drawn in the paper's figures."""
+        mu, logvar = self.encode(x)
+        z = mu + torch.exp(0.5 * logvar) * torch.randn(
+            mu.shape, generator=generator, device=mu.device
+        )
+        return self.decode(z)[0]

@@ -1,0 +1,410 @@
+"""Chapters 2-3: the 2-D toy problem (Table 1, Figs. 4, 6-10) and the KL-weight check.
+
+``table1`` trains, for every seed, in two phases:
+
+1. F-VAE at each fixed sigma, LS-VAE (learned scalar sigma, initialised at 1) and LV-VAE
+   (sigma(z) output by the decoder), all in one stack;
+2. F*-VAE, sigma fixed at the final value LS-VAE learned (geometric mean over seeds), and
+   F-VAE whose sigma follows the trajectory LS-VAE (seed 0) learned (paper, App. A.2),
+   both from fresh initialisations.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .data import sample_toy2d
+from .experiments import cached_run, profile_config
+from .observation import paper_convention_elbo
+from .train import train_stacked
+from .vae import StackedVAE
+
+DATA_DIM = 2
+
+
+def _rounded(values, digits: int = 5):
+    """Nested lists of floats rounded to ``digits`` significant digits (small records)."""
+    if isinstance(values, list):
+        return [_rounded(v, digits) for v in values]
+    return float(f"{values:.{digits}g}")
+
+
+def _check_common(config) -> None:
+    if not config.seeds:
+        raise ValueError("seeds must not be empty")
+    for name in ("steps", "latent_dim", "hidden", "batch_size", "log_every"):
+        if getattr(config, name) < 1:
+            raise ValueError(f"{name} must be >= 1, got {getattr(config, name)}")
+    if not config.lr > 0:
+        raise ValueError(f"lr must be > 0, got {config.lr}")
+
+
+@dataclass(frozen=True)
+class Table1Config:
+    fixed_sigmas: tuple[float, ...] = (1.0, 0.3, 0.1, 0.043, 0.03, 0.01)
+    seeds: tuple[int, ...] = tuple(range(10))
+    steps: int = 60000
+    latent_dim: int = 2
+    hidden: int = 64
+    n_blocks: int = 2
+    batch_size: int = 100  # fresh points per step, as in the paper
+    lr: float = 1e-3
+    log_every: int = 300
+    trace_every: int = 20  # resolution of the recorded (and replayed) sigma trajectory
+    n_eval: int = 10000  # fresh points for the final ELBO
+    n_figure: int = 600  # points kept per figure panel (seed 0 of each setting)
+    data_seed: int = 2020
+    replay_seed_offset: int = 100  # phase-2 models never share an init with phase 1
+
+    def __post_init__(self):
+        _check_common(self)
+        if not self.fixed_sigmas or any(
+            not (s > 0 and math.isfinite(s)) for s in self.fixed_sigmas
+        ):
+            raise ValueError(f"fixed_sigmas must be positive and finite, got {self.fixed_sigmas}")
+        if self.trace_every < 1 or self.n_eval < 1 or self.n_figure < 1:
+            raise ValueError("trace_every, n_eval and n_figure must be >= 1")
+
+
+TABLE1_PROFILES = {
+    "smoke": Table1Config(
+        seeds=(0, 1),
+        steps=40,
+        hidden=16,
+        n_blocks=1,
+        log_every=10,
+        trace_every=5,
+        n_eval=500,
+        n_figure=50,
+    ),
+    "book": Table1Config(),
+    "paper": Table1Config(steps=200000, hidden=200, n_blocks=4, log_every=1000, trace_every=50),
+}
+
+
+def table1_config(profile: str = "book", **overrides) -> Table1Config:
+    return profile_config(TABLE1_PROFILES, profile, "table1", **overrides)
+
+
+def setting_name(kind: str, sigma: float | None = None) -> str:
+    if kind == "fixed":
+        return f"F sigma={sigma:g}"
+    return {"scalar": "LS", "vector": "LV", "fstar": "F*", "schedule": "F schedule"}[kind]
+
+
+@torch.no_grad()
+def _evaluate(model: StackedVAE, config, gen, device) -> dict[str, list]:
+    """Mean exact ELBO terms of every model on the same fresh points."""
+    n_models = model.scalar_log_sigma.shape[0]
+    sums = {"elbo": 0.0, "log_likelihood": 0.0, "kl": 0.0, "log_sigma": 0.0}
+    remaining = config.n_eval
+    while remaining:
+        n = min(remaining, 2000)
+        x = sample_toy2d((n,), gen, device=device).expand(n_models, n, DATA_DIM)
+        terms = model.elbo_terms(x, gen)
+        for key in ("elbo", "log_likelihood", "kl"):
+            sums[key] = sums[key] + terms[key].sum(dim=1)
+        sums["log_sigma"] = sums["log_sigma"] + torch.log(terms["sigma"]).sum(dim=1)
+        remaining -= n
+    out = {k: (v / config.n_eval).cpu().tolist() for k, v in sums.items() if k != "log_sigma"}
+    out["final_sigma"] = torch.exp(sums["log_sigma"] / config.n_eval).cpu().tolist()
+    out["elbo_paper"] = [paper_convention_elbo(e, DATA_DIM) for e in out["elbo"]]
+    return out
+
+
+@torch.no_grad()
+def _figure_points(model: StackedVAE, rows: list[int], config, gen, device) -> dict:
+    """Reconstructions, their sigma, and generations (means and samples) for ``rows``."""
+    n_models = model.scalar_log_sigma.shape[0]
+    x = sample_toy2d((config.n_figure,), gen, device=device)
+    mu, logvar = model.encode(x.expand(n_models, -1, -1))
+    z = mu + torch.exp(0.5 * logvar) * torch.randn(mu.shape, generator=gen, device=device)
+    recon, log_sigma = model.decode(z)
+    generated = model.generate(config.n_figure, gen)
+
+    def keep(t):
+        return np.round(t[rows].cpu().numpy(), 4).tolist()
+
+    return {
+        "data": np.round(x.cpu().numpy(), 4).tolist(),
+        "recon": keep(recon),
+        "recon_sigma": keep(torch.exp(log_sigma.mean(dim=-1))),
+        "gen_mean": keep(generated["mean"]),
+        "gen_sample": keep(generated["sample"]),
+    }
+
+
+def _train_phase(
+    specs, config, device, checkpoint: Path, tag: str, data_seed: int, schedule=None, trace=False
+):
+    """Train one stack. ``specs``: (setting, kind, sigma, init_seed, seed) per model."""
+    kinds = [
+        "scalar" if k == "scalar" else "vector" if k == "vector" else "fixed" for _, k, *_ in specs
+    ]
+    model = StackedVAE(
+        [s[3] for s in specs],
+        DATA_DIM,
+        config.latent_dim,
+        config.hidden,
+        config.n_blocks,
+        torch.tensor([s[2] for s in specs]),
+        kinds,
+    ).to(device)
+    gen = torch.Generator(device=device).manual_seed(data_seed)
+    labels = [f"{s[0]}, seed={s[4]}" for s in specs]
+
+    def batch():
+        return sample_toy2d((len(specs), config.batch_size), gen, device=device)
+
+    before_step = None
+    if schedule is not None:
+        rows, trace_steps, values = schedule
+        log_values = torch.log(torch.tensor(values, dtype=torch.float32, device=device))
+        trace_steps = torch.tensor(trace_steps, device=device)
+
+        def before_step(step):
+            # Piecewise constant: the sigma LS-VAE used at the latest traced step <= step.
+            i = max(int(torch.searchsorted(trace_steps, step, right=True)) - 1, 0)
+            model.scalar_log_sigma.data[rows] = log_values[i]
+
+    history = train_stacked(
+        model,
+        batch,
+        steps=config.steps,
+        lr=config.lr,
+        labels=labels,
+        log_every=config.log_every,
+        generator=gen,
+        desc=tag,
+        before_step=before_step,
+        checkpoint=checkpoint,
+        checkpoint_tag=f"{checkpoint.parent.name}-{tag}",
+        trace_every=config.trace_every if trace else None,
+    )
+    return model, gen, history
+
+
+def _run_table1(config: Table1Config, device: torch.device, checkpoints: Path) -> dict:
+    seeds = list(config.seeds)
+    phase1 = [(setting_name("fixed", s), "fixed", s) for s in config.fixed_sigmas]
+    phase1 += [(setting_name("scalar"), "scalar", 1.0), (setting_name("vector"), "vector", 1.0)]
+    specs1 = [
+        (name, kind, sigma, 1000 * i + seed, seed)
+        for i, (name, kind, sigma) in enumerate(phase1)
+        for seed in seeds
+    ]
+    model1, gen1, hist1 = _train_phase(
+        specs1,
+        config,
+        device,
+        checkpoints / "phase1.pt",
+        "table1 phase 1",
+        config.data_seed,
+        trace=True,
+    )
+    eval1 = _evaluate(model1, config, gen1, device)
+
+    # LS-VAE's learned sigma: its final value (F*) and its trajectory (the replayed schedule).
+    ls_rows = [j for j, s in enumerate(specs1) if s[1] == "scalar"]
+    ls_final = [eval1["final_sigma"][j] for j in ls_rows]
+    f_star = float(math.exp(np.mean(np.log(ls_final))))
+    trace = np.asarray(hist1["sigma_trace"])  # (n_traced_steps, n_models)
+    ls_trace = trace[:, ls_rows]
+    schedule_values = ls_trace[:, 0].tolist()  # seed 0's trajectory
+
+    offset = len(phase1)
+    specs2 = [
+        (
+            setting_name("fstar"),
+            "fstar",
+            f_star,
+            1000 * offset + seed + config.replay_seed_offset,
+            seed,
+        )
+        for seed in seeds
+    ]
+    specs2 += [
+        (
+            setting_name("schedule"),
+            "schedule",
+            1.0,
+            1000 * (offset + 1) + seed + config.replay_seed_offset,
+            seed,
+        )
+        for seed in seeds
+    ]
+    schedule_rows = [j for j, s in enumerate(specs2) if s[1] == "schedule"]
+    model2, gen2, hist2 = _train_phase(
+        specs2,
+        config,
+        device,
+        checkpoints / "phase2.pt",
+        "table1 phase 2",
+        config.data_seed + 1,
+        schedule=(schedule_rows, hist1["trace_step"], schedule_values),
+    )
+    eval2 = _evaluate(model2, config, gen2, device)
+
+    specs = specs1 + specs2
+    first_seed = [j for j, s in enumerate(specs1) if s[4] == seeds[0]]
+    fig1 = _figure_points(model1, first_seed, config, gen1, device)
+    first_seed2 = [j for j, s in enumerate(specs2) if s[4] == seeds[0]]
+    fig2 = _figure_points(model2, first_seed2, config, gen2, device)
+    settings = [name for name, *_ in phase1] + [setting_name("fstar"), setting_name("schedule")]
+    figures = {"data": fig1["data"], "settings": settings}
+    for key in ("recon", "recon_sigma", "gen_mean", "gen_sample"):
+        figures[key] = fig1[key] + fig2[key]
+    figures["data_phase2"] = fig2["data"]
+    return {
+        "models": [{"setting": s[0], "kind": s[1], "sigma": s[2], "seed": s[4]} for s in specs],
+        "settings": settings,
+        **{k: _rounded(eval1[k] + eval2[k], 7) for k in eval1},
+        "f_star_sigma": f_star,
+        "history": {
+            "step": hist1["step"],
+            **{
+                k: _rounded([a + b for a, b in zip(hist1[k], hist2[k], strict=True)])
+                for k in ("log_likelihood", "kl", "elbo", "sigma")
+            },
+        },
+        "ls_sigma_trace": {"step": hist1["trace_step"], "sigma": _rounded(ls_trace.tolist())},
+        "figures": figures,
+    }
+
+
+def table1(
+    profile: str = "book",
+    *,
+    results_dir=None,
+    device: str = "auto",
+    recompute: bool = False,
+    **overrides,
+) -> dict:
+    """The Table 1 record for ``profile``: loaded when stored, else trained and stored."""
+    config = table1_config(profile, **overrides)
+    return cached_run(
+        "table1",
+        config,
+        profile,
+        results_dir,
+        device,
+        recompute,
+        lambda dev, ckpt: _run_table1(config, dev, ckpt),
+    )
+
+
+# ------------------------------------------------------------------- KL weight check
+@dataclass(frozen=True)
+class KLWeightConfig:
+    """Section 3.2: a weight lambda on the KL term acts like sigma * sqrt(lambda)."""
+
+    sigma: float = 0.1
+    kl_weights: tuple[float, ...] = (0.25, 4.0)
+    seeds: tuple[int, ...] = (0, 1, 2)
+    steps: int = 3000
+    latent_dim: int = 2
+    hidden: int = 64
+    n_blocks: int = 2
+    batch_size: int = 100
+    lr: float = 1e-3
+    log_every: int = 100
+    data_seed: int = 7
+
+    def __post_init__(self):
+        _check_common(self)
+        if not self.sigma > 0 or not self.kl_weights or min(self.kl_weights) <= 0:
+            raise ValueError("sigma and every KL weight must be > 0")
+
+
+KL_WEIGHT_PROFILES = {
+    "smoke": KLWeightConfig(
+        kl_weights=(4.0,), seeds=(0,), steps=30, hidden=16, n_blocks=1, log_every=10
+    ),
+    "book": KLWeightConfig(),
+    "paper": KLWeightConfig(seeds=tuple(range(10)), steps=20000, hidden=200, n_blocks=4),
+}
+
+
+def kl_weight_config(profile: str = "book", **overrides) -> KLWeightConfig:
+    return profile_config(KL_WEIGHT_PROFILES, profile, "kl-weight", **overrides)
+
+
+def _run_kl_weight(config: KLWeightConfig, device: torch.device, checkpoints: Path) -> dict:
+    pairs = [(lam, seed) for lam in config.kl_weights for seed in config.seeds]
+    init = [1000 * i + s for i, lam in enumerate(config.kl_weights) for s in config.seeds]
+    z_gen = torch.Generator(device=device).manual_seed(config.data_seed + 1)
+    z = torch.randn(len(pairs), 500, config.latent_dim, generator=z_gen, device=device)
+    out = {}
+    # Two stacks with identical data, noise and initialisations: (A) sigma with weight
+    # lambda on the KL term, (B) sigma * sqrt(lambda) with weight 1.
+    for arm, sigmas, weights in (
+        ("weighted", [config.sigma] * len(pairs), [lam for lam, _ in pairs]),
+        ("rescaled", [config.sigma * math.sqrt(lam) for lam, _ in pairs], [1.0] * len(pairs)),
+    ):
+        model = StackedVAE(
+            init,
+            DATA_DIM,
+            config.latent_dim,
+            config.hidden,
+            config.n_blocks,
+            torch.tensor(sigmas),
+            kl_weight=torch.tensor(weights),
+        ).to(device)
+        gen = torch.Generator(device=device).manual_seed(config.data_seed)
+        history = train_stacked(
+            model,
+            lambda gen=gen: sample_toy2d((len(pairs), config.batch_size), gen, device=device),
+            steps=config.steps,
+            lr=config.lr,
+            labels=[f"lambda={lam}, seed={s}" for lam, s in pairs],
+            log_every=config.log_every,
+            generator=gen,
+            desc=f"kl-weight {arm}",
+            checkpoint=checkpoints / f"{arm}.pt",
+            checkpoint_tag=f"{checkpoints.name}-{arm}",
+        )
+        with torch.no_grad():
+            means = model.decode(z)[0]
+        out[arm] = {
+            "history": {
+                "step": history["step"],
+                **{k: _rounded(history[k]) for k in ("log_likelihood", "kl")},
+            },
+            "decoder_means": means.cpu().numpy(),
+        }
+    gap = np.abs(out["weighted"]["decoder_means"] - out["rescaled"]["decoder_means"])
+    spread = np.abs(out["weighted"]["decoder_means"]).max(axis=(1, 2))
+    return {
+        "models": [{"kl_weight": lam, "seed": s} for lam, s in pairs],
+        "step": out["weighted"]["history"]["step"],
+        "max_decoder_gap": gap.max(axis=(1, 2)).tolist(),
+        "decoder_scale": spread.tolist(),
+        "kl_weighted": out["weighted"]["history"]["kl"],
+        "kl_rescaled": out["rescaled"]["history"]["kl"],
+    }
+
+
+def kl_weight(
+    profile: str = "book",
+    *,
+    results_dir=None,
+    device: str = "auto",
+    recompute: bool = False,
+    **overrides,
+) -> dict:
+    """The KL-weight record for ``profile``: loaded when stored, else trained and stored."""
+    config = kl_weight_config(profile, **overrides)
+    return cached_run(
+        "kl-weight",
+        config,
+        profile,
+        results_dir,
+        device,
+        recompute,
+        lambda dev, ckpt: _run_kl_weight(config, dev, ckpt),
+    )

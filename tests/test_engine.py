@@ -1,0 +1,182 @@
+"""The 2-D engine: observation kinds, resume after interruption, the toy data, records."""
+
+import math
+
+import pytest
+import torch
+
+from lvae import experiments, observation
+from lvae.bench import run_bench
+from lvae.data import TOY2D_NOISE, sample_toy2d, toy2d_curve
+from lvae.train import train_stacked
+from lvae.vae import StackedVAE
+
+
+def make_vae(kinds, sigma=None, kl_weight=None, seeds=None):
+    n = len(kinds)
+    sigma = torch.ones(n) if sigma is None else sigma
+    return StackedVAE(seeds or list(range(n)), 2, 2, 16, 1, sigma, kinds, kl_weight)
+
+
+def test_only_learned_scalar_sigma_moves():
+    vae = make_vae(["fixed", "scalar", "vector"], torch.tensor([0.3, 1.0, 1.0]))
+    gen = torch.Generator().manual_seed(0)
+    train_stacked(
+        vae,
+        lambda: sample_toy2d((3, 64), gen),
+        steps=50,
+        lr=1e-2,
+        labels=["F", "LS", "LV"],
+        log_every=10,
+        generator=gen,
+    )
+    final = vae.scalar_log_sigma.exp()
+    assert final[0].item() == pytest.approx(0.3)  # fixed: untouched
+    assert final[1].item() < 0.9  # learned: has moved down from 1
+    assert final[2].item() == pytest.approx(1.0)  # unused by the vector model
+
+
+def test_vector_sigma_comes_from_the_decoder():
+    vae = make_vae(["vector", "fixed"], torch.tensor([1.0, 0.5]))
+    z = torch.randn(2, 7, 2)
+    mean, log_sigma = vae.decode(z)
+    raw = vae.decoder(z).chunk(2, dim=-1)[1]
+    torch.testing.assert_close(log_sigma[0], raw[0])
+    torch.testing.assert_close(log_sigma[1], torch.full_like(raw[1], math.log(0.5)))
+
+
+def test_kl_weight_equals_rescaled_sigma_up_to_a_constant():
+    """Section 3.2: loss(sigma, lambda) = lambda * loss(sigma sqrt(lambda), 1) + const."""
+    lam, sigma = 4.0, 0.1
+    a = make_vae(["fixed"], torch.tensor([sigma]), torch.tensor([lam]), seeds=[3])
+    b = make_vae(["fixed"], torch.tensor([sigma * math.sqrt(lam)]), seeds=[3])
+    constants = []
+    for k in range(3):
+        x = sample_toy2d((1, 32), torch.Generator().manual_seed(k))
+        la = a.elbo_terms(x, torch.Generator().manual_seed(9))["loss"]
+        lb = b.elbo_terms(x, torch.Generator().manual_seed(9))["loss"]
+        constants.append(la - lam * lb)
+    # The difference depends on no parameter and no data point: the same everywhere, and
+    # equal to the log-sigma and Gaussian constants of the two losses (D = 2).
+    const = torch.cat(constants, dim=1)
+    torch.testing.assert_close(const, torch.full_like(const, const[0, 0].item()), rtol=0, atol=1e-3)
+    expected = 2 * math.log(sigma) - lam * 2 * math.log(sigma * math.sqrt(lam))
+    expected += (1 - lam) * math.log(2 * math.pi)  # the Gaussian constants, D = 2
+    assert const[0, 0].item() == pytest.approx(expected, abs=1e-3)
+
+
+def test_paper_convention_adds_the_gaussian_constant():
+    assert observation.paper_convention_elbo(-1.0, 2) == pytest.approx(-1.0 + math.log(2 * math.pi))
+    x, mean = torch.zeros(1, 3), torch.ones(1, 3)
+    exact = observation.gaussian_log_likelihood(x, mean, torch.tensor(0.0))
+    assert observation.paper_convention_elbo(exact, 3).item() == pytest.approx(-1.5)
+
+
+def test_toy2d_data_follows_its_design():
+    n = 200_000
+    x = sample_toy2d((n,), torch.Generator().manual_seed(0))
+    # Replay the same draws: a position uniform on [-1, 1], then isotropic noise.
+    replay = torch.Generator().manual_seed(0)
+    u = torch.rand(n, generator=replay) * 2 - 1
+    clean = torch.stack([u, toy2d_curve(u)], dim=-1)
+    noise = x - clean
+    assert u.min() >= -1 and u.max() <= 1
+    for (lo, hi), std in zip(((-1, -1 / 3), (-1 / 3, 1 / 3), (1 / 3, 1)), TOY2D_NOISE, strict=True):
+        band = (u > lo) & (u < hi)
+        for axis in (0, 1):  # isotropic: the same std along both axes
+            assert noise[band, axis].std().item() == pytest.approx(std, rel=0.02)
+        assert noise[band].mean(0).abs().max().item() < 5 * std / band.sum().sqrt().item()
+    # The curve is the designed one.
+    torch.testing.assert_close(
+        toy2d_curve(torch.tensor([0.0, 0.125, 1.0])),
+        torch.tensor([0.5, 0.5 * math.cos(math.pi / 8) + 0.15, -0.5]),
+    )
+
+
+def test_interrupted_run_resumes_to_the_same_result(tmp_path):
+    def run(checkpoint, stop_at=None):
+        vae = make_vae(["fixed", "scalar"], torch.tensor([0.1, 1.0]), seeds=[5, 6])
+        gen = torch.Generator().manual_seed(1)
+
+        def before(step):
+            if stop_at is not None and step == stop_at:
+                raise KeyboardInterrupt
+
+        history = train_stacked(
+            vae,
+            lambda: sample_toy2d((2, 32), gen),
+            steps=40,
+            lr=1e-3,
+            labels=["a", "b"],
+            log_every=5,
+            generator=gen,
+            before_step=before,
+            checkpoint=checkpoint,
+            checkpoint_every=10,
+            checkpoint_tag="t",
+        )
+        return vae, history
+
+    ref_vae, ref_hist = run(None)
+    with pytest.raises(KeyboardInterrupt):
+        run(tmp_path / "c.pt", stop_at=27)  # dies after the step-20 checkpoint
+    vae, hist = run(tmp_path / "c.pt")
+    assert hist == ref_hist
+    for p, q in zip(vae.parameters(), ref_vae.parameters(), strict=True):
+        torch.testing.assert_close(p, q, rtol=0, atol=0)
+    with pytest.raises(ValueError, match="belongs to another configuration"):
+        vae2 = make_vae(["fixed", "scalar"], torch.tensor([0.1, 1.0]))
+        train_stacked(
+            vae2,
+            lambda: sample_toy2d((2, 8), torch.Generator()),
+            steps=50,
+            lr=1e-3,
+            labels=["a", "b"],
+            log_every=5,
+            generator=torch.Generator(),
+            checkpoint=tmp_path / "c.pt",
+            checkpoint_tag="other",
+        )
+
+
+def test_table1_smoke_record(tmp_path):
+    rec = experiments.table1("smoke", results_dir=tmp_path, device="cpu")
+    res, cfg = rec["result"], rec["config"]
+    n_settings = len(cfg["fixed_sigmas"]) + 4
+    assert res["settings"][-2:] == ["F*", "F schedule"] and len(res["settings"]) == n_settings
+    assert len(res["elbo"]) == n_settings * len(cfg["seeds"])
+    ls = [m for m, s in zip(res["final_sigma"], res["models"], strict=True) if s["setting"] == "LS"]
+    assert res["f_star_sigma"] == pytest.approx(
+        math.exp(sum(map(math.log, ls)) / len(ls)), rel=1e-5
+    )
+    for e, p in zip(res["elbo"], res["elbo_paper"], strict=True):  # stored to 7 digits
+        assert p - e == pytest.approx(math.log(2 * math.pi), abs=1e-6 * max(1.0, abs(e)))
+    # The schedule replay used seed 0's LS trajectory: its final sigma is the last traced.
+    sched = [
+        m
+        for m, s in zip(res["final_sigma"], res["models"], strict=True)
+        if s["setting"] == "F schedule"
+    ]
+    assert sched[0] == pytest.approx(res["ls_sigma_trace"]["sigma"][-1][0], rel=1e-4)
+    assert len(res["figures"]["recon"]) == n_settings
+    again = experiments.table1("smoke", results_dir=tmp_path / "b", device="cpu")
+    assert again["result"] == res  # reproducible from the seeds
+
+
+def test_kl_weight_smoke_record(tmp_path):
+    rec = experiments.kl_weight("smoke", results_dir=tmp_path, device="cpu")
+    res = rec["result"]
+    # Adam is invariant to the overall scale of the loss (up to its epsilon), so the two
+    # arms learn almost the same decoder.
+    for gap, scale in zip(res["max_decoder_gap"], res["decoder_scale"], strict=True):
+        assert gap < 1e-2 * scale
+
+
+def test_bench_reports_rates_and_validates():
+    result = run_bench(device="cpu", profile="smoke", models=3, steps=2, warmup=0)
+    assert result.models == 3 and result.stacked_model_steps_per_s > 0
+    assert result.speedup == pytest.approx(
+        result.stacked_model_steps_per_s / result.loop_model_steps_per_s
+    )
+    with pytest.raises(ValueError, match="steps must be >= 1"):
+        run_bench(device="cpu", profile="smoke", steps=0)
