@@ -133,3 +133,47 @@ def run_bench(
         _sync(dev)
         rates.append(n * steps / (time.perf_counter() - start))
     return BenchResult(describe(dev), n, cfg.hidden, cfg.n_blocks, steps, rates[0], rates[1])
+
+
+def hardware() -> dict:
+    """The processor and core count (and the GPU, in ``device``) behind a measurement."""
+    import os
+    import platform
+
+    cpu = platform.processor() or "unknown"
+    try:
+        for line in open("/proc/cpuinfo"):  # noqa: SIM115 - Linux only, best effort
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {"cpu": cpu, "cpu_count": os.cpu_count(), "torch_threads": torch.get_num_threads()}
+
+
+def save_bench(result: BenchResult, profile: str, wall_time_s: float, results_dir=None):
+    """Store a measurement as ``results/bench/<device type>-<profile>.json`` (atomic)."""
+    from dataclasses import asdict
+    from pathlib import Path
+
+    from . import store
+
+    kind = "cuda" if result.device != "cpu" else "cpu"
+    path = Path(results_dir or store.default_results_dir()) / "bench" / f"{kind}-{profile}.json"
+    store.save_record(
+        path,
+        {
+            "schema": store.SCHEMA,
+            "experiment": "bench",
+            "result": {**asdict(result), "speedup": result.speedup, "profile": profile},
+            "hardware": hardware(),
+            "provenance": store.provenance(
+                profile=profile,
+                seeds=[],
+                steps=result.steps,
+                device=result.device,
+                wall_time_s=wall_time_s,
+            ),
+        },
+    )
+    return path

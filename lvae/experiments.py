@@ -80,7 +80,7 @@ def cached_run(
         file=sys.stderr,
         flush=True,
     )
-    start = time.perf_counter()
+    start, commit = time.perf_counter(), store.git_commit()  # the code that trains
     result = run(dev, checkpoints)
     record = {
         "schema": store.SCHEMA,
@@ -93,11 +93,43 @@ def cached_run(
             steps=config.steps,
             device=describe(dev),
             wall_time_s=time.perf_counter() - start,
+            commit=commit,
         ),
         "result": result,
     }
     store.save_record(path, record)
     return record
+
+
+def entry_point(name: str, make_config: Callable, runner: Callable) -> Callable:
+    """The public function of an experiment: its record for a profile, loaded or computed.
+
+    ``make_config(profile, **overrides)`` builds (and validates) the configuration before
+    anything runs; ``runner(config, device, checkpoint_dir)`` computes the result.
+    """
+
+    def run(
+        profile: str = "book",
+        *,
+        results_dir=None,
+        device: str = "auto",
+        recompute: bool = False,
+        **overrides,
+    ) -> dict:
+        config = make_config(profile, **overrides)
+        return cached_run(
+            name,
+            config,
+            profile,
+            results_dir,
+            device,
+            recompute,
+            lambda dev, checkpoints: runner(config, dev, checkpoints),
+        )
+
+    run.__name__ = name.replace("-", "_")
+    run.__doc__ = f"The {name} record for ``profile``: loaded when stored, else trained and stored."
+    return run
 
 
 @dataclass(frozen=True)

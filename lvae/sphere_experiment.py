@@ -11,7 +11,7 @@ import torch
 
 from . import theory
 from .data import sample_sphere
-from .experiments import cached_run, profile_config
+from .experiments import entry_point, profile_config
 from .train import train_stacked
 from .vae import StackedVAE
 
@@ -124,22 +124,4 @@ def _run(config: SphereVAEConfig, device: torch.device, checkpoints: Path) -> di
     }
 
 
-def sphere_vae(
-    profile: str = "book",
-    *,
-    results_dir=None,
-    device: str = "auto",
-    recompute: bool = False,
-    **overrides,
-) -> dict:
-    """The sphere-VAE record for ``profile``: loaded when stored, else trained and stored."""
-    config = sphere_vae_config(profile, **overrides)
-    return cached_run(
-        "sphere-vae",
-        config,
-        profile,
-        results_dir,
-        device,
-        recompute,
-        lambda dev, ckpt: _run(config, dev, ckpt),
-    )
+sphere_vae = entry_point("sphere-vae", sphere_vae_config, _run)

@@ -71,7 +71,16 @@ def git_commit() -> str:
     return head + ("+dirty" if dirty else "")
 
 
-def provenance(*, profile: str, seeds: list[int], steps: int, device: str, wall_time_s: float):
+def provenance(
+    *,
+    profile: str,
+    seeds: list[int],
+    steps: int,
+    device: str,
+    wall_time_s: float,
+    commit: str | None = None,
+):
+    """Where a result comes from. ``commit`` is the code's commit when the run started."""
     return {
         "profile": profile,
         "seeds": list(seeds),
@@ -81,7 +90,7 @@ def provenance(*, profile: str, seeds: list[int], steps: int, device: str, wall_
         "numpy": np.__version__,
         "python": platform.python_version(),
         "lvae": __version__,
-        "git_commit": git_commit(),
+        "git_commit": commit or git_commit(),
         "wall_time_s": round(float(wall_time_s), 2),
         "created_utc": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
     }

@@ -19,7 +19,7 @@ import numpy as np
 import torch
 
 from .data import sample_toy2d
-from .experiments import cached_run, profile_config
+from .experiments import entry_point, profile_config
 from .observation import paper_convention_elbo
 from .train import train_stacked
 from .vae import StackedVAE
@@ -277,25 +277,7 @@ def _run_table1(config: Table1Config, device: torch.device, checkpoints: Path) -
     }
 
 
-def table1(
-    profile: str = "book",
-    *,
-    results_dir=None,
-    device: str = "auto",
-    recompute: bool = False,
-    **overrides,
-) -> dict:
-    """The Table 1 record for ``profile``: loaded when stored, else trained and stored."""
-    config = table1_config(profile, **overrides)
-    return cached_run(
-        "table1",
-        config,
-        profile,
-        results_dir,
-        device,
-        recompute,
-        lambda dev, ckpt: _run_table1(config, dev, ckpt),
-    )
+table1 = entry_point("table1", table1_config, _run_table1)
 
 
 # ------------------------------------------------------------------- KL weight check
@@ -389,22 +371,4 @@ def _run_kl_weight(config: KLWeightConfig, device: torch.device, checkpoints: Pa
     }
 
 
-def kl_weight(
-    profile: str = "book",
-    *,
-    results_dir=None,
-    device: str = "auto",
-    recompute: bool = False,
-    **overrides,
-) -> dict:
-    """The KL-weight record for ``profile``: loaded when stored, else trained and stored."""
-    config = kl_weight_config(profile, **overrides)
-    return cached_run(
-        "kl-weight",
-        config,
-        profile,
-        results_dir,
-        device,
-        recompute,
-        lambda dev, ckpt: _run_kl_weight(config, dev, ckpt),
-    )
+kl_weight = entry_point("kl-weight", kl_weight_config, _run_kl_weight)

@@ -180,3 +180,32 @@ def test_bench_reports_rates_and_validates():
     )
     with pytest.raises(ValueError, match="steps must be >= 1"):
         run_bench(device="cpu", profile="smoke", steps=0)
+
+
+@pytest.mark.parametrize(
+    "factory,overrides,pattern",
+    [
+        (experiments.table1_config, {"fixed_sigmas": (0.1, -1.0)}, "fixed_sigmas must be positive"),
+        (experiments.table1_config, {"fixed_sigmas": (0.0,)}, "fixed_sigmas must be positive"),
+        (experiments.table1_config, {"steps": 0}, "steps must be >= 1"),
+        (experiments.table1_config, {"seeds": ()}, "seeds must not be empty"),
+        (experiments.table1_config, {"lr": 0.0}, "lr must be > 0"),
+        (experiments.table1_config, {"depth": 3}, "unknown table1 option"),
+        (experiments.kl_weight_config, {"kl_weights": (1.0, -2.0)}, "every KL weight must be > 0"),
+        (experiments.kl_weight_config, {"sigma": 0.0}, "sigma and every KL weight must be > 0"),
+    ],
+)
+def test_bad_configurations_are_rejected(factory, overrides, pattern):
+    with pytest.raises(ValueError, match=pattern):
+        factory("smoke", **overrides)
+
+
+def test_bad_vae_arguments_are_rejected():
+    with pytest.raises(ValueError, match="observation must give one of"):
+        make_vae(["fixed", "learned"])
+    with pytest.raises(ValueError, match="sigma must hold one positive value per model"):
+        make_vae(["fixed"], torch.tensor([0.0]))
+    with pytest.raises(ValueError, match="kl_weight must hold one positive value per model"):
+        make_vae(["fixed"], kl_weight=torch.tensor([-1.0]))
+    with pytest.raises(ValueError, match="profile must be one of"):
+        experiments.table1("giant")

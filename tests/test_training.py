@@ -2,6 +2,7 @@
 
 import json
 import math
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -171,6 +172,11 @@ def test_cli(tmp_path):
         assert option in help_text
     bad_profile = run_cli("run", "sphere-vae", "--profile", "huge")
     assert bad_profile.returncode == 2 and "invalid choice: 'huge'" in bad_profile.stderr
+    bench = run_cli(
+        "bench", "--device", "cpu", "--profile", "smoke", "--models", "2", "--steps", "1"
+    )
+    assert bench.returncode == 0, bench.stderr
+    assert re.fullmatch(r"speedup: \d+\.\d\dx", bench.stdout.strip().splitlines()[-1])
     bad_steps = run_cli("run", "sphere-vae", "--steps", "0")
     assert bad_steps.returncode == 2 and "must be a positive integer" in bad_steps.stderr
     if not torch.cuda.is_available():

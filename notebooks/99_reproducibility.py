@@ -1,0 +1,144 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Reproducing this book
+#
+# Everything in this book comes from the repository that builds it. On a fresh machine,
+# two commands do all the setup; each creates its own virtual environment in `.venv`:
+#
+# ```bash
+# make book   # execute every chapter fresh, then render the book into _build/html
+# make test   # unit tests, nbval on the committed notebooks, papermill smoke runs, book build
+# ```
+#
+# ## Where the numbers come from
+#
+# Chapters never train models with hand-written loops. They ask `lvae.experiments` for a
+# result. If `results/` holds a record whose configuration hash matches, the record is
+# loaded. Otherwise the experiment runs with a progress bar, checkpointing into
+# `checkpoints/` so that an interrupted run resumes where it stopped, and its record is
+# written atomically. A record holds:
+#
+# * the full configuration and its hash (the file name), which includes a version number
+#   of the training code, so records made by older code are recomputed, never reused;
+# * the result: metrics, training histories, and the few points the figures need;
+# * its provenance: profile, seeds, steps, device, PyTorch, NumPy and Python versions,
+#   git commit, wall time and date.
+#
+# A record that cannot be read, is incomplete, or whose configuration does not match its
+# hash is reported and recomputed, never used. Model checkpoints are not committed.
+#
+# These are the committed records:
+
+# %% tags=["parameters"]
+profile = "book"  # list the records of this profile
+
+# %%
+import json
+
+from lvae import store
+
+results = store.default_results_dir()
+print(f"records of profile {profile} in {results.name}/:")
+rows = []
+for path in sorted(results.glob("*/*.json")):
+    rec = json.loads(path.read_text())
+    if rec.get("experiment") == "bench" or rec["provenance"]["profile"] != profile:
+        continue
+    p = rec["provenance"]
+    rows.append(
+        (
+            rec["experiment"],
+            p["profile"],
+            len(p["seeds"]),
+            p["steps"],
+            p["device"],
+            p["torch"],
+            p["git_commit"][:10],
+            p["wall_time_s"] / 60,
+            path.stem,
+        )
+    )
+print(
+    f"{'experiment':<12} {'profile':<8} {'seeds':>5} {'steps':>7} {'device':<10} "
+    f"{'torch':<12} {'commit':<11} {'minutes':>8}  record"
+)
+for r in rows:
+    print(
+        f"{r[0]:<12} {r[1]:<8} {r[2]:>5} {r[3]:>7} {r[4]:<10} {r[5]:<12} {r[6]:<11} "
+        f"{r[7]:>8.1f}  {r[8]}"
+    )
+
+# %% [markdown]
+# ## How fast the training engine is
+#
+# All seeds and settings of an experiment train as one *stacked* model: each layer holds
+# the weights of every model in one tensor and runs them with a single batched matrix
+# product. `python -m lvae bench` measures model-steps per second of this engine against
+# a plain loop that trains ordinary `nn.Linear` networks one at a time, on the same
+# device, in the same run. The measurements below were stored with `--save`.
+
+# %%
+for path in sorted((results / "bench").glob("*.json")):
+    rec = json.loads(path.read_text())
+    r, hw, p = rec["result"], rec["hardware"], rec["provenance"]
+    print(
+        f"{p['device']} ({hw['cpu']}, {hw['cpu_count']} cores, {hw['torch_threads']} torch "
+        f"threads); torch {p['torch']}; commit {p['git_commit'][:10]}"
+    )
+    print(
+        f"  {r['models']} models, {r['n_blocks']} blocks x {r['hidden']} units "
+        f"({r['profile']} profile), {r['steps']} timed steps each"
+    )
+    print(
+        f"  stacked {r['stacked_model_steps_per_s']:,.0f} model-steps/s, loop "
+        f"{r['loop_model_steps_per_s']:,.0f} model-steps/s: speedup {r['speedup']:.1f}x"
+    )
+
+# %% [markdown]
+# ## Re-executing one chapter
+#
+# The jupytext `notebooks/NN_topic.py` file is the source of a chapter. The `.ipynb` beside
+# it holds the outputs that the book shows and that nbval checks. To re-execute a chapter
+# on another profile with papermill:
+#
+# ```bash
+# .venv/bin/jupytext --to ipynb -o /tmp/ch2.ipynb notebooks/02_toy_2d.py
+# .venv/bin/papermill /tmp/ch2.ipynb /tmp/ch2_out.ipynb -p profile smoke
+# ```
+#
+# To render the whole book on another profile, use `make book PROFILE=smoke`. After editing
+# a chapter, `make notebooks` refreshes the committed outputs.
+#
+# ## Training at another scale, and on a GPU
+#
+# ```bash
+# .venv/bin/python -m lvae list
+# .venv/bin/python -m lvae run table1 --profile paper --device cuda
+# .venv/bin/python -m lvae bench --device cuda --save
+# ```
+#
+# `--seeds N`, `--steps N` and `--results-dir DIR` override the profile; `--help` lists
+# every option. To install a CUDA build of PyTorch instead of the default CPU build (after
+# removing `.venv` if it exists):
+#
+# ```bash
+# make test TORCH="torch==2.13.0" TORCH_INDEX_URL=https://download.pytorch.org/whl/cu128
+# ```
+#
+# The `paper` profile uses the paper's networks (four residual blocks of 200 units). It is
+# meant for a GPU and has not been run for the committed results. No GPU was available
+# when they were made, and every table prints the device its numbers come from.

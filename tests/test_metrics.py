@@ -1,0 +1,57 @@
+import numpy as np
+import pytest
+from scipy import stats
+
+from lvae import metrics
+
+
+def test_energy_distance_matches_scipy_in_one_dimension():
+    rng = np.random.default_rng(0)
+    a, b = rng.normal(size=(300, 1)), rng.normal(1.0, 2.0, size=(400, 1))
+    # scipy reports sqrt(V) for the biased V-statistic V (all pairs, diagonal included).
+    ours_v = 2 * np.abs(a - b.T).mean() - np.abs(a - a.T).mean() - np.abs(b - b.T).mean()
+    assert np.sqrt(ours_v) == pytest.approx(stats.energy_distance(a[:, 0], b[:, 0]))
+    # The U-statistic differs from the V-statistic only by the diagonal terms.
+    n, m = len(a), len(b)
+    u_from_v = (
+        ours_v
+        + np.abs(a - a.T).sum() * (1 / n**2 - 1 / (n * (n - 1)))
+        + np.abs(b - b.T).sum() * (1 / m**2 - 1 / (m * (m - 1)))
+    )
+    assert metrics.energy_distance(a, b) == pytest.approx(u_from_v)
+
+
+def test_energy_distance_separates_distributions():
+    rng = np.random.default_rng(1)
+    same = [
+        metrics.energy_distance(rng.normal(size=(200, 2)), rng.normal(size=(200, 2)))
+        for _ in range(20)
+    ]
+    shifted = metrics.energy_distance(rng.normal(size=(200, 2)), rng.normal(0.5, 1, (200, 2)))
+    assert abs(np.mean(same)) < 0.01 and shifted > 10 * np.std(same)
+    with pytest.raises(ValueError, match="two samples"):
+        metrics.energy_distance(np.zeros((5, 2)), np.zeros((5, 3)))
+
+
+def test_welch_and_confidence_interval():
+    a, b = [1.0, 2.0, 3.0, 4.0], [0.0, 0.5, 1.0, 0.2]
+    diff, p = metrics.welch(a, b)
+    assert diff == pytest.approx(np.mean(a) - np.mean(b))
+    assert p == pytest.approx(stats.ttest_ind(a, b, equal_var=False).pvalue)
+    d, lo, hi = metrics.mean_diff_ci(a, b)
+    assert lo < d < hi and d == pytest.approx(diff)
+
+
+def test_distance_to_curve_against_closed_forms():
+    # The line y = x: the distance from (a, b) is |a - b| / sqrt(2).
+    pts = np.array([[0.0, 0.5], [0.3, -0.1], [0.2, 0.2]])
+    np.testing.assert_allclose(
+        metrics.distance_to_curve(pts, lambda u: u),
+        np.abs(pts[:, 0] - pts[:, 1]) / np.sqrt(2),
+        atol=1e-3,
+    )
+    # The unit upper half-circle: distance |r - 1| from points inside its cone.
+    circle = lambda u: np.sqrt(np.clip(1 - u**2, 0, None))  # noqa: E731
+    pts = np.array([[0.0, 0.5], [0.3, 0.3], [0.1, 1.4]])
+    r = np.linalg.norm(pts, axis=1)
+    np.testing.assert_allclose(metrics.distance_to_curve(pts, circle), np.abs(r - 1), atol=2e-3)
