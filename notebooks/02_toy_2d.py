@@ -198,14 +198,61 @@ glue("log2pi", fmt(math.log(2 * math.pi), 4), display=False)
 # LS-VAE ends at σ ≈ {glue:text}`f_star_sigma` (geometric mean over seeds), which is the σ
 # F\*-VAE uses here. The paper's LS-VAE ended at 0.043.
 #
-# ## The paper's claims about Table 1, tested
+# ## Is training finished, and does the ranking survive a second estimate?
 #
-# Each claim is checked with the {glue:text}`n_seeds` seeds per setting: the difference of
-# means, and a two-sided Welch $t$-test.
+# Before testing claims, two checks on the numbers themselves. First, the change of the
+# batch ELBO between the fourth and the last fifth of training tells whether a setting
+# was still improving. Second, the ranking should not depend on how the final ELBO is
+# estimated. The batch ELBO averaged over the last 10 % of training uses training batches
+# (fresh points, seen once) instead of the 10,000 evaluation points.
 
 # %%
-others = [s for s in settings if s != "LV"]
+hist = res["history"]
+n_log = len(hist["step"])
+batch_elbo = np.asarray(hist["elbo"])  # (logged steps, models)
+setting_of = [m["setting"] for m in res["models"]]
+print(
+    f"{'setting':<15} {'ELBO gain, last fifth':>22} {'batch ELBO, last 10%':>22} {'final ELBO':>11}"
+)
+trend, second = {}, {}
+for s in settings:
+    cols = [j for j, m in enumerate(setting_of) if m == s]
+    e = batch_elbo[:, cols]
+    trend[s] = e[int(0.8 * n_log) :].mean() - e[int(0.6 * n_log) : int(0.8 * n_log)].mean()
+    second[s] = e[int(0.9 * n_log) :].mean(axis=0)
+    print(
+        f"{s:<15} {trend[s]:>+22.3f} {second[s].mean():>14.3f} ± {second[s].std(ddof=1):<5.3f}"
+        f" {elbo[s].mean():>11.3f}"
+    )
+rank_final = sorted(settings, key=lambda s: -elbo[s].mean())
+rank_second = sorted(settings, key=lambda s: -second[s].mean())
+top = 3
+same_top = rank_final[:top] == rank_second[:top]
+print(f"top {top} by final ELBO: {rank_final[:top]}; by batch ELBO: {rank_second[:top]}")
+still_rising = [s for s in settings if trend[s] > 0.01]
+glue("n_still_rising", len(still_rising), display=False)
+glue("n_settings", len(settings), display=False)
+glue("rank_top", ", ".join(rank_final[:top]), display=False)
+glue("same_top", "the same" if same_top else "not the same", display=False)
+
+# %% [markdown]
+# In {glue:text}`n_still_rising` of the {glue:text}`n_settings` settings the ELBO was still
+# rising by more than 0.01 nats over the last fifth of training. So the `book` profile
+# stops before convergence, and the numbers below describe models at this training budget.
+# The top three by final ELBO ({glue:text}`rank_top`) are {glue:text}`same_top` under the
+# second estimate.
+#
+# ## The paper's claims about Table 1, tested
+#
+# Each claim is checked with the {glue:text}`n_seeds` seeds per setting, using the
+# difference of means and a two-sided Welch $t$-test. "Significantly" means $p < 0.05$
+# (the paper does not define it). The paper's Table 1 comprises the σ sweep, LS-VAE,
+# LV-VAE and F\*-VAE; the schedule replay is a separate experiment.
+
+# %%
+table_settings = [s for s in settings if s != "F schedule"]
 fixed = [s for s in settings if s.startswith("F sigma")]
+ALPHA = 0.05
 claims = []
 
 
@@ -213,27 +260,28 @@ def claim(text, holds, evidence):
     claims.append((text, holds, evidence))
 
 
-diffs = {s: metrics.welch(elbo["LV"], elbo[s]) for s in others}
+diffs = {s: metrics.welch(elbo["LV"], elbo[s]) for s in table_settings if s != "LV"}
 claim(
     "LV-VAE is best, significantly",
-    all(d > 0 and p < 0.01 for d, p in diffs.values()),
-    f"min gap {min(d for d, _ in diffs.values()):.3f}, "
-    f"max p {max(p for _, p in diffs.values()):.1e}",
+    all(d > 0 and p < ALPHA for d, p in diffs.values()),
+    f"LV - LS = {diffs['LS'][0]:+.3f} (p = {diffs['LS'][1]:.1e}); "
+    f"min gap {min(d for d, _ in diffs.values()):+.3f}",
 )
-ls_vs = {s: metrics.welch(elbo["LS"], elbo[s]) for s in others if s != "LS"}
+ls_vs = {s: metrics.welch(elbo["LS"], elbo[s]) for s in fixed + ["F*"]}
 claim(
-    "LS-VAE is second, above every fixed-sigma setting",
-    all(d > 0 for d, _ in ls_vs.values()),
-    "gaps to F, F*, schedule: " + ", ".join(f"{d:+.3f}" for d, _ in ls_vs.values()),
+    "LS-VAE beats every fixed sigma (sweep and F*)",
+    all(d > 0 and p < ALPHA for d, p in ls_vs.values()),
+    f"smallest gap {min(d for d, _ in ls_vs.values()):+.3f}, "
+    f"largest p {max(p for _, p in ls_vs.values()):.1e}",
 )
 d, p = metrics.welch(elbo["F*"], elbo["LS"])
 claim(
-    "F*-VAE is significantly below LS-VAE", d < 0 and p < 0.01, f"F* - LS = {d:+.3f}, p = {p:.1e}"
+    "F*-VAE is significantly below LS-VAE", d < 0 and p < ALPHA, f"F* - LS = {d:+.3f}, p = {p:.1e}"
 )
 d, p = metrics.welch(elbo["F*"], elbo["F sigma=0.1"])
 claim(
     "F*-VAE is significantly below F-VAE at sigma = 0.1",
-    d < 0 and p < 0.01,
+    d < 0 and p < ALPHA,
     f"F* - F(0.1) = {d:+.3f}, p = {p:.1e}",
 )
 best_fixed = max(fixed, key=lambda s: elbo[s].mean())
@@ -245,25 +293,43 @@ claim(
     f"schedule - LS = {d:+.3f}, 95% CI [{lo:+.3f}, {hi:+.3f}]",
 )
 
-print(f"{'claim':<55} {'ours':<16} evidence")
+print(f"{'claim':<50} {'ours':<14} evidence")
 for text, holds, evidence in claims:
-    print(f"{text:<55} {'holds' if holds else 'does not hold':<16} {evidence}")
+    print(f"{text:<50} {'holds' if holds else 'does not hold':<14} {evidence}")
 for i, (_, holds, _) in enumerate(claims):
     glue(f"claim{i}", "holds" if holds else "does not hold", display=False)
 glue("n_claims_hold", sum(h for _, h, _ in claims), display=False)
 glue("n_claims", len(claims), display=False)
+glue("best_fixed", best_fixed.replace("F sigma=", ""), display=False)
+lv_minus_ls = float(elbo["LV"].mean() - elbo["LS"].mean())
+glue("lv_ls_gap", fmt(abs(lv_minus_ls), 2), display=False)
+glue("lv_ls_side", "below" if lv_minus_ls < 0 else "above", display=False)
 
 # %% [markdown]
 # Of the {glue:text}`n_claims` claims, {glue:text}`n_claims_hold` hold in our
 # reproduction:
 #
 # 1. LV-VAE best, significantly: **{glue:text}`claim0`**.
-# 2. LS-VAE second, above every fixed-σ setting: **{glue:text}`claim1`**.
+# 2. LS-VAE above every fixed σ, including F\*: **{glue:text}`claim1`**.
 # 3. F\*-VAE significantly below LS-VAE: **{glue:text}`claim2`**.
 # 4. F\*-VAE significantly below F-VAE at σ = 0.1: **{glue:text}`claim3`**.
-# 5. σ = 0.1 the best fixed σ: **{glue:text}`claim4`**.
+# 5. σ = 0.1 the best fixed σ: **{glue:text}`claim4`** (here: σ = {glue:text}`best_fixed`).
 # 6. Replaying LS-VAE's σ schedule recovers LS-VAE (confidence interval of the difference
 #    contains 0): **{glue:text}`claim5`**.
+#
+# **How to read the disagreements.** Claims 4 and 5 are about where the best fixed σ lies.
+# That depends on the scale of the noise in the data, and our data are not the paper's.
+# The paper's own argument is that no fixed value is right in general. What carries over
+# is the pattern, and it does carry over: learning a scalar σ beats every fixed σ,
+# including the very value it learned (claims 2 and 3). Replaying the learned trajectory
+# recovers the learned result (claim 6), which is the core of the annealing reading.
+#
+# Claim 1 is a real difference at this scale. LV-VAE ends {glue:text}`lv_ls_gap` nats
+# {glue:text}`lv_ls_side` LS-VAE, and the second estimate agrees on the order.
+# Both were still improving, at similar rates, when training stopped (table above). The
+# order at this budget need not be the order at convergence, and the `paper` profile
+# (wider networks, more steps) is the test of that; we do not predict its outcome. The
+# next section shows what LV-VAE's σ learned.
 #
 # ## What the models learn (Figs. 4, 6 and 7)
 #
@@ -350,8 +416,16 @@ def by_region(values, xs):
 
 
 fresh_a = sample_toy2d((len(data_fig),), torch.Generator().manual_seed(101)).numpy()
-fresh_b = sample_toy2d((len(data_fig),), torch.Generator().manual_seed(102)).numpy()
-reference = metrics.energy_distance(fresh_a, fresh_b)
+# The statistic's noise level: the same distance between pairs of independent data batches.
+reference_pairs = [
+    metrics.energy_distance(
+        sample_toy2d((len(data_fig),), torch.Generator().manual_seed(200 + 2 * k)).numpy(),
+        sample_toy2d((len(data_fig),), torch.Generator().manual_seed(201 + 2 * k)).numpy(),
+    )
+    for k in range(20)
+]
+reference = float(np.mean(reference_pairs))
+band = reference + 3 * float(np.std(reference_pairs, ddof=1))
 print(
     f"{'setting':<15} {'distance to curve: data -> reconstruction, by region':<60}"
     f"{'energy dist.':>12}"
@@ -365,7 +439,11 @@ for i, name in enumerate(settings):
     energy[name] = metrics.energy_distance(np.asarray(figs["gen_sample"][i]), fresh_a)
     cells = "  ".join(f"{a:.3f}->{b:.3f}" for a, b in zip(d_data, d_rec, strict=True))
     print(f"{name:<15} {cells:<60}{energy[name]:>12.4f}")
-print(f"{'two data batches':<15} {'':<60}{reference:>12.4f}")
+print(
+    f"{'data vs data':<15} {'mean of 20 pairs (unbiased: can be < 0); band = mean + 3 std':<60}"
+    f"{reference:>12.1e}"
+)
+print(f"{'':<15} {'':<60}{band:>12.4f}")
 
 lv = settings.index("LV")
 lv_sigma = by_region(np.asarray(figs["recon_sigma"][lv]), data_fig[:, 0])
@@ -373,17 +451,53 @@ print()
 print("LV-VAE's learned sigma at the reconstructions, by region, against the data's noise:")
 for (_, _, name), s, true in zip(regions, lv_sigma, TOY2D_NOISE, strict=True):
     print(f"  {name:<17} learned {s:.4f}   noise std {true:.3f}")
-best_gen = min(energy, key=energy.get)
-glue("best_generation", best_gen, display=False)
-glue("energy_reference", fmt(reference, 2), display=False)
-glue("energy_best", fmt(energy[best_gen], 2), display=False)
+indistinct = [s for s in settings if energy[s] <= band]
+distinct = [s for s in settings if energy[s] > band]
+glue("energy_band", fmt(band, 2), display=False)
+glue("gen_like_data", ", ".join(indistinct) or "none", display=False)
+glue("gen_unlike_data", ", ".join(distinct) or "none", display=False)
 for (_, _, name), s in zip(regions, lv_sigma, strict=True):
     glue(f"lv_sigma_{name.split()[0]}", fmt(s, 2), display=False)
+lv_data = by_region(metrics.distance_to_curve(data_fig, curve_np), data_fig[:, 0])
+lv_rec = by_region(
+    metrics.distance_to_curve(np.asarray(figs["recon"][lv]), curve_np), data_fig[:, 0]
+)
+glue("lv_quiet_lowest", "lowest" if np.argmin(lv_sigma) == 1 else "not lowest", display=False)
+glue("lv_right_ratio", fmt(lv_sigma[2] / TOY2D_NOISE[2], 2), display=False)
+glue("lv_right_rec", fmt(lv_rec[2], 2), display=False)
+glue("lv_right_data", fmt(lv_data[2], 2), display=False)
+glue(
+    "lv_generation",
+    "generates samples within the data-vs-data band"
+    if energy["LV"] <= band
+    else "generates samples outside the data-vs-data band",
+    display=False,
+)
 
 # %% [markdown]
-# By the energy distance, the best generator is **{glue:text}`best_generation`**
-# ({glue:text}`energy_best`, against {glue:text}`energy_reference` between two batches of
-# real data). LV-VAE's learned σ is {glue:text}`lv_sigma_left`,
+# With 600 points per sample, the energy distance between two independent batches of real
+# data stays below {glue:text}`energy_band` (mean plus three standard deviations over 20
+# pairs). Generated samples within that band cannot be told from data at this sample size:
+# {glue:text}`gen_like_data`. Beyond it: {glue:text}`gen_unlike_data`. These numbers come
+# from seed 0 of each setting only.
+#
+# LV-VAE's learned σ is {glue:text}`lv_sigma_left`,
 # {glue:text}`lv_sigma_middle` and {glue:text}`lv_sigma_right` in the left, middle and
 # right regions, where the data's noise is {glue:text}`noise_moderate`,
-# {glue:text}`noise_small` and {glue:text}`noise_large`.
+# {glue:text}`noise_small` and {glue:text}`noise_large`. It is {glue:text}`lv_quiet_lowest`
+# in the quiet middle region, but in the noisiest region it reaches only
+# {glue:text}`lv_right_ratio` of the noise level. There its reconstructions stay as far from
+# the curve as the data ({glue:text}`lv_right_rec` against {glue:text}`lv_right_data`), so
+# the model encodes that noise in its latent code instead of explaining it with σ. The
+# paper describes its LV-VAE as encoding "both the manifold and its thickness", with
+# generations that match the data exactly. Ours {glue:text}`lv_generation` of the energy
+# distance, but it represents the thickness of the noisiest region through z, not through
+# σ(z).
+#
+# ## Summary
+#
+# On our version of the 2-D problem, at `book` scale: learning one σ beats every fixed σ,
+# including the value it learned, and replaying its learned trajectory recovers its
+# result. Both support the paper's second claim. LV-VAE does not come out on top at this
+# budget. The best fixed σ differs from the paper's because our noise scale differs. The
+# next chapter follows the training dynamics behind these numbers.
