@@ -53,7 +53,8 @@ def test_papermill_smoke_profile(source, tmp_path, monkeypatch):
         "".join(o.get("text", "")) for c in nb.cells if c.cell_type == "code" for o in c.outputs
     )
     assert "profile smoke" in text
-    assert list((tmp_path / "results").rglob("*.json")), "the smoke run stored no record"
+    if "experiments." in source.read_text():  # a chapter that trains stores its records
+        assert list((tmp_path / "results").rglob("*.json")), "the smoke run stored no record"
 
 
 @pytest.mark.slow
@@ -64,11 +65,14 @@ def test_book_builds_with_offline_math(tmp_path):
         assert (site / page).is_file(), page
     for source in CHAPTERS:
         chapter = (site / "notebooks" / f"{source.stem}.html").read_text()
-        assert "_static/mathjax/tex-mml-chtml.js" in chapter
+        if 'class="math' in chapter:  # Sphinx loads MathJax only on pages with math
+            assert "_static/mathjax/tex-mml-chtml.js" in chapter
         assert "cdn.jsdelivr.net" not in chapter and "mathjax@3" not in chapter
-        assert chapter.count("<img") >= 2, f"{source.stem} shows no figures"
+        if "experiments." in source.read_text():  # the chapters with results show figures
+            assert chapter.count("<img") >= 2, f"{source.stem} shows no figures"
         assert "profile book" in chapter, f"{source.stem} does not print its provenance"
     assert (site / "_static/mathjax/tex-mml-chtml.js").is_file()
     assert (site / "_static/mathjax/output/chtml/fonts/woff-v2").is_dir()
     assert "Berger" in (site / "book/bibliography.html").read_text()
     assert os.path.getsize(site / "notebooks/01_hypersphere.html") > 50_000
+    assert 'class="math' in (site / "notebooks/01_hypersphere.html").read_text()
