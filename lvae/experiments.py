@@ -35,6 +35,20 @@ def check_profile(profile: str) -> str:
     return profile
 
 
+def check_training_fields(config, extra: tuple[str, ...] = ()) -> None:
+    """Validate the fields every training configuration has (and ``extra`` integers).
+
+    Raises ValueError naming the field, its value and what is allowed, before any compute.
+    """
+    if not config.seeds:
+        raise ValueError("seeds must not be empty")
+    for name in ("steps", "latent_dim", "hidden", "batch_size", "log_every", *extra):
+        if getattr(config, name) < 1:
+            raise ValueError(f"{name} must be >= 1, got {getattr(config, name)}")
+    if not config.lr > 0:
+        raise ValueError(f"lr must be > 0, got {config.lr}")
+
+
 def profile_config(presets: dict, profile: str, name: str, **overrides):
     """The preset configuration of ``profile``, with fields replaced by ``overrides``."""
     base = presets[check_profile(profile)]

@@ -11,7 +11,7 @@ import torch
 
 from . import theory
 from .data import sample_sphere
-from .experiments import entry_point, profile_config
+from .experiments import check_training_fields, entry_point, profile_config
 from .train import train_stacked
 from .vae import StackedVAE
 
@@ -38,13 +38,9 @@ class SphereVAEConfig:
     def __post_init__(self):
         if not self.ratios or any(not (r > 0 and math.isfinite(r)) for r in self.ratios):
             raise ValueError(f"ratios (R/sigma) must be positive and finite, got {self.ratios}")
-        if not self.seeds:
-            raise ValueError("seeds must not be empty")
-        for name in ("steps", "dim", "latent_dim", "hidden", "batch_size", "log_every", "n_eval"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
-        if not (self.radius > 0 and self.lr > 0):
-            raise ValueError(f"radius and lr must be > 0, got {self.radius}, {self.lr}")
+        check_training_fields(self, extra=("dim", "n_eval"))
+        if not self.radius > 0:
+            raise ValueError(f"radius must be > 0, got {self.radius}")
 
 
 SPHERE_PROFILES = {

@@ -19,7 +19,7 @@ import numpy as np
 import torch
 
 from .data import sample_toy2d
-from .experiments import entry_point, profile_config
+from .experiments import check_training_fields, entry_point, profile_config
 from .observation import paper_convention_elbo
 from .train import train_stacked
 from .vae import StackedVAE
@@ -32,16 +32,6 @@ def _rounded(values, digits: int = 5):
     if isinstance(values, list):
         return [_rounded(v, digits) for v in values]
     return float(f"{values:.{digits}g}")
-
-
-def _check_common(config) -> None:
-    if not config.seeds:
-        raise ValueError("seeds must not be empty")
-    for name in ("steps", "latent_dim", "hidden", "batch_size", "log_every"):
-        if getattr(config, name) < 1:
-            raise ValueError(f"{name} must be >= 1, got {getattr(config, name)}")
-    if not config.lr > 0:
-        raise ValueError(f"lr must be > 0, got {config.lr}")
 
 
 @dataclass(frozen=True)
@@ -62,7 +52,7 @@ class Table1Config:
     replay_seed_offset: int = 100  # phase-2 models never share an init with phase 1
 
     def __post_init__(self):
-        _check_common(self)
+        check_training_fields(self)
         if not self.fixed_sigmas or any(
             not (s > 0 and math.isfinite(s)) for s in self.fixed_sigmas
         ):
@@ -298,7 +288,7 @@ class KLWeightConfig:
     data_seed: int = 7
 
     def __post_init__(self):
-        _check_common(self)
+        check_training_fields(self)
         if not self.sigma > 0 or not self.kl_weights or min(self.kl_weights) <= 0:
             raise ValueError("sigma and every KL weight must be > 0")
 

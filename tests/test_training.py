@@ -100,6 +100,10 @@ def test_config_validation_happens_before_any_compute():
         experiments.sphere_vae_config("smoke", ratios=(1.0, -2.0))
     with pytest.raises(ValueError, match="steps must be >= 1"):
         experiments.sphere_vae_config("smoke", steps=0)
+    with pytest.raises(ValueError, match="radius must be > 0, got 0.0"):
+        experiments.sphere_vae_config("smoke", radius=0.0)
+    with pytest.raises(ValueError, match="n_eval must be >= 1"):
+        experiments.sphere_vae_config("smoke", n_eval=0)
     with pytest.raises(ValueError, match="unknown sphere-vae option"):
         experiments.sphere_vae_config("smoke", width=3)
     with pytest.raises(ValueError, match="device must be one of"):
