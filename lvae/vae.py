@@ -35,7 +35,10 @@ class StackedVAE(nn.Module):
         sigma: torch.Tensor,
         observation: list[str] | None = None,
         kl_weight: torch.Tensor | None = None,
+        networks=None,
     ):
+        """``networks(generators, latent_dim) -> (encoder, decoder)`` replaces the default
+        residual MLPs (``hidden``, ``n_blocks``), e.g. ``lvae.conv.conv_networks``."""
         super().__init__()
         n = len(seeds)
         observation = list(observation or ["fixed"] * n)
@@ -49,8 +52,11 @@ class StackedVAE(nn.Module):
         generators = [torch.Generator().manual_seed(int(s)) for s in seeds]
         self.data_dim, self.latent_dim = data_dim, latent_dim
         self.observation = observation
-        self.encoder = StackedResMLP(generators, data_dim, 2 * latent_dim, hidden, n_blocks)
-        self.decoder = StackedResMLP(generators, latent_dim, 2 * data_dim, hidden, n_blocks)
+        if networks is None:
+            self.encoder = StackedResMLP(generators, data_dim, 2 * latent_dim, hidden, n_blocks)
+            self.decoder = StackedResMLP(generators, latent_dim, 2 * data_dim, hidden, n_blocks)
+        else:
+            self.encoder, self.decoder = networks(generators, latent_dim)
         # One scalar log sigma per model: learned for "scalar", constant (or scheduled) for
         # "fixed", unused for "vector".
         self.scalar_log_sigma = nn.Parameter(torch.log(sigma.to(torch.float32)))
