@@ -23,7 +23,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .nets import StackedLinear, _uniform
+from .nets import StackedLinear, uniform_init
 
 
 class StackedConv2d(nn.Module):
@@ -45,8 +45,8 @@ class StackedConv2d(nn.Module):
         bound = 1.0 / math.sqrt(c_in * kernel * kernel)
         shape = (c_in, c_out, kernel, kernel) if transpose else (c_out, c_in, kernel, kernel)
         # Stored as the grouped layout: models one after another along dim 0.
-        self.weight = nn.Parameter(_uniform(generators, shape, bound).flatten(0, 1))
-        self.bias = nn.Parameter(_uniform(generators, (c_out,), bound).flatten())
+        self.weight = nn.Parameter(uniform_init(generators, shape, bound).flatten(0, 1))
+        self.bias = nn.Parameter(uniform_init(generators, (c_out,), bound).flatten())
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:  # (M, B, C, H, W)
         m, b, c, h, w = x.shape

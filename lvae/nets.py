@@ -14,7 +14,7 @@ import torch
 from torch import nn
 
 
-def _uniform(generators, shape, bound) -> torch.Tensor:
+def uniform_init(generators, shape, bound) -> torch.Tensor:
     """One U(-bound, bound) tensor of ``shape`` per model, stacked on dim 0."""
     return torch.stack([(torch.rand(shape, generator=g) * 2.0 - 1.0) * bound for g in generators])
 
@@ -25,8 +25,8 @@ class StackedLinear(nn.Module):
     def __init__(self, generators: list[torch.Generator], fan_in: int, fan_out: int):
         super().__init__()
         bound = 1.0 / math.sqrt(fan_in)
-        self.weight = nn.Parameter(_uniform(generators, (fan_in, fan_out), bound))
-        self.bias = nn.Parameter(_uniform(generators, (fan_out,), bound))
+        self.weight = nn.Parameter(uniform_init(generators, (fan_in, fan_out), bound))
+        self.bias = nn.Parameter(uniform_init(generators, (fan_out,), bound))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:  # x: (M, B, fan_in)
         return torch.baddbmm(self.bias.unsqueeze(1), x, self.weight)
