@@ -36,9 +36,12 @@ class StackedVAE(nn.Module):
         observation: list[str] | None = None,
         kl_weight: torch.Tensor | None = None,
         networks=None,
+        sigma_floor: torch.Tensor | None = None,
     ):
         """``networks(generators, latent_dim) -> (encoder, decoder)`` replaces the default
-        residual MLPs (``hidden``, ``n_blocks``), e.g. ``lvae.conv.conv_networks``."""
+        residual MLPs (``hidden``, ``n_blocks``), e.g. ``lvae.conv.conv_networks``.
+        ``sigma_floor`` (one value per model, 0 = off) bounds a per-dimension sigma from
+        below: sigma = floor + exp(raw)."""
         super().__init__()
         n = len(seeds)
         observation = list(observation or ["fixed"] * n)
@@ -49,6 +52,9 @@ class StackedVAE(nn.Module):
         kl_weight = torch.ones(n) if kl_weight is None else kl_weight.to(torch.float32)
         if kl_weight.shape != (n,) or not bool(torch.all(kl_weight > 0)):
             raise ValueError(f"kl_weight must hold one positive value per model, got {kl_weight}")
+        sigma_floor = torch.zeros(n) if sigma_floor is None else sigma_floor.to(torch.float32)
+        if sigma_floor.shape != (n,) or not bool(torch.all(sigma_floor >= 0)):
+            raise ValueError(f"sigma_floor must hold one value >= 0 per model, got {sigma_floor}")
         generators = [torch.Generator().manual_seed(int(s)) for s in seeds]
         self.data_dim, self.latent_dim = data_dim, latent_dim
         self.observation = observation
@@ -63,6 +69,7 @@ class StackedVAE(nn.Module):
         self.register_buffer("learns_scalar", torch.tensor([k == "scalar" for k in observation]))
         self.register_buffer("per_dimension", torch.tensor([k == "vector" for k in observation]))
         self.register_buffer("kl_weight", kl_weight)
+        self.register_buffer("sigma_floor", sigma_floor)
 
     def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         mu, logvar = self.encoder(x).chunk(2, dim=-1)
@@ -75,6 +82,10 @@ class StackedVAE(nn.Module):
         scalar = torch.where(
             self.learns_scalar, self.scalar_log_sigma, self.scalar_log_sigma.detach()
         ).view(-1, 1, 1)
+        floor = self.sigma_floor.view(-1, 1, 1)
+        if bool((floor > 0).any()):  # sigma = floor + exp(raw), where a floor is set
+            floored = torch.logaddexp(raw_log_sigma, torch.log(floor.clamp_min(1e-30)))
+            raw_log_sigma = torch.where(floor > 0, floored, raw_log_sigma)
         log_sigma = torch.where(self.per_dimension.view(-1, 1, 1), raw_log_sigma, scalar)
         return mean, log_sigma
 

@@ -233,3 +233,18 @@ def test_issue_targets_on_this_cpu(tmp_path):
     assert time.perf_counter() - start < 60
     speedup = float(out.strip().splitlines()[-1].removeprefix("speedup: ").removesuffix("x"))
     assert speedup >= 2.5, out
+
+
+def test_sigma_floor_bounds_a_per_dimension_sigma():
+    vae = make_vae(["vector", "vector"])
+    vae.sigma_floor = torch.tensor([0.0, 0.05])
+    z = torch.randn(2, 9, 2)
+    with torch.no_grad():  # push the raw log sigma far down
+        vae.decoder.out.bias[:, 2:] = -30.0
+    _, log_sigma = vae.decode(z)
+    raw = vae.decoder(z).chunk(2, dim=-1)[1]
+    torch.testing.assert_close(log_sigma[0], raw[0])  # no floor: untouched
+    torch.testing.assert_close(log_sigma[1].exp(), 0.05 + raw[1].exp())
+    assert log_sigma[1].exp().min() >= 0.05 * (1 - 1e-6)  # float32 rounding of exp(log)
+    with pytest.raises(ValueError, match="sigma_floor must hold one value >= 0"):
+        StackedVAE([0], 2, 2, 4, 1, torch.ones(1), sigma_floor=torch.tensor([-1.0]))
