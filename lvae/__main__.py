@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -39,6 +40,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="where records are read and written (default: $LVAE_RESULTS_DIR, else the "
         "repository's results/); checkpoints go to checkpoints/ beside it",
+    )
+    run.add_argument(
+        "--data-dir",
+        type=Path,
+        default=None,
+        help="folder with the image datasets (mnist/, olivetti/, celeba/); default $LVAE_DATA_DIR",
     )
     run.add_argument(
         "--seeds",
@@ -90,6 +97,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _run(args) -> int:
+    if args.data_dir is not None:  # read by lvae.images.load_images
+        if not args.data_dir.is_dir():
+            raise ValueError(f"--data-dir {args.data_dir} is not a folder")
+        os.environ["LVAE_DATA_DIR"] = str(args.data_dir)
     overrides = {}
     if args.seeds is not None:
         overrides["seeds"] = tuple(range(args.seeds))
@@ -154,7 +165,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     try:
         return _run(args) if args.command == "run" else _bench(args)
-    except ValueError as exc:  # bad input: a clear message, no traceback
+    except (ValueError, FileNotFoundError) as exc:  # bad input: a clear message, no traceback
         print(f"error: {exc}", file=sys.stderr)
         return 2
 

@@ -42,7 +42,7 @@ def check_training_fields(config, extra: tuple[str, ...] = ()) -> None:
     """
     if not config.seeds:
         raise ValueError("seeds must not be empty")
-    for name in ("steps", "latent_dim", "hidden", "batch_size", "log_every", *extra):
+    for name in ("steps", "latent_dim", "batch_size", "log_every", *extra):
         if getattr(config, name) < 1:
             raise ValueError(f"{name} must be >= 1, got {getattr(config, name)}")
     if not config.lr > 0:
@@ -154,10 +154,19 @@ class Experiment:
 
 
 def _registry() -> dict[str, Experiment]:
+    from .images_experiment import IMAGE_EXPERIMENTS
     from .sphere_experiment import sphere_vae
     from .toy2d_experiment import kl_weight, table1
 
-    return {
+    images = {
+        f"images-{name}": Experiment(
+            f"images-{name}",
+            f"fixed (MSE), learned scalar and per-pixel sigma VAEs on {name} (chapter 4)",
+            run,
+        )
+        for name, run in IMAGE_EXPERIMENTS.items()
+    }
+    return images | {
         "sphere-vae": Experiment(
             "sphere-vae",
             "fixed-sigma VAEs on a circle, both sides of the critical R/sigma (chapter 1)",
@@ -181,9 +190,9 @@ EXPERIMENTS = _registry()
 
 
 def __getattr__(name):  # the experiment functions, as lvae.experiments.<name>
-    from . import sphere_experiment, toy2d_experiment
+    from . import images_experiment, sphere_experiment, toy2d_experiment
 
-    for module in (sphere_experiment, toy2d_experiment):
+    for module in (sphere_experiment, toy2d_experiment, images_experiment):
         if hasattr(module, name):
             return getattr(module, name)
     raise AttributeError(name)

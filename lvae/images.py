@@ -29,6 +29,8 @@ import torch
 DATASETS = ("digits", "mnist", "olivetti", "celeba")
 MNIST_URL = "https://ossci-datasets.s3.amazonaws.com/mnist/"
 MNIST_FILES = {"train": "train-images-idx3-ubyte", "test": "t10k-images-idx3-ubyte"}
+# Grey levels of each dataset's pixels: the digits take the values 0..16.
+QUANTIZATION_LEVELS = {"digits": 17, "mnist": 256, "olivetti": 256, "celeba": 256}
 CELEBA_SIZE = 64  # images are centre-cropped to 148 x 148, then resized to 64 x 64
 CELEBA_CROP = 148
 

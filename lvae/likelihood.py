@@ -22,22 +22,23 @@ import torch
 
 from .observation import LOG_2PI, paper_convention_elbo
 
-LOG_256 = math.log(256.0)
 
-
-def dequantize(x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
-    """8-bit images in [0, 1] (multiples of 1/255) to (k + u) / 256 with u ~ U[0, 1)."""
-    levels = torch.round(x * 255.0)
-    if not torch.allclose(levels / 255.0, x, atol=1e-5):
-        raise ValueError("dequantize expects 8-bit images: values k/255 for integer k")
+def dequantize(
+    x: torch.Tensor, generator: torch.Generator | None = None, levels: int = 256
+) -> torch.Tensor:
+    """Images with ``levels`` grey levels, values k/(levels-1) in [0, 1], to (k + u)/levels
+    with u ~ U[0, 1): 256 levels for 8-bit images, 17 for scikit-learn's digits."""
+    k = torch.round(x * (levels - 1))
+    if not torch.allclose(k / (levels - 1), x, atol=1e-5):
+        raise ValueError(f"dequantize expects {levels}-level images: values k/{levels - 1}")
     u = torch.rand(x.shape, generator=generator, device=x.device)
-    return (levels + u) / 256.0
+    return (k + u) / levels
 
 
-def bits_per_dim(log_density: torch.Tensor, n_dims: int) -> torch.Tensor:
-    """NLL in bits per dimension of 8-bit data, from log p(x~) (nats, per image) of
-    dequantised data on [0, 1]^D: -(log p(x~) - D log 256) / (D log 2)."""
-    return -(log_density - n_dims * LOG_256) / (n_dims * math.log(2.0))
+def bits_per_dim(log_density: torch.Tensor, n_dims: int, levels: int = 256) -> torch.Tensor:
+    """NLL in bits per dimension of ``levels``-level data, from log p(x~) (nats, per image)
+    of dequantised data on [0, 1]^D: -(log p(x~) - D log levels) / (D log 2)."""
+    return -(log_density - n_dims * math.log(levels)) / (n_dims * math.log(2.0))
 
 
 def paper_bits_per_pixel(elbo: torch.Tensor, n_dims: int) -> torch.Tensor:

@@ -38,7 +38,7 @@ class SphereVAEConfig:
     def __post_init__(self):
         if not self.ratios or any(not (r > 0 and math.isfinite(r)) for r in self.ratios):
             raise ValueError(f"ratios (R/sigma) must be positive and finite, got {self.ratios}")
-        check_training_fields(self, extra=("dim", "n_eval"))
+        check_training_fields(self, extra=("hidden", "dim", "n_eval"))
         if not self.radius > 0:
             raise ValueError(f"radius must be > 0, got {self.radius}")
 

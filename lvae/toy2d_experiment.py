@@ -52,7 +52,7 @@ class Table1Config:
     replay_seed_offset: int = 100  # phase-2 models never share an init with phase 1
 
     def __post_init__(self):
-        check_training_fields(self)
+        check_training_fields(self, extra=("hidden",))
         if not self.fixed_sigmas or any(
             not (s > 0 and math.isfinite(s)) for s in self.fixed_sigmas
         ):
@@ -288,7 +288,7 @@ class KLWeightConfig:
     data_seed: int = 7
 
     def __post_init__(self):
-        check_training_fields(self)
+        check_training_fields(self, extra=("hidden",))
         if not self.sigma > 0 or not self.kl_weights or min(self.kl_weights) <= 0:
             raise ValueError("sigma and every KL weight must be > 0")
 

@@ -75,5 +75,10 @@ def test_dequantize():
     k = torch.arange(256, dtype=torch.float32).view(1, 1, 16, 16)
     x = dequantize(k / 255, torch.Generator().manual_seed(0))
     assert torch.all((x * 256 >= k) & (x * 256 < k + 1))  # inside its own bin
-    with pytest.raises(ValueError, match="8-bit images"):
+    with pytest.raises(ValueError, match="256-level images"):
         dequantize(torch.full((1, 1, 2, 2), 0.5))
+    # The digits' 17 levels: each value k/16 lands in [k/17, (k+1)/17).
+    k = torch.arange(17, dtype=torch.float32).view(1, 1, 1, 17)
+    x = dequantize(k / 16, torch.Generator().manual_seed(0), levels=17)
+    assert torch.all((x * 17 >= k) & (x * 17 < k + 1))
+    assert bits_per_dim(torch.tensor(0.0), 64, levels=17).item() == pytest.approx(math.log2(17))

@@ -1,0 +1,289 @@
+"""Image experiments (the paper's Section 4.3 and Appendix B): ``images-<dataset>``.
+
+Every seed trains four observation models in one stack, on the same convolutional
+networks: F-VAE with the MSE loss (sigma = 1/sqrt(2)), LS-VAE, LV-VAE, and LV-VAE with a
+sigma floor of one 8-bit quantisation step (1/256). Each is evaluated on held-out images:
+
+* the ELBO on raw pixels, and the paper's Table-2 number (bits per pixel, its convention);
+* the NLL in bits per dimension on uniformly dequantised 8-bit data, from the ELBO and from
+  the importance-weighted bound with ``iw_k`` samples (see ``lvae.likelihood``).
+
+Images are read by ``lvae.images.load_images`` from ``$LVAE_DATA_DIR`` (the CLI's
+``--data-dir``). The MNIST profiles here train on the official test set minus its last
+1,000 images and evaluate on those, because only that set is available offline; the
+``paper`` profile uses the official training and test sets.
+"""
+
+from __future__ import annotations
+
+import base64
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .conv import conv_networks
+from .experiments import check_training_fields, entry_point, profile_config
+from .images import DATASETS, QUANTIZATION_LEVELS, load_images
+from .likelihood import bits_per_dim, dequantize, importance_weighted_bound, paper_bits_per_pixel
+from .train import train_stacked
+from .vae import StackedVAE
+
+SETTINGS = {  # name: (observation kind, initial or fixed sigma, sigma floor)
+    "F": ("fixed", 2**-0.5, 0.0),  # the MSE loss: a Gaussian with sigma^2 = 1/2
+    "LS": ("scalar", 1.0, 0.0),
+    "LV": ("vector", 1.0, 0.0),
+    "LV-floor": ("vector", 1.0, 1.0 / 256.0),
+}
+
+
+@dataclass(frozen=True)
+class ImagesConfig:
+    dataset: str = "digits"
+    split: str = "train"  # what is loaded for training
+    limit: int | None = None  # load only the first images of the split (CelebA is large)
+    n_holdout: int = 0  # > 0: evaluate on the last n_holdout training images instead
+    eval_split: str = "test"
+    settings: tuple[str, ...] = ("F", "LS", "LV", "LV-floor")
+    seeds: tuple[int, ...] = (0, 1, 2)
+    steps: int = 3000
+    latent_dim: int = 16
+    width: int = 16
+    n_convs: int = 3
+    n_blocks: int = 2
+    batch_size: int = 100
+    lr: float = 1e-3
+    log_every: int = 100
+    iw_k: int = 100
+    n_iw: int = 200  # held-out images for the importance-weighted bound
+    n_show: int = 8  # images kept per figure panel
+    data_seed: int = 0
+
+    def __post_init__(self):
+        check_training_fields(self, extra=("width", "n_convs", "iw_k", "n_iw", "n_show"))
+        if self.dataset not in DATASETS:
+            raise ValueError(f"dataset must be one of {DATASETS}, got {self.dataset!r}")
+        unknown = set(self.settings) - set(SETTINGS)
+        if not self.settings or unknown:
+            raise ValueError(f"settings must be among {tuple(SETTINGS)}, got {self.settings}")
+        if self.n_holdout < 0 or self.n_blocks < 0:
+            raise ValueError("n_holdout and n_blocks must be >= 0")
+
+
+def _profiles(dataset: str, book: dict, paper: dict, smoke: dict | None = None) -> dict:
+    base = {"dataset": dataset, **book}
+    small = {
+        "seeds": (0,),
+        "steps": 30,
+        "width": 8,
+        "n_blocks": 1,
+        "log_every": 10,
+        "iw_k": 5,
+        "n_iw": 20,
+        "n_show": 4,
+        **(smoke or {}),
+    }
+    return {
+        "smoke": ImagesConfig(**{**base, **small}),
+        "book": ImagesConfig(**base),
+        "paper": ImagesConfig(**{**base, **paper}),
+    }
+
+
+IMAGE_PROFILES = {
+    "digits": _profiles(
+        "digits",
+        {},
+        {"seeds": tuple(range(10)), "steps": 20000, "width": 32, "n_blocks": 4, "latent_dim": 32},
+    ),
+    "mnist": _profiles(
+        "mnist",
+        {"split": "test", "n_holdout": 1000, "latent_dim": 32, "steps": 3000},
+        {
+            "split": "train",
+            "n_holdout": 0,
+            "latent_dim": 256,
+            "width": 64,
+            "n_blocks": 4,
+            "steps": 100000,
+            "iw_k": 1000,
+            "n_iw": 1000,
+        },
+    ),
+    "olivetti": _profiles(
+        "olivetti",
+        {"n_convs": 4, "latent_dim": 32, "steps": 3000},
+        {"width": 64, "n_blocks": 5, "latent_dim": 256, "steps": 50000},
+    ),
+    "celeba": _profiles(
+        "celeba",
+        {
+            "n_convs": 4,
+            "latent_dim": 128,
+            "width": 32,
+            "steps": 20000,
+            "split": "train",
+            "eval_split": "test",
+        },
+        {"width": 64, "n_blocks": 5, "latent_dim": 2048, "steps": 100000},
+        smoke={"split": "all", "n_holdout": 4, "limit": 16},
+    ),
+}
+
+
+def images_config(dataset: str, profile: str = "book", **overrides) -> ImagesConfig:
+    if dataset not in IMAGE_PROFILES:
+        raise ValueError(f"dataset must be one of {tuple(IMAGE_PROFILES)}, got {dataset!r}")
+    return profile_config(IMAGE_PROFILES[dataset], profile, f"images-{dataset}", **overrides)
+
+
+def _pack(images: torch.Tensor) -> dict:
+    """Images in [0, 1] as base64 uint8, for small records: {"shape", "uint8_base64"}."""
+    array = (images.clamp(0, 1) * 255).round().to(torch.uint8).cpu().numpy()
+    return {"shape": list(array.shape), "uint8_base64": base64.b64encode(array.tobytes()).decode()}
+
+
+def unpack(packed: dict) -> np.ndarray:
+    """The inverse of the packing above: a float array in [0, 1]."""
+    raw = np.frombuffer(base64.b64decode(packed["uint8_base64"]), dtype=np.uint8)
+    return raw.reshape(packed["shape"]).astype(np.float32) / 255.0
+
+
+def _datasets(config: ImagesConfig):
+    train = load_images(config.dataset, split=config.split, limit=config.limit)
+    if config.n_holdout:
+        if config.n_holdout >= len(train):
+            raise ValueError(f"n_holdout {config.n_holdout} leaves no training images")
+        return train[: -config.n_holdout], train[-config.n_holdout :]
+    return train, load_images(config.dataset, split=config.eval_split, limit=config.limit)
+
+
+@torch.no_grad()
+def _mean_terms(model, x, gen, chunk: int = 100) -> dict[str, torch.Tensor]:
+    n_models, sums = model.scalar_log_sigma.shape[0], {}
+    for start in range(0, x.shape[0], chunk):
+        part = x[start : start + chunk].expand(n_models, -1, -1)
+        terms = model.elbo_terms(part, gen)
+        for key in ("elbo", "log_likelihood", "kl"):
+            sums[key] = sums.get(key, 0.0) + terms[key].sum(dim=1)
+        sums["log_sigma"] = sums.get("log_sigma", 0.0) + torch.log(terms["sigma"]).sum(dim=1)
+    return {k: v / x.shape[0] for k, v in sums.items()}
+
+
+@torch.no_grad()
+def _iw_mean(model, x, k, gen, chunk: int = 20) -> torch.Tensor:
+    n_models = model.scalar_log_sigma.shape[0]
+    parts = [
+        importance_weighted_bound(
+            model, x[s : s + chunk].expand(n_models, -1, -1), k, gen, chunk=10
+        ).sum(dim=1)
+        for s in range(0, x.shape[0], chunk)
+    ]
+    return torch.stack(parts).sum(dim=0) / x.shape[0]
+
+
+def _run_images(config: ImagesConfig, device: torch.device, checkpoints: Path) -> dict:
+    train, held_out = _datasets(config)  # missing or bad files fail here, before training
+    shape = tuple(train.shape[1:])
+    dim = math.prod(shape)
+    specs = [(name, seed) for name in config.settings for seed in config.seeds]
+    kinds = [SETTINGS[name][0] for name, _ in specs]
+    model = StackedVAE(
+        [1000 * list(SETTINGS).index(name) + seed for name, seed in specs],
+        dim,
+        config.latent_dim,
+        0,
+        0,
+        torch.tensor([SETTINGS[name][1] for name, _ in specs]),
+        kinds,
+        networks=conv_networks(shape, config.width, config.n_convs, config.n_blocks),
+        sigma_floor=torch.tensor([SETTINGS[name][2] for name, _ in specs]),
+    ).to(device)
+    x_train = train.flatten(1).to(device)
+    gen = torch.Generator(device=device).manual_seed(config.data_seed)
+
+    def batch():
+        idx = torch.randint(
+            len(x_train), (len(specs), config.batch_size), generator=gen, device=device
+        )
+        return x_train[idx]
+
+    history = train_stacked(
+        model,
+        batch,
+        steps=config.steps,
+        lr=config.lr,
+        labels=[f"{name}, seed={seed}" for name, seed in specs],
+        log_every=config.log_every,
+        generator=gen,
+        desc=f"images-{config.dataset}",
+        checkpoint=checkpoints / "train.pt",
+        checkpoint_tag=checkpoints.name,
+    )
+    x_eval = held_out.flatten(1).to(device)
+    raw = _mean_terms(model, x_eval, gen)
+    levels = QUANTIZATION_LEVELS[config.dataset]
+    x_deq = dequantize(x_eval, gen, levels)
+    deq = _mean_terms(model, x_deq, gen)
+    iw = _iw_mean(model, x_deq[: config.n_iw], config.iw_k, gen)
+
+    first = [j for j, (_, seed) in enumerate(specs) if seed == config.seeds[0]]
+    show = x_eval[: config.n_show]
+    with torch.no_grad():
+        mu, logvar = model.encode(show.expand(len(specs), -1, -1))
+        z = mu + torch.exp(0.5 * logvar) * torch.randn(mu.shape, generator=gen, device=device)
+        recon, log_sigma = model.decode(z)
+        generated = model.generate(config.n_show, gen)
+
+    def images(t):
+        return _pack(t[first].reshape(len(first), config.n_show, *shape))
+
+    sigma_map = torch.exp(log_sigma)
+    return {
+        "models": [{"setting": name, "seed": seed} for name, seed in specs],
+        "image_shape": list(shape),
+        "n_train": len(train),
+        "n_eval": len(held_out),
+        "elbo_raw": raw["elbo"].cpu().tolist(),
+        "paper_bits_per_pixel": paper_bits_per_pixel(raw["elbo"], dim).cpu().tolist(),
+        "sigma_geomean": torch.exp(raw["log_sigma"]).cpu().tolist(),
+        "kl": raw["kl"].cpu().tolist(),
+        "levels": levels,
+        "bits_per_dim_elbo": bits_per_dim(deq["elbo"], dim, levels).cpu().tolist(),
+        "bits_per_dim_iw": bits_per_dim(iw, dim, levels).cpu().tolist(),
+        "history": {
+            "step": history["step"],
+            **{k: history[k] for k in ("log_likelihood", "kl", "elbo", "sigma")},
+        },
+        "figures": {
+            "settings": [specs[j][0] for j in first],
+            "originals": _pack(show.reshape(config.n_show, *shape)),
+            "recon": images(recon),
+            "gen_mean": images(generated["mean"]),
+            "gen_sample": images(generated["sample"]),
+            "sigma_map": _pack(
+                (sigma_map[first] / sigma_map[first].amax(dim=-1, keepdim=True)).reshape(
+                    len(first), config.n_show, *shape
+                )
+            ),
+        },
+    }
+
+
+def images(dataset: str, profile: str = "book", **kwargs) -> dict:
+    """The record of ``images-<dataset>`` for ``profile``: loaded when stored, else trained."""
+    if dataset not in IMAGE_PROFILES:
+        raise ValueError(f"dataset must be one of {tuple(IMAGE_PROFILES)}, got {dataset!r}")
+    return IMAGE_EXPERIMENTS[dataset](profile, **kwargs)
+
+
+IMAGE_EXPERIMENTS = {
+    name: entry_point(
+        f"images-{name}",
+        lambda profile, name=name, **overrides: images_config(name, profile, **overrides),
+        _run_images,
+    )
+    for name in IMAGE_PROFILES
+}

@@ -1,0 +1,73 @@
+"""The image experiments on their smoke profiles (digits need no file)."""
+
+import math
+from pathlib import Path
+
+import pytest
+
+from lvae import experiments
+from lvae.images_experiment import IMAGE_PROFILES, images_config, unpack
+
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+def test_digits_smoke_record(tmp_path):
+    rec = experiments.images("digits", "smoke", results_dir=tmp_path, device="cpu")
+    res, cfg = rec["result"], rec["config"]
+    n = len(cfg["settings"]) * len(cfg["seeds"])
+    assert rec["provenance"]["wall_time_s"] < 60  # the issue's bound for this command
+    assert res["levels"] == 17 and res["image_shape"] == [1, 8, 8]
+    for key in ("elbo_raw", "paper_bits_per_pixel", "bits_per_dim_elbo", "bits_per_dim_iw"):
+        assert len(res[key]) == n and all(math.isfinite(v) for v in res[key]), key
+    # The paper's number is the raw ELBO plus (D/2) log 2 pi, in bits per pixel.
+    for e, b in zip(res["elbo_raw"], res["paper_bits_per_pixel"], strict=True):
+        assert b == pytest.approx((e + 32 * math.log(2 * math.pi)) / (64 * math.log(2)), rel=1e-5)
+    # A lower bound on a discrete probability: never below 0 bits per dimension.
+    assert min(res["bits_per_dim_elbo"] + res["bits_per_dim_iw"]) > 0
+    assert_mse_bound(res)
+    figs = res["figures"]
+    assert unpack(figs["recon"]).shape == (len(cfg["settings"]), cfg["n_show"], 1, 8, 8)
+    assert unpack(figs["originals"]).shape == (cfg["n_show"], 1, 8, 8)
+    again = experiments.images("digits", "smoke", results_dir=tmp_path / "b", device="cpu")
+    assert again["result"] == res  # reproducible from the seeds
+
+
+@pytest.mark.skipif(not SHARED.is_dir(), reason=f"real datasets not found at {SHARED}")
+def test_mnist_smoke_trains_on_the_test_set_minus_a_holdout(tmp_path, monkeypatch):
+    monkeypatch.setenv("LVAE_DATA_DIR", str(SHARED))
+    res = experiments.images("mnist", "smoke", results_dir=tmp_path, device="cpu")["result"]
+    assert (res["n_train"], res["n_eval"]) == (9000, 1000)
+    assert res["levels"] == 256 and all(b > 0 for b in res["bits_per_dim_elbo"])
+    assert_mse_bound(res)
+
+
+def assert_mse_bound(res):
+    """With sigma^2 = 1/2 a Gaussian density never exceeds 1/sqrt(pi) per dimension, so the
+    MSE-trained F-VAE cannot go below log2(levels) + log2(pi)/2 bits per dimension."""
+    bound = math.log2(res["levels"]) + 0.5 * math.log2(math.pi)
+    f_vae = [
+        b
+        for b, m in zip(res["bits_per_dim_elbo"], res["models"], strict=True)
+        if m["setting"] == "F"
+    ]
+    assert f_vae and min(f_vae) >= bound
+
+
+def test_image_configurations_are_validated():
+    with pytest.raises(ValueError, match="dataset must be one of"):
+        experiments.images("cifar", "smoke")
+    with pytest.raises(ValueError, match="settings must be among"):
+        images_config("digits", "smoke", settings=("F", "MSE"))
+    with pytest.raises(ValueError, match="width must be >= 1"):
+        images_config("digits", "smoke", width=0)
+    with pytest.raises(ValueError, match="profile must be one of"):
+        images_config("digits", "huge")
+    assert set(IMAGE_PROFILES) == {"digits", "mnist", "olivetti", "celeba"}
+    assert images_config("mnist", "paper").split == "train"
+
+
+def test_missing_data_fails_before_training(tmp_path, monkeypatch):
+    monkeypatch.setenv("LVAE_DATA_DIR", str(tmp_path))
+    with pytest.raises(FileNotFoundError, match="olivettifaces.mat"):
+        experiments.images("olivetti", "smoke", results_dir=tmp_path / "r", device="cpu")
+    assert not (tmp_path / "checkpoints").exists()
