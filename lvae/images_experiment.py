@@ -160,16 +160,11 @@ def _datasets(config: ImagesConfig):
     return train, load_images(config.dataset, split=config.eval_split, limit=config.limit)
 
 
-@torch.no_grad()
-def _mean_terms(model, x, gen, chunk: int = 100) -> dict[str, torch.Tensor]:
-    n_models, sums = model.scalar_log_sigma.shape[0], {}
+def _chunks(model, x, chunk: int = 100):
+    """``x`` (N, D) in chunks, repeated for every model: (M, n, D)."""
+    n_models = model.scalar_log_sigma.shape[0]
     for start in range(0, x.shape[0], chunk):
-        part = x[start : start + chunk].expand(n_models, -1, -1)
-        terms = model.elbo_terms(part, gen)
-        for key in ("elbo", "log_likelihood", "kl"):
-            sums[key] = sums.get(key, 0.0) + terms[key].sum(dim=1)
-        sums["log_sigma"] = sums.get("log_sigma", 0.0) + torch.log(terms["sigma"]).sum(dim=1)
-    return {k: v / x.shape[0] for k, v in sums.items()}
+        yield x[start : start + chunk].expand(n_models, -1, -1)
 
 
 @torch.no_grad()
@@ -223,10 +218,10 @@ def _run_images(config: ImagesConfig, device: torch.device, checkpoints: Path) -
         checkpoint_tag=checkpoints.name,
     )
     x_eval = held_out.flatten(1).to(device)
-    raw = _mean_terms(model, x_eval, gen)
+    raw = model.mean_terms(_chunks(model, x_eval), gen)
     levels = QUANTIZATION_LEVELS[config.dataset]
     x_deq = dequantize(x_eval, gen, levels)
-    deq = _mean_terms(model, x_deq, gen)
+    deq = model.mean_terms(_chunks(model, x_deq), gen)
     iw = _iw_mean(model, x_deq[: config.n_iw], config.iw_k, gen)
 
     first = [j for j, (_, seed) in enumerate(specs) if seed == config.seeds[0]]
@@ -248,7 +243,7 @@ def _run_images(config: ImagesConfig, device: torch.device, checkpoints: Path) -
         "n_eval": len(held_out),
         "elbo_raw": raw["elbo"].cpu().tolist(),
         "paper_bits_per_pixel": paper_bits_per_pixel(raw["elbo"], dim).cpu().tolist(),
-        "sigma_geomean": torch.exp(raw["log_sigma"]).cpu().tolist(),
+        "sigma_geomean": raw["sigma"].cpu().tolist(),
         "kl": raw["kl"].cpu().tolist(),
         "levels": levels,
         "bits_per_dim_elbo": bits_per_dim(deq["elbo"], dim, levels).cpu().tolist(),

@@ -20,7 +20,7 @@ import math
 
 import torch
 
-from .observation import LOG_2PI, paper_convention_elbo
+from .observation import gaussian_log_likelihood, paper_convention_elbo
 
 
 def dequantize(
@@ -70,10 +70,9 @@ def importance_weighted_bound(
         mean, log_sigma = model.decode(z.permute(1, 0, 2, 3).reshape(m, n * b, latent))
         mean = mean.reshape(m, n, b, -1).permute(1, 0, 2, 3)
         log_sigma = log_sigma.reshape(m, n, b, -1).permute(1, 0, 2, 3)
-        log_lik = (
-            -0.5 * ((x - mean) * torch.exp(-log_sigma)) ** 2 - log_sigma - 0.5 * LOG_2PI
-        ).sum(-1)
-        log_prior = (-0.5 * z**2 - 0.5 * LOG_2PI).sum(-1)
-        log_q = (-0.5 * eps**2 - 0.5 * logvar - 0.5 * LOG_2PI).sum(-1)
+        zero = torch.zeros((), device=z.device)
+        log_lik = gaussian_log_likelihood(x, mean, log_sigma)  # log p(x | z)
+        log_prior = gaussian_log_likelihood(z, zero, zero)  # log N(z; 0, I)
+        log_q = gaussian_log_likelihood(z, mu, 0.5 * logvar)  # log q(z | x)
         log_w.append(log_lik + log_prior - log_q)
     return torch.logsumexp(torch.cat(log_w), dim=0) - math.log(k)

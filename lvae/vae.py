@@ -113,6 +113,22 @@ class StackedVAE(nn.Module):
         }
 
     @torch.no_grad()
+    def mean_terms(self, batches, generator=None) -> dict[str, torch.Tensor]:
+        """Mean ELBO, log-likelihood and KL of every model over ``batches`` (an iterable of
+        (M, n, D) tensors, evaluated in chunks), and sigma's geometric mean; each (M,)."""
+        sums, count = {}, 0
+        for x in batches:
+            terms = self.elbo_terms(x, generator)
+            terms["log_sigma"] = torch.log(terms.pop("sigma"))
+            del terms["loss"]
+            for key, value in terms.items():
+                sums[key] = sums.get(key, 0.0) + value.sum(dim=1)
+            count += x.shape[1]
+        out = {key: value / count for key, value in sums.items()}
+        out["sigma"] = torch.exp(out.pop("log_sigma"))
+        return out
+
+    @torch.no_grad()
     def generate(self, n: int, generator: torch.Generator) -> dict[str, torch.Tensor]:
         """Draw z ~ p(z); return the decoder means and actual samples x ~ p(x|z), (M, n, D)."""
         m = self.scalar_log_sigma.shape[0]
