@@ -8,7 +8,8 @@ import sys
 from pathlib import Path
 
 from .devices import DEVICES
-from .experiments import EXPERIMENTS, PROFILES
+from .experiments import PROFILES
+from .registry import EXPERIMENTS
 
 
 def _positive_int(text: str) -> int:

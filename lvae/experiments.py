@@ -18,7 +18,6 @@ import sys
 import time
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
@@ -144,49 +143,6 @@ def entry_point(name: str, make_config: Callable, runner: Callable) -> Callable:
     run.__name__ = name.replace("-", "_")
     run.__doc__ = f"The {name} record for ``profile``: loaded when stored, else trained and stored."
     return run
-
-
-@dataclass(frozen=True)
-class Experiment:
-    name: str
-    summary: str
-    run: Callable = field(repr=False)
-
-
-def _registry() -> dict[str, Experiment]:
-    from .images_experiment import IMAGE_EXPERIMENTS
-    from .sphere_experiment import sphere_vae
-    from .toy2d_experiment import kl_weight, table1
-
-    images = {
-        f"images-{name}": Experiment(
-            f"images-{name}",
-            f"fixed (MSE), learned scalar and per-pixel sigma VAEs on {name} (chapter 4)",
-            run,
-        )
-        for name, run in IMAGE_EXPERIMENTS.items()
-    }
-    return images | {
-        "sphere-vae": Experiment(
-            "sphere-vae",
-            "fixed-sigma VAEs on a circle, both sides of the critical R/sigma (chapter 1)",
-            sphere_vae,
-        ),
-        "table1": Experiment(
-            "table1",
-            "2-D toy problem: F-VAE sigma sweep, LS-VAE, LV-VAE, F*-VAE, sigma schedule "
-            "(chapters 2-3)",
-            table1,
-        ),
-        "kl-weight": Experiment(
-            "kl-weight",
-            "a KL weight lambda against sigma * sqrt(lambda), trained side by side (chapter 3)",
-            kl_weight,
-        ),
-    }
-
-
-EXPERIMENTS = _registry()
 
 
 def __getattr__(name):  # the experiment functions, as lvae.experiments.<name>

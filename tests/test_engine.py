@@ -248,3 +248,18 @@ def test_sigma_floor_bounds_a_per_dimension_sigma():
     assert log_sigma[1].exp().min() >= 0.05 * (1 - 1e-6)  # float32 rounding of exp(log)
     with pytest.raises(ValueError, match="sigma_floor must hold one value >= 0"):
         StackedVAE([0], 2, 2, 4, 1, torch.ones(1), sigma_floor=torch.tensor([-1.0]))
+
+
+@pytest.mark.parametrize(
+    "module",
+    ["lvae.images_experiment", "lvae.toy2d_experiment", "lvae.sphere_experiment", "lvae.registry"],
+)
+def test_every_experiment_module_imports_first(module):
+    # A fresh interpreter, so that no earlier import hides a circular one.
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-c", f"import {module}"], capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
