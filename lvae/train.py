@@ -3,6 +3,8 @@
 Every ``log_every`` steps the batch means of the reconstruction log-likelihood, KL, ELBO
 and sigma of every model are appended to the history; with ``trace_every``, sigma alone is
 also traced at that finer interval (a learned-sigma trajectory to replay as a schedule).
+With ``monitor``, a function returning one number per model (say the ELBO on fixed
+points), its value is logged at the same steps as the history, as ``history["monitor"]``.
 With a checkpoint path, the full state (models, optimiser, random generator, history) is
 written atomically every
 ``checkpoint_every`` steps, and a later call with the same path resumes from it: the
@@ -61,6 +63,7 @@ def train_stacked(
     checkpoint_every: int = 1000,
     checkpoint_tag: str = "",
     trace_every: int | None = None,
+    monitor: Callable[[], torch.Tensor] | None = None,
 ) -> dict[str, list]:
     """Minimise the mean loss of every model in the stack, one Adam step per fresh batch.
 
@@ -80,6 +83,7 @@ def train_stacked(
         **{k: [] for k in HISTORY_TERMS},
         "trace_step": [],
         "sigma_trace": [],
+        "monitor": [],
     }
     start = 1
     if checkpoint is not None and Path(checkpoint).exists():
@@ -117,6 +121,8 @@ def train_stacked(
             history["step"].append(step)
             for name in HISTORY_TERMS:
                 history[name].append(terms[name].detach().mean(dim=1).cpu().tolist())
+            if monitor is not None:
+                history["monitor"].append(monitor().cpu().tolist())
             bar.set_postfix(loss=f"{loss.item() / len(labels):.3f}")
         if checkpoint is not None and (step % checkpoint_every == 0 or step == steps):
             _save_checkpoint(
