@@ -3,10 +3,16 @@
 import math
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from lvae import experiments
-from lvae.images_experiment import IMAGE_PROFILES, images_config, unpack
+from lvae.images_experiment import (
+    IMAGE_PROFILES,
+    images_config,
+    log_sigma_from_images,
+    unpack,
+)
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 
@@ -28,6 +34,10 @@ def test_digits_smoke_record(tmp_path):
     figs = res["figures"]
     assert unpack(figs["recon"]).shape == (len(cfg["settings"]), cfg["n_show"], 1, 8, 8)
     assert unpack(figs["originals"]).shape == (cfg["n_show"], 1, 8, 8)
+    # sigma maps: F-VAE's is its constant 1/sqrt(2), to the record's 8-bit resolution.
+    log_sigma = log_sigma_from_images(unpack(figs["log_sigma_map"]))
+    f_row = figs["settings"].index("F")
+    assert np.allclose(log_sigma[f_row], -0.5 * math.log(2), atol=10 / 255)
     again = experiments.images("digits", "smoke", results_dir=tmp_path / "b", device="cpu")
     assert again["result"] == res  # reproducible from the seeds
 
