@@ -22,6 +22,7 @@ from .nets import StackedResMLP
 from .observation import gaussian_log_likelihood, kl_to_standard_normal
 
 OBSERVATIONS = ("fixed", "scalar", "vector")
+LOG_SIGMA_MIN = -10.0  # lower limit of a per-dimension log sigma (see decode)
 
 
 class StackedVAE(nn.Module):
@@ -78,6 +79,10 @@ class StackedVAE(nn.Module):
     def decode(self, z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Mean and log sigma of p(x|z), each shaped like x: (M, B, D)."""
         mean, raw_log_sigma = self.decoder(z).chunk(2, dim=-1)
+        # A numerical guard, not a model choice: on pixels that never change, an LV-VAE
+        # drives sigma towards 0 until (x - mu)^2 / sigma^2 overflows float32 (seen on the
+        # digits after ~600 steps). exp(-10) is 1/90 of an 8-bit grey level.
+        raw_log_sigma = raw_log_sigma.clamp(min=LOG_SIGMA_MIN)
         # Gradients reach the scalar only where it is learned.
         scalar = torch.where(
             self.learns_scalar, self.scalar_log_sigma, self.scalar_log_sigma.detach()
