@@ -5,10 +5,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 from lvae import experiments
 from lvae.images_experiment import (
     IMAGE_PROFILES,
+    batch_sampler,
     images_config,
     log_sigma_from_images,
     unpack,
@@ -81,3 +83,19 @@ def test_missing_data_fails_before_training(tmp_path, monkeypatch):
     with pytest.raises(FileNotFoundError, match="olivettifaces.mat"):
         experiments.images("olivetti", "smoke", results_dir=tmp_path / "r", device="cpu")
     assert not (tmp_path / "checkpoints").exists()
+
+
+def test_only_flagged_models_train_on_dequantised_pixels():
+    levels = 17
+    x_train = torch.randint(0, levels, (50, 64)).float() / (levels - 1)
+    flags = torch.tensor([False, True, False])
+    batch = batch_sampler(x_train, flags, 8, levels, torch.Generator().manual_seed(0))()
+    assert batch.shape == (3, 8, 64)
+    grid = torch.round(batch * (levels - 1)) / (levels - 1)
+    assert torch.equal(batch[0], grid[0]) and torch.equal(batch[2], grid[2])  # raw pixels
+    # Dequantised: (k + u) / L with u in [0, 1), so inside grey level k's bin, off the grid.
+    k = torch.floor(batch[1] * levels)
+    assert torch.all((batch[1] >= k / levels) & (batch[1] < (k + 1) / levels))
+    assert not torch.equal(batch[1], grid[1])
+    position = batch[1] * levels - k  # where in its bin: uniform on [0, 1)
+    assert 0.4 < position.mean() < 0.6 and position.std() > 0.25

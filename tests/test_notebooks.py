@@ -17,6 +17,7 @@ sys.path.insert(0, str(ROOT / "book"))
 import build  # noqa: E402  (book/build.py)
 
 CHAPTERS = build.toc_notebooks()
+SHARED_DATA = ROOT.parent / "shared" / "data"  # offline copies of MNIST and Olivetti, if any
 
 
 def test_every_chapter_has_a_source_and_an_executed_twin():
@@ -46,6 +47,8 @@ def test_pairs_are_in_sync(source):
 def test_papermill_smoke_profile(source, tmp_path, monkeypatch):
     """Each chapter runs end to end on the smoke profile, training for real."""
     monkeypatch.setenv("LVAE_RESULTS_DIR", str(tmp_path / "results"))
+    if SHARED_DATA.is_dir():  # the image chapter's smoke runs on real MNIST and Olivetti too
+        monkeypatch.setenv("LVAE_DATA_DIR", str(SHARED_DATA))
     output = tmp_path / f"{source.stem}.ipynb"
     build.execute_with_papermill(source, output, {"profile": "smoke"})
     nb = nbformat.read(output, as_version=4)
