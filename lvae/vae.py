@@ -22,7 +22,7 @@ from .nets import StackedResMLP
 from .observation import gaussian_log_likelihood, kl_to_standard_normal
 
 OBSERVATIONS = ("fixed", "scalar", "vector")
-LOG_SIGMA_MIN = -10.0  # lower limit of a per-dimension log sigma (see decode)
+LOG_SIGMA_MIN, LOG_SIGMA_MAX = -10.0, 10.0  # limits of a per-dimension log sigma (decode)
 
 
 class StackedVAE(nn.Module):
@@ -79,10 +79,12 @@ class StackedVAE(nn.Module):
     def decode(self, z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Mean and log sigma of p(x|z), each shaped like x: (M, B, D)."""
         mean, raw_log_sigma = self.decoder(z).chunk(2, dim=-1)
-        # A numerical guard, not a model choice: on pixels that never change, an LV-VAE
+        # Numerical guards, not model choices. On pixels that never change, an LV-VAE
         # drives sigma towards 0 until (x - mu)^2 / sigma^2 overflows float32 (seen on the
-        # digits after ~600 steps). exp(-10) is 1/90 of an 8-bit grey level.
-        raw_log_sigma = raw_log_sigma.clamp(min=LOG_SIGMA_MIN)
+        # digits after ~600 steps); exp(-10) is 1/90 of an 8-bit grey level. In the other
+        # direction, a decoder once output log sigma ~ 90 for a stray z (2-D problem, step
+        # 32,251), where exp overflows; exp(10) is far above any data scale here.
+        raw_log_sigma = raw_log_sigma.clamp(LOG_SIGMA_MIN, LOG_SIGMA_MAX)
         # Gradients reach the scalar only where it is learned.
         scalar = torch.where(
             self.learns_scalar, self.scalar_log_sigma, self.scalar_log_sigma.detach()

@@ -9,7 +9,7 @@ from lvae import experiments, observation
 from lvae.bench import run_bench
 from lvae.data import TOY2D_NOISE, sample_toy2d, toy2d_curve
 from lvae.train import train_stacked
-from lvae.vae import LOG_SIGMA_MIN, StackedVAE
+from lvae.vae import LOG_SIGMA_MAX, LOG_SIGMA_MIN, StackedVAE
 
 
 def make_vae(kinds, sigma=None, kl_weight=None, seeds=None):
@@ -58,6 +58,11 @@ def test_per_dimension_sigma_stays_finite_on_constant_data():
     vae.decoder = Overconfident()
     _, log_sigma = vae.decode(torch.zeros(1, 5, 2))
     assert torch.all(log_sigma == LOG_SIGMA_MIN)
+    terms = vae.elbo_terms(torch.full((1, 5, 2), 0.01), torch.Generator().manual_seed(0))
+    assert all(bool(torch.isfinite(v).all()) for v in terms.values())
+    Overconfident.forward = lambda self, z: torch.full((*z.shape[:2], 4), 1e3)  # the other way
+    _, log_sigma = vae.decode(torch.zeros(1, 5, 2))
+    assert torch.all(log_sigma == LOG_SIGMA_MAX)
     terms = vae.elbo_terms(torch.full((1, 5, 2), 0.01), torch.Generator().manual_seed(0))
     assert all(bool(torch.isfinite(v).all()) for v in terms.values())
 
@@ -268,7 +273,7 @@ def test_sigma_floor_bounds_a_per_dimension_sigma():
     with torch.no_grad():  # push the raw log sigma far down
         vae.decoder.out.bias[:, 2:] = -30.0
     _, log_sigma = vae.decode(z)
-    raw = vae.decoder(z).chunk(2, dim=-1)[1].clamp(min=LOG_SIGMA_MIN)  # the numerical guard
+    raw = vae.decoder(z).chunk(2, dim=-1)[1].clamp(LOG_SIGMA_MIN, LOG_SIGMA_MAX)  # the guards
     torch.testing.assert_close(log_sigma[0], raw[0])  # no floor: untouched
     torch.testing.assert_close(log_sigma[1].exp(), 0.05 + raw[1].exp())
     assert log_sigma[1].exp().min() >= 0.05 * (1 - 1e-6)  # float32 rounding of exp(log)
