@@ -111,11 +111,12 @@ plt.close(fig)
 #
 # ## Our choices where the paper is silent
 #
-# * **Latent dimension 2.** The paper does not give it. The data live in the plane, so a
-#   two-dimensional latent space can encode any point exactly (a position along the curve
-#   and an offset from it). Capacity of the latent space is then not the bottleneck, in
-#   keeping with the theorem's "arbitrarily powerful" assumption, while a larger latent
-#   space would only add coordinates that the KL term switches off.
+# * **Latent dimension 1.** The paper does not give it. The manifold is a curve, so one
+#   latent coordinate, the position along it, is all that a model which has found the
+#   manifold needs; whatever lies off the curve is then noise for σ to explain. We first
+#   used two coordinates, as many as the data have, so that the code could hold any point
+#   exactly. With two, LS-VAE's σ never settled: the second coordinate slowly learns to
+#   carry the noise, and σ keeps falling. The next chapter shows both runs.
 # * **Networks.** Residual MLPs as in the paper, four blocks of 200 units in the `paper`
 #   profile. The `book` profile, which must run on a laptop CPU, uses the width and depth
 #   printed below the table.
@@ -301,6 +302,18 @@ for i, (_, holds, _) in enumerate(claims):
 glue("n_claims_hold", sum(h for _, h, _ in claims), display=False)
 glue("n_claims", len(claims), display=False)
 glue("best_fixed", best_fixed.replace("F sigma=", ""), display=False)
+weakest = max(ls_vs, key=lambda k: ls_vs[k][1])  # the fixed sigma LS-VAE beats least clearly
+glue("ls_weakest", weakest.replace("F sigma=", "σ = "), display=False)
+glue("ls_weakest_gap", fmt(ls_vs[weakest][0], 2), display=False)
+glue("ls_weakest_p", fmt(ls_vs[weakest][1], 2), display=False)
+glue("ls_weakest_sd", fmt(elbo[weakest].std(ddof=1), 2), display=False)
+glue(
+    "fstar_minus_f01", fmt(float(elbo["F*"].mean() - elbo["F sigma=0.1"].mean()), 2), display=False
+)
+d, lo, hi = metrics.mean_diff_ci(elbo["F schedule"], elbo["F*"])
+glue("replay_vs_fstar", fmt(d, 2), display=False)
+glue("replay_vs_fstar_ci", f"[{fmt(lo, 2)}, {fmt(hi, 2)}]", display=False)
+glue("replay_vs_ls", fmt(float(elbo["F schedule"].mean() - elbo["LS"].mean()), 2), display=False)
 lv_minus_ls = float(elbo["LV"].mean() - elbo["LS"].mean())
 glue("lv_ls_gap", fmt(abs(lv_minus_ls), 2), display=False)
 glue("lv_ls_side", "below" if lv_minus_ls < 0 else "above", display=False)
@@ -317,19 +330,26 @@ glue("lv_ls_side", "below" if lv_minus_ls < 0 else "above", display=False)
 # 6. Replaying LS-VAE's σ schedule recovers LS-VAE (confidence interval of the difference
 #    contains 0): **{glue:text}`claim5`**.
 #
-# **How to read the disagreements.** Claims 4 and 5 are about where the best fixed σ lies.
-# That depends on the scale of the noise in the data, and our data are not the paper's.
-# The paper's own argument is that no fixed value is right in general. What carries over
-# is the pattern, and it does carry over: learning a scalar σ beats every fixed σ,
-# including the very value it learned (claims 2 and 3). Replaying the learned trajectory
-# recovers the learned result (claim 6), which is the core of the annealing reading.
+# **Reading the committed `book` run.** The learned models rank as the paper says:
+# LV-VAE first, {glue:text}`lv_ls_gap` nats {glue:text}`lv_ls_side` LS-VAE, and the
+# second estimate agrees on the order; σ = 0.1 is the best fixed value. Two claims fail,
+# in ways worth spelling out.
 #
-# Claim 1 is a real difference at this scale. LV-VAE ends {glue:text}`lv_ls_gap` nats
-# {glue:text}`lv_ls_side` LS-VAE, and the second estimate agrees on the order.
-# Both were still improving, at similar rates, when training stopped (table above). The
-# order at this budget need not be the order at convergence, and the `paper` profile
-# (wider networks, more steps) is the test of that; we do not predict its outcome. The
-# next section shows what LV-VAE's σ learned.
+# * LS-VAE is above every fixed σ on average, but against F-VAE at
+#   {glue:text}`ls_weakest` the difference ({glue:text}`ls_weakest_gap` nats) is not
+#   significant ($p$ = {glue:text}`ls_weakest_p`): that setting's seeds disagree widely
+#   (standard deviation {glue:text}`ls_weakest_sd` nats), some runs finding the manifold
+#   and others not.
+# * F\*-VAE, σ fixed at LS-VAE's final value, is below LS-VAE as the paper says (claim
+#   3), but {glue:text}`fstar_minus_f01` nats *above* F-VAE at σ = 0.1 (claim 4). In our
+#   data the σ that LS-VAE ends with is itself a good fixed σ; the paper's F\* at 0.043
+#   was a poor one.
+#
+# The replay of LS-VAE's σ schedule (claim 6) ends {glue:text}`replay_vs_ls` nats from
+# LS-VAE, a significant gap, and {glue:text}`replay_vs_fstar` nats from F\*-VAE (95 %
+# interval {glue:text}`replay_vs_fstar_ci`). In our runs, following the learned trajectory
+# does as well as fixing σ at its end point, and no better: the trajectory alone does not
+# reproduce what learning σ gives. Chapter 3 looks at the curves.
 #
 # ## What the models learn (Figs. 4, 6 and 7)
 #
@@ -464,6 +484,7 @@ lv_rec = by_region(
 )
 glue("lv_quiet_lowest", "lowest" if np.argmin(lv_sigma) == 1 else "not lowest", display=False)
 glue("lv_right_ratio", fmt(lv_sigma[2] / TOY2D_NOISE[2], 2), display=False)
+glue("lv_middle_ratio", fmt(lv_sigma[1] / TOY2D_NOISE[1], 2), display=False)
 glue("lv_right_rec", fmt(lv_rec[2], 2), display=False)
 glue("lv_right_data", fmt(lv_data[2], 2), display=False)
 glue(
@@ -481,23 +502,24 @@ glue(
 # {glue:text}`gen_like_data`. Beyond it: {glue:text}`gen_unlike_data`. These numbers come
 # from seed 0 of each setting only.
 #
-# LV-VAE's learned σ is {glue:text}`lv_sigma_left`,
-# {glue:text}`lv_sigma_middle` and {glue:text}`lv_sigma_right` in the left, middle and
-# right regions, where the data's noise is {glue:text}`noise_moderate`,
-# {glue:text}`noise_small` and {glue:text}`noise_large`. It is {glue:text}`lv_quiet_lowest`
-# in the quiet middle region, but in the noisiest region it reaches only
-# {glue:text}`lv_right_ratio` of the noise level. There its reconstructions stay as far from
-# the curve as the data ({glue:text}`lv_right_rec` against {glue:text}`lv_right_data`), so
-# the model encodes that noise in its latent code instead of explaining it with σ. The
-# paper describes its LV-VAE as encoding "both the manifold and its thickness", with
-# generations that match the data exactly. Ours {glue:text}`lv_generation` of the energy
-# distance, but it represents the thickness of the noisiest region through z, not through
-# σ(z).
+# LV-VAE's learned σ is {glue:text}`lv_sigma_left`, {glue:text}`lv_sigma_middle` and
+# {glue:text}`lv_sigma_right` in the left, middle and right regions, where the data's
+# noise is {glue:text}`noise_moderate`, {glue:text}`noise_small` and
+# {glue:text}`noise_large`. It is {glue:text}`lv_quiet_lowest` in the quiet middle region
+# and reaches {glue:text}`lv_right_ratio` of the noise level in the noisiest one, while
+# its reconstructions there sit on the curve ({glue:text}`lv_right_rec` from it, against
+# {glue:text}`lv_right_data` for the data). So the model has found the manifold and
+# explains the spread around it with σ(z), which is the paper's description of LV-VAE
+# encoding "both the manifold and its thickness". In the quiet middle region σ is
+# {glue:text}`lv_middle_ratio` times the noise, the largest relative gap; we have not
+# traced its cause. LV-VAE {glue:text}`lv_generation` of the energy distance.
 #
 # ## Summary
 #
-# On our version of the 2-D problem, at `book` scale: learning one σ beats every fixed σ,
-# including the value it learned, and replaying its learned trajectory recovers its
-# result. Both support the paper's second claim. LV-VAE does not come out on top at this
-# budget. The best fixed σ differs from the paper's because our noise scale differs. The
-# next chapter follows the training dynamics behind these numbers.
+# On our version of the 2-D problem, at `book` scale and with one latent dimension, the
+# learned models rank as in the paper: LV-VAE first, then LS-VAE, above every fixed σ on
+# average, and LV-VAE learns the thickness of the data. Learning σ beats fixing it at the
+# value it learned. Replaying the learned σ trajectory on a fixed-σ VAE does not recover
+# LS-VAE's result here, which weakens the paper's annealing reading: the path of σ alone
+# is not the whole story in our runs. The next chapter follows the training dynamics
+# behind these numbers.
