@@ -319,24 +319,18 @@ def where(text):
     return ", ".join(names) if names else "none of them"
 
 
-glue(
-    "where_paper_ratio",
-    where("LV-VAE's ELBO (paper's bits/px) is far above F-VAE's"),
-    display=False,
-)
-glue("where_lv_sharp", where("LV reconstructs sharper and closer than F-VAE"), display=False)
-glue(
-    "where_floor_sharp", where("LV-floor reconstructs sharper and closer than F-VAE"), display=False
-)
-glue(
-    "where_floor_samples",
-    where("F-VAE's samples are noise around their means; LV-floor's are close to them"),
-    display=False,
-)
-glue("where_lv_wins", where("LV-VAE also wins on dequantised bits/dim (IW bound)"), display=False)
-glue(
-    "where_deq_wins", where("LV-VAE trained on dequantised pixels wins on bits/dim"), display=False
-)
+WHERE = {  # glue name: the claim whose datasets it lists
+    "where_paper_ratio": "LV-VAE's ELBO (paper's bits/px) is far above F-VAE's",
+    "where_lv_sharp": "LV reconstructs sharper and closer than F-VAE",
+    "where_floor_sharp": "LV-floor reconstructs sharper and closer than F-VAE",
+    "where_floor_samples": (
+        "F-VAE's samples are noise around their means; LV-floor's are close to them"
+    ),
+    "where_lv_wins": "LV-VAE also wins on dequantised bits/dim (IW bound)",
+    "where_deq_wins": "LV-VAE trained on dequantised pixels wins on bits/dim",
+}
+for key, text in WHERE.items():
+    glue(key, where(text), display=False)
 glue("n_claims_hold", n_hold, display=False)
 glue("n_claims", len(claims), display=False)
 
