@@ -105,7 +105,7 @@ IMAGE_PROFILES = {
     ),
     "mnist": _profiles(
         "mnist",
-        # width 8 and one residual block: 12 models in about half an hour on 1 CPU core.
+        # width 8 and one residual block: 15 models in about 50 min on one CPU core.
         {
             "split": "test",
             "n_holdout": 1000,
