@@ -98,7 +98,7 @@ glue("datasets_shown", ", ".join(records), display=False)
 # **Networks.** The paper's Appendix B: convolutions, then residual blocks, then a linear
 # map to the latent code, mirrored in the decoder (`lvae.conv`). The paper's MNIST model
 # has 3 convolutions, 4 residual blocks and 256 latent dimensions and trained for 5 hours
-# on a GPU; the `book` profiles shrink width, depth and training (printed above) so that
+# (1,000 epochs); the `book` profiles shrink width, depth and training (printed above) so that
 # each dataset trains in under an hour on one CPU core. The decoder outputs a mean through a
 # sigmoid and a log σ for every pixel; the settings differ only in how σ is used:
 #
