@@ -48,22 +48,28 @@ def paper_bits_per_pixel(elbo: torch.Tensor, n_dims: int) -> torch.Tensor:
 
 
 @torch.no_grad()
-def importance_weighted_bound(
-    model, x: torch.Tensor, k: int, generator=None, chunk: int = 64
-) -> torch.Tensor:
-    """log (1/k) sum_i p(x, z_i) / q(z_i | x), z_i ~ q(z | x): the IWAE bound (Burda et al., 2016).
+def importance_weighted_bounds(
+    model, x: torch.Tensor, ks, generator=None, chunk: int = 64
+) -> dict[int, torch.Tensor]:
+    """The IWAE bound (Burda et al., 2016) for every k in ``ks``, from one set of samples:
 
-    A lower bound on log p(x) for every k, equal to the ELBO in expectation at k = 1 and
-    increasing to log p(x) as k grows. ``model`` has ``encode(x) -> (mu, logvar)`` and
-    ``decode(z) -> (mean, log_sigma)`` on tensors shaped (M, B, .). Returns (M, B) nats.
+        L_k(x) = log (1/k) sum_{i<=k} p(x, z_i) / q(z_i | x),   z_i ~ q(z | x).
+
+    L_k is a lower bound on log p(x) for every k, equal to the ELBO in expectation at
+    k = 1, and its expectation rises to log p(x) as k grows. Each L_k uses the first k
+    of the max(ks) samples drawn, so the values show how the bound converges at the cost
+    of the largest k alone. ``model`` has ``encode(x) -> (mu, logvar)`` and
+    ``decode(z) -> (mean, log_sigma)`` on tensors shaped (M, B, .). Returns {k: (M, B)}
+    in nats.
     """
-    if k < 1:
-        raise ValueError(f"k must be >= 1, got {k}")
+    ks = sorted(set(int(k) for k in ks))
+    if not ks or ks[0] < 1:
+        raise ValueError(f"every k must be >= 1, got {ks}")
     mu, logvar = model.encode(x)
     std = torch.exp(0.5 * logvar)
     log_w = []
-    for start in range(0, k, chunk):
-        n = min(chunk, k - start)
+    for start in range(0, ks[-1], chunk):
+        n = min(chunk, ks[-1] - start)
         eps = torch.randn((n, *mu.shape), generator=generator, device=mu.device)
         z = mu + std * eps  # (n, M, B, L)
         m, b, latent = mu.shape
@@ -75,4 +81,14 @@ def importance_weighted_bound(
         log_prior = gaussian_log_likelihood(z, zero, zero)  # log N(z; 0, I)
         log_q = gaussian_log_likelihood(z, mu, 0.5 * logvar)  # log q(z | x)
         log_w.append(log_lik + log_prior - log_q)
-    return torch.logsumexp(torch.cat(log_w), dim=0) - math.log(k)
+    log_w = torch.cat(log_w)  # (max k, M, B)
+    return {k: torch.logsumexp(log_w[:k], dim=0) - math.log(k) for k in ks}
+
+
+def importance_weighted_bound(
+    model, x: torch.Tensor, k: int, generator=None, chunk: int = 64
+) -> torch.Tensor:
+    """The IWAE bound with ``k`` samples, (M, B) nats: see ``importance_weighted_bounds``."""
+    if k < 1:
+        raise ValueError(f"k must be >= 1, got {k}")
+    return importance_weighted_bounds(model, x, (k,), generator, chunk)[k]

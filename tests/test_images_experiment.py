@@ -12,6 +12,7 @@ from lvae.images_experiment import (
     IMAGE_PROFILES,
     batch_sampler,
     images_config,
+    iw_ks,
     log_sigma_from_images,
     unpack,
 )
@@ -33,6 +34,12 @@ def test_digits_smoke_record(tmp_path):
     # A lower bound on a discrete probability: never below 0 bits per dimension.
     assert min(res["bits_per_dim_elbo"] + res["bits_per_dim_iw"]) > 0
     assert_mse_bound(res)
+    # The IW bound at every recorded k, on the same images as the subset ELBO.
+    assert res["n_iw_used"] == min(cfg["n_iw"], res["n_eval"])
+    by_k = res["bits_per_dim_iw_by_k"]
+    assert sorted(by_k, key=int) == [str(k) for k in iw_ks(cfg["iw_k"])]
+    assert by_k[str(cfg["iw_k"])] == res["bits_per_dim_iw"]
+    assert len(res["bits_per_dim_elbo_iw_subset"]) == n
     figs = res["figures"]
     assert unpack(figs["recon"]).shape == (len(cfg["settings"]), cfg["n_show"], 1, 8, 8)
     assert unpack(figs["originals"]).shape == (cfg["n_show"], 1, 8, 8)
@@ -63,6 +70,12 @@ def assert_mse_bound(res):
         if m["setting"] == "F"
     ]
     assert f_vae and min(f_vae) >= bound
+
+
+def test_iw_sample_counts():
+    assert iw_ks(1000) == [1, 10, 100, 1000]
+    assert iw_ks(250) == [1, 10, 100, 250]
+    assert iw_ks(5) == [1, 5] and iw_ks(1) == [1]
 
 
 def test_image_configurations_are_validated():

@@ -9,6 +9,7 @@ from lvae.likelihood import (
     bits_per_dim,
     dequantize,
     importance_weighted_bound,
+    importance_weighted_bounds,
     paper_bits_per_pixel,
 )
 from lvae.observation import LOG_2PI
@@ -58,6 +59,33 @@ def test_iw_bound_tightens_towards_log_px():
     assert exact - bounds[2] < 0.15 * (exact - bounds[0])  # seen: 0.02 to 0.07
     with pytest.raises(ValueError, match="k must be >= 1"):
         importance_weighted_bound(model, x, 0)
+
+
+def test_iw_bounds_for_several_k_reuse_the_largest_k_samples():
+    model = LinearGaussian(shift=0.5)
+    x = torch.linspace(-2, 2, 30).view(1, 30, 1)
+    bounds = importance_weighted_bounds(model, x, (100, 1, 10), torch.Generator().manual_seed(3))
+    assert sorted(bounds) == [1, 10, 100]
+    # The largest k is the single-k bound with the same generator: the same samples.
+    alone = importance_weighted_bound(model, x, 100, torch.Generator().manual_seed(3))
+    torch.testing.assert_close(bounds[100], alone, atol=1e-5, rtol=0)
+    # k = 1 is the log weight of the first sample, computed here independently.
+    gen = torch.Generator().manual_seed(3)
+    mu, logvar = model.encode(x)
+    eps = torch.randn((64, *mu.shape), generator=gen)[0]  # the first chunk's first draw
+    z = mu + torch.exp(0.5 * logvar) * eps
+    mean, log_sigma = model.decode(z)
+    s2, q2 = torch.exp(2 * log_sigma), torch.exp(logvar)
+    log_w = (
+        -0.5 * (x - mean) ** 2 / s2
+        - log_sigma
+        - 0.5 * z**2
+        + 0.5 * (z - mu) ** 2 / q2
+        + 0.5 * logvar
+    ).sum(-1) - 0.5 * LOG_2PI
+    torch.testing.assert_close(bounds[1], log_w, atol=1e-5, rtol=0)
+    with pytest.raises(ValueError, match="every k must be >= 1"):
+        importance_weighted_bounds(model, x, (0, 5))
 
 
 def test_bits_per_dim_reference_points():
