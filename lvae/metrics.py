@@ -56,3 +56,24 @@ def mean_diff_ci(a, b, level: float = 0.95) -> tuple[float, float, float]:
     res = stats.ttest_ind(a, b, equal_var=False)
     ci = res.confidence_interval(confidence_level=level)
     return float(a.mean() - b.mean()), float(ci.low), float(ci.high)
+
+
+def decay_exponent(steps, values, from_fraction: float = 0.5) -> np.ndarray:
+    """The exponent alpha of a power-law decay, values ~ c * steps**(-alpha), fitted by least
+    squares on log values against log steps, over the steps from ``from_fraction`` of the
+    last one on. ``values`` is (n_steps,) or (n_steps, n_series); returns one alpha per
+    series (positive: decaying).
+
+    Under such a law the relative change over the last tenth of any run is about
+    -alpha * ln(10/9) whatever its length, so training longer cannot make it settle.
+    """
+    t = np.asarray(steps, dtype=float)
+    v = np.asarray(values, dtype=float)
+    v = v[:, None] if v.ndim == 1 else v
+    if t.ndim != 1 or len(t) != len(v) or np.any(t <= 0) or np.any(v <= 0):
+        raise ValueError("need positive steps (n,) and positive values (n,) or (n, k)")
+    keep = t >= from_fraction * t[-1]
+    if keep.sum() < 2:
+        raise ValueError("fewer than two steps in the fitted range")
+    slopes = np.polyfit(np.log(t[keep]), np.log(v[keep]), 1)[0]
+    return -np.atleast_1d(slopes)

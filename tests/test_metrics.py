@@ -55,3 +55,16 @@ def test_distance_to_curve_against_closed_forms():
     pts = np.array([[0.0, 0.5], [0.3, 0.3], [0.1, 1.4]])
     r = np.linalg.norm(pts, axis=1)
     np.testing.assert_allclose(metrics.distance_to_curve(pts, circle), np.abs(r - 1), atol=2e-3)
+
+
+def test_decay_exponent_recovers_power_laws():
+    t = np.arange(100, 60001, 100)
+    both = np.stack([3.0 * t**-0.07, np.full(len(t), 0.05)], axis=1)
+    np.testing.assert_allclose(metrics.decay_exponent(t, both), [0.07, 0.0], atol=1e-9)
+    # Only the fitted range counts: a fall that ends before half way leaves alpha = 0.
+    early = np.where(t < 20000, 1.0, 0.5)
+    assert metrics.decay_exponent(t, early)[0] == pytest.approx(0.0, abs=1e-9)
+    with pytest.raises(ValueError, match="positive"):
+        metrics.decay_exponent(t, -both)
+    with pytest.raises(ValueError, match="fewer than two"):
+        metrics.decay_exponent([1, 2, 100], [1, 1, 1], from_fraction=0.9)
