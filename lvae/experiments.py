@@ -88,6 +88,7 @@ def cached_run(
     if recompute:
         for stale in checkpoints.glob("*.pt"):
             stale.unlink()
+    resumed = any(checkpoints.glob("*.pt"))  # an earlier session trained part of this run
     print(
         f"[lvae] running {name} ({profile} profile) on {describe(dev)}; record: {path}",
         file=sys.stderr,
@@ -107,6 +108,7 @@ def cached_run(
             device=describe(dev),
             wall_time_s=time.perf_counter() - start,
             commit=commit,
+            resumed=resumed,
         ),
         "result": result,
     }

@@ -79,8 +79,13 @@ def provenance(
     device: str,
     wall_time_s: float,
     commit: str | None = None,
+    resumed: bool = False,
 ):
-    """Where a result comes from. ``commit`` is the code's commit when the run started."""
+    """Where a result comes from. ``commit`` is the code's commit when the run started.
+
+    ``resumed`` says the run continued from checkpoints left by an earlier session; its
+    ``wall_time_s`` then counts this session only.
+    """
     return {
         "profile": profile,
         "seeds": list(seeds),
@@ -92,6 +97,7 @@ def provenance(
         "lvae": __version__,
         "git_commit": commit or git_commit(),
         "wall_time_s": round(float(wall_time_s), 2),
+        "resumed": bool(resumed),
         "created_utc": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
     }
 

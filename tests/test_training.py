@@ -121,6 +121,11 @@ def test_smoke_run_is_reproducible_and_cached(tmp_path):
     before = path.read_text()
     again = experiments.sphere_vae("smoke", results_dir=tmp_path / "a", device="cpu")
     assert again == first and path.read_text() == before
+    # Without its record, the run picks up its (final) checkpoint and says so.
+    assert first["provenance"]["resumed"] is False
+    path.unlink()
+    resumed = experiments.sphere_vae("smoke", results_dir=tmp_path / "a", device="cpu")
+    assert resumed["provenance"]["resumed"] is True and resumed["result"] == first["result"]
 
 
 def test_corrupt_or_mismatched_records_are_recomputed(tmp_path):
