@@ -9,14 +9,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from conftest import SHARED_DATA as SHARED
+from conftest import needs_shared_data as needs_shared
 
 from lvae import images
 from lvae.images import check_images, load_images, read_idx_images
-
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
-needs_shared = pytest.mark.skipif(
-    not SHARED.is_dir(), reason=f"real datasets not found at {SHARED} (see shared/data/README.md)"
-)
 
 
 def write_idx(path: Path, array: np.ndarray, magic: int = 0x00000803, gz: bool = True) -> Path:

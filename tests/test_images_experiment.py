@@ -1,11 +1,11 @@
 """The image experiments on their smoke profiles (digits need no file)."""
 
 import math
-from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
+from conftest import SHARED_DATA, needs_shared_data
 
 from lvae import experiments
 from lvae.images_experiment import (
@@ -16,8 +16,6 @@ from lvae.images_experiment import (
     log_sigma_from_images,
     unpack,
 )
-
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 
 
 def test_digits_smoke_record(tmp_path):
@@ -51,9 +49,9 @@ def test_digits_smoke_record(tmp_path):
     assert again["result"] == res  # reproducible from the seeds
 
 
-@pytest.mark.skipif(not SHARED.is_dir(), reason=f"real datasets not found at {SHARED}")
+@needs_shared_data
 def test_mnist_smoke_trains_on_the_test_set_minus_a_holdout(tmp_path, monkeypatch):
-    monkeypatch.setenv("LVAE_DATA_DIR", str(SHARED))
+    monkeypatch.setenv("LVAE_DATA_DIR", str(SHARED_DATA))
     res = experiments.images("mnist", "smoke", results_dir=tmp_path, device="cpu")["result"]
     assert (res["n_train"], res["n_eval"]) == (9000, 1000)
     assert res["levels"] == 256 and all(b > 0 for b in res["bits_per_dim_elbo"])

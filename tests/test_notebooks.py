@@ -11,13 +11,13 @@ from pathlib import Path
 import jupytext
 import nbformat
 import pytest
+from conftest import SHARED_DATA
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "book"))
 import build  # noqa: E402  (book/build.py)
 
 CHAPTERS = build.toc_notebooks()
-SHARED_DATA = ROOT.parent / "shared" / "data"  # offline copies of MNIST and Olivetti, if any
 
 
 def test_every_chapter_has_a_source_and_an_executed_twin():
