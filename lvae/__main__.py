@@ -58,6 +58,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--steps", type=_positive_int, default=None, help="training steps instead of the profile's"
     )
     run.add_argument(
+        "--iw-k",
+        type=_positive_int,
+        default=None,
+        help="image experiments: importance samples for the IW bound instead of the "
+        "profile's; a finished run with the same training reuses its trained models",
+    )
+    run.add_argument(
         "--recompute",
         action="store_true",
         help="train from scratch even when a valid record or checkpoint exists",
@@ -107,6 +114,8 @@ def _run(args) -> int:
         overrides["seeds"] = tuple(range(args.seeds))
     if args.steps is not None:
         overrides["steps"] = args.steps
+    if args.iw_k is not None:
+        overrides["iw_k"] = args.iw_k
     record = EXPERIMENTS[args.experiment].run(
         args.profile,
         results_dir=args.results_dir,

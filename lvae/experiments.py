@@ -62,6 +62,21 @@ def normalised(config) -> dict:
     return json.loads(json.dumps(dataclasses.asdict(config)))
 
 
+def training_key(config) -> str:
+    """The hash of what decides training: the configuration without the fields its class
+    names in ``EVALUATION_ONLY`` (they change only what is measured afterwards).
+
+    Checkpoints are filed under this key, so a run that differs from a finished one only
+    in such fields (say, more importance samples) reuses the trained models from the
+    checkpoint and evaluates again; the generator state is restored with the models, so
+    the result is the one a run from scratch would give.
+    """
+    plain = normalised(config)
+    for name in getattr(config, "EVALUATION_ONLY", ()):
+        del plain[name]
+    return store.config_hash(plain)
+
+
 def cached_run(
     name: str,
     config,
@@ -79,7 +94,7 @@ def cached_run(
     plain = normalised(config)
     results_dir = Path(results_dir or store.default_results_dir())
     path = store.record_path(results_dir, name, plain)
-    checkpoints = results_dir.parent / "checkpoints" / name / path.stem
+    checkpoints = results_dir.parent / "checkpoints" / name / training_key(config)
     if path.exists() and not recompute:
         try:
             return store.load_record(path, name, plain)

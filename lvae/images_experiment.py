@@ -25,6 +25,7 @@ import base64
 import math
 from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 import torch
@@ -54,6 +55,9 @@ SETTINGS = {
 
 @dataclass(frozen=True)
 class ImagesConfig:
+    # Fields that change only the evaluation after training (see experiments.training_key).
+    EVALUATION_ONLY: ClassVar[tuple[str, ...]] = ("iw_k", "n_iw", "n_show")
+
     dataset: str = "digits"
     split: str = "train"  # what is loaded for training
     limit: int | None = None  # load only the first images of the split (CelebA is large)

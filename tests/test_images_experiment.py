@@ -70,6 +70,29 @@ def assert_mse_bound(res):
     assert f_vae and min(f_vae) >= bound
 
 
+def test_more_importance_samples_reuse_the_trained_models(tmp_path):
+    first = experiments.images(
+        "digits", "smoke", results_dir=tmp_path / "a" / "results", device="cpu"
+    )
+    # Only evaluation fields differ: the trained models come from the checkpoint.
+    again = experiments.images(
+        "digits", "smoke", results_dir=tmp_path / "a" / "results", device="cpu", iw_k=7
+    )
+    assert again["config_hash"] != first["config_hash"] and again["provenance"]["resumed"]
+    assert again["result"]["history"] == first["result"]["history"]
+    assert sorted(again["result"]["bits_per_dim_iw_by_k"], key=int) == ["1", "7"]
+    # ... and the result is the one a run from scratch (own checkpoint folder) gives.
+    fresh = experiments.images(
+        "digits", "smoke", results_dir=tmp_path / "b" / "results", device="cpu", iw_k=7
+    )
+    assert not fresh["provenance"]["resumed"] and fresh["result"] == again["result"]
+    # A training field is not reused: a new run trains from scratch.
+    other = experiments.images(
+        "digits", "smoke", results_dir=tmp_path / "a" / "results", device="cpu", lr=2e-3
+    )
+    assert not other["provenance"]["resumed"]
+
+
 def test_iw_sample_counts():
     assert iw_ks(1000) == [1, 10, 100, 1000]
     assert iw_ks(250) == [1, 10, 100, 250]

@@ -177,7 +177,7 @@ def test_cli(tmp_path):
     assert ok.returncode == 0, ok.stderr
     assert "smoke profile, seeds [0], 30 steps, cpu" in ok.stdout
     help_text = run_cli("run", "--help").stdout
-    for option in ("--profile", "--device", "--results-dir", "--seeds", "--steps"):
+    for option in ("--profile", "--device", "--results-dir", "--seeds", "--steps", "--iw-k"):
         assert option in help_text
     bad_profile = run_cli("run", "sphere-vae", "--profile", "huge")
     assert bad_profile.returncode == 2 and "invalid choice: 'huge'" in bad_profile.stderr
@@ -186,6 +186,10 @@ def test_cli(tmp_path):
     )
     assert bench.returncode == 0, bench.stderr
     assert re.fullmatch(r"speedup: \d+\.\d\dx", bench.stdout.strip().splitlines()[-1])
+    not_images = run_cli("run", "sphere-vae", "--profile", "smoke", "--iw-k", "5")
+    assert not_images.returncode == 2 and "unknown sphere-vae option(s): ['iw_k']" in (
+        not_images.stderr
+    )
     bad_steps = run_cli("run", "sphere-vae", "--steps", "0")
     assert bad_steps.returncode == 2 and "must be a positive integer" in bad_steps.stderr
     if not torch.cuda.is_available():
