@@ -32,6 +32,9 @@
 # Papermill parameters: "smoke" (seconds), "book" (the committed results), "paper" (GPU).
 profile = "book"
 device = "auto"
+# A second run, this many times longer (3 seeds; F at sigma = 0.043, LS, LV, F*, replay),
+# tests whether sigma stops falling; 0 skips it.
+long_run_factor = 4
 
 # %%
 import math
@@ -279,6 +282,238 @@ glue("sigma_settled", "has settled" if settled else "has not fully settled", dis
 # drift that remains is small against the spread that a two-dimensional latent space
 # gives (next section): at the median rate, F\*-VAE's σ (the geometric mean over seeds)
 # would move by about {glue:text}`sigma_change_median` % over another tenth of training.
+#
+# ### Does σ stop falling?
+#
+# After its first steep descent, LS-VAE's σ falls slowly and steadily, and on a log-log
+# plot that slow part is close to a straight line: σ behaves like $c\,t^{-\alpha}$ at step
+# $t$. If it kept doing so, no run would ever be long enough for our criterion, because
+# the relative change over the last tenth of a run is then about $-\alpha\ln(10/9)$
+# whatever the run's length; σ can only settle if the decay bends towards a floor. We fit
+# $\alpha$ for every seed over the second half of training (`lvae.metrics.decay_exponent`)
+# and test what it predicts with a second run four times as long, on three seeds, with
+# F-VAE at σ = 0.043, LS-VAE, LV-VAE, F\*-VAE and the schedule replay. That run trains
+# new networks (the stack holds fewer settings, so the seeds do not give the same
+# initial weights); it is a replicate, not a continuation.
+
+
+# %%
+def largest_rise(steps_, sigma, skip):
+    """Per seed: the largest rise of sigma above its running minimum after step ``skip``
+    (as a fraction), and the first step where that rise exceeds 10 % (None if never)."""
+    keep = steps_ >= skip
+    rise = sigma[keep] / np.minimum.accumulate(sigma[keep], axis=0) - 1
+    first = [int(steps_[keep][np.argmax(r > 0.1)]) if (r > 0.1).any() else None for r in rise.T]
+    return rise.max(axis=0), first
+
+
+def largest_drop(steps_, values, skip):
+    """Per column: the largest fall of ``values`` below their running maximum after ``skip``."""
+    keep = steps_ >= skip
+    return (np.maximum.accumulate(values[keep], axis=0) - values[keep]).max(axis=0)
+
+
+skip = cfg["steps"] // 10  # leave out the first descent from sigma = 1
+alpha = metrics.decay_exponent(trace_steps, trace)
+rise, first_rise = largest_rise(trace_steps, trace, skip)
+print(
+    f"decay exponent alpha over steps {trace_steps[-1] // 2}-{trace_steps[-1]}: "
+    f"median {np.median(alpha):.3f}, range [{alpha.min():.3f}, {alpha.max():.3f}]"
+)
+print(
+    f"seeds whose sigma rose more than 10% above its running minimum after step {skip}: "
+    f"{sum(f is not None for f in first_rise)} of {len(first_rise)}, first at steps "
+    f"{sorted(f for f in first_rise if f is not None)}"
+)
+glue("alpha_median", fmt(float(np.median(alpha)), 2), display=False)
+glue("alpha_drift", fmt(100 * float(np.median(alpha)) * math.log(10 / 9), 2), display=False)
+glue("n_rise_short", sum(f is not None for f in first_rise), display=False)
+glue(
+    "first_rise_short",
+    f"{min(f for f in first_rise if f is not None):,}"
+    if any(f is not None for f in first_rise)
+    else "nowhere",
+    display=False,
+)
+if long_run_factor:
+    seeds3 = tuple(cfg["seeds"][:3])
+    long_rec = experiments.table1(
+        profile,
+        device=device,
+        seeds=seeds3,
+        fixed_sigmas=(0.043,),
+        steps=long_run_factor * cfg["steps"],
+    )
+    lcfg, lprov, lres = long_rec["config"], long_rec["provenance"], long_rec["result"]
+    print(
+        f"\nlonger run: profile {lprov['profile']}; seeds {lprov['seeds']}; {lprov['steps']} "
+        f"steps; device {lprov['device']}; commit {lprov['git_commit'][:12]}; "
+        f"{lprov['wall_time_s'] / 60:.0f} min"
+    )
+    l_steps = np.asarray(lres["ls_sigma_trace"]["step"])
+    l_trace = np.asarray(lres["ls_sigma_trace"]["sigma"])  # (n_traced, 3)
+
+    def geomean_at(steps_, sigma, step):
+        return float(np.exp(np.log(sigma[np.searchsorted(steps_, step) - 1]).mean()))
+
+    # The power law of this run's seeds, extrapolated to twice and four times its length.
+    end = trace_steps[-1]
+    n3 = len(seeds3)
+    for factor in (2, long_run_factor):
+        predicted = np.exp(np.mean(np.log(trace[-1, :n3] * float(factor) ** -alpha[:n3])))
+        observed = geomean_at(l_steps, l_trace, factor * end)
+        print(
+            f"sigma at {factor} x {end:,} steps: predicted {predicted:.4f}, "
+            f"observed {observed:.4f} (geometric means over seeds {list(seeds3)})"
+        )
+        glue(f"predicted_x{factor}", fmt(predicted, 3), display=False)
+        glue(f"observed_x{factor}", fmt(observed, 3), display=False)
+        glue(f"law_x{factor}", f"{100 * (observed / predicted - 1):+.0f} %", display=False)
+    l_rise, l_first = largest_rise(l_steps, l_trace, skip)
+    print(
+        "longer run, largest rise of sigma above its running minimum: "
+        + ", ".join(f"{100 * r:.0f}%" for r in l_rise)
+        + f"; first rise above 10% at steps {l_first}"
+    )
+    i90 = np.searchsorted(l_steps, 0.9 * l_steps[-1])
+    l_change = l_trace[-1] / l_trace[i90] - 1
+    print(
+        "change over the last 10% of the longer run: "
+        + ", ".join(f"{100 * c:+.1f}%" for c in l_change)
+    )
+    glue("long_steps", f"{lprov['steps']:,}", display=False)
+    glue(
+        "long_first_rise",
+        f"{min(f for f in l_first if f is not None):,}"
+        if any(f is not None for f in l_first)
+        else "never",
+        display=False,
+    )
+    glue("long_max_rise", round(100 * float(l_rise.max())), display=False)
+    glue("long_n_settled", int(np.sum(np.abs(l_change) < 0.02)), display=False)
+    glue("long_n_seeds", n3, display=False)
+
+    # The monitored ELBO: how far each setting fell below its best value so far.
+    def columns(result, setting):
+        return [j for j, m in enumerate(result["models"]) if m["setting"] == setting]
+
+    drops = {}
+    for label, result, hist_ in (("this run", res, hist), ("longer run", lres, lres["history"])):
+        h_steps, monitor = np.asarray(hist_["step"]), np.asarray(hist_["monitor_elbo"])
+        for setting in ("F sigma=0.043", "LS"):
+            cols = columns(result, setting)[:n3]
+            drops[(label, setting)] = largest_drop(h_steps, monitor[:, cols], skip)
+    print("largest fall of the monitored ELBO below its best so far (nats), per seed:")
+    for (label, setting), d in drops.items():
+        print(f"  {label:<11} {setting:<14} " + ", ".join(f"{v:.2f}" for v in d))
+    glue("drop_ls_short", fmt(float(drops[("this run", "LS")].max()), 2), display=False)
+    glue("drop_ls_long", fmt(float(drops[("longer run", "LS")].max()), 2), display=False)
+    glue("drop_f_long", fmt(float(drops[("longer run", "F sigma=0.043")].max()), 2), display=False)
+    median_ls = float(np.median(drops[("longer run", "LS")]))
+    median_f = float(np.median(drops[("longer run", "F sigma=0.043")]))
+    glue(
+        "softer_verdict",
+        (
+            "LS-VAE's ELBO loses less"
+            if median_ls < median_f
+            else "yet LS-VAE's ELBO does not lose less"
+        )
+        + f" than F-VAE's at a fixed small σ (median over seeds {median_ls:.2f} against "
+        f"{median_f:.2f} nats)",
+        display=False,
+    )
+
+    fig, (ax1, ax2) = plt.subplots(2, 1, figsize=(6.4, 5.2), sharex=True)
+    plot_seeds(ax1, l_steps, l_trace, "tab:purple", f"LS-VAE, {lprov['steps']:,} steps")
+    plot_seeds(ax1, trace_steps, trace[:, :n3], "tab:green", f"LS-VAE, {end:,} steps")
+    t_ext = np.linspace(end / 2, l_steps[-1], 50)
+    ax1.plot(
+        t_ext,
+        np.exp(np.log(trace[-1, :n3]).mean()) * (t_ext / end) ** -np.median(alpha),
+        "k--",
+        lw=1,
+        label="power law fitted on the shorter run",
+    )
+    ax1.set_yscale("log")
+    ax1.set_ylabel("σ")
+    ax1.legend(fontsize=7)
+    l_hist = lres["history"]
+    for setting, color in (("F sigma=0.043", "tab:blue"), ("LS", "tab:purple")):
+        cols = columns(lres, setting)
+        plot_seeds(
+            ax2,
+            np.asarray(l_hist["step"]),
+            np.asarray(l_hist["monitor_elbo"])[:, cols],
+            color,
+            setting,
+        )
+    ax2.set_ylim(-3, 0.5)
+    ax2.set_xlabel("training step")
+    ax2.set_ylabel("monitored ELBO")
+    ax2.legend(fontsize=7)
+    fig.tight_layout()
+    glue("fig_long_run", fig, display=False)
+    plt.close(fig)
+
+    # Table 1's comparisons on the same seeds, after both lengths of training.
+    def elbos(result, setting, seeds):
+        by_seed = {
+            m["seed"]: e
+            for m, e in zip(result["models"], result["elbo"], strict=True)
+            if m["setting"] == setting
+        }
+        return np.array([by_seed[seed] for seed in seeds])
+
+    n_short, n_long = f"{cfg['steps']:,} steps", f"{lprov['steps']:,} steps"
+    print(f"\nELBO on seeds {list(seeds3)}, mean ± std: {n_short:>20} {n_long:>20}")
+    lower_after, higher_after = [], []
+    for setting in ("F sigma=0.043", "LS", "LV", "F*", "F schedule"):
+        a, b = elbos(res, setting, seeds3), elbos(lres, setting, seeds3)
+        (lower_after if b.mean() < a.mean() else higher_after).append(setting)
+        print(
+            f"{setting:<40} {f'{a.mean():.3f} ± {a.std(ddof=1):.3f}':>20} "
+            f"{f'{b.mean():.3f} ± {b.std(ddof=1):.3f}':>20}"
+        )
+    glue("lower_after_long", ", ".join(lower_after) or "no setting", display=False)
+    glue("higher_after_long", ", ".join(higher_after) or "none", display=False)
+
+# %% [markdown]
+# ```{glue:figure} fig_long_run
+# :name: fig-long-run
+#
+# Top: LS-VAE's σ in the run four times longer (purple, three seeds) and in this chapter's
+# run (green), with the power law fitted on the latter (dashed). Bottom: the monitored
+# ELBO of F-VAE at σ = 0.043 and LS-VAE along the longer run.
+# ```
+#
+# Over the second half of this chapter's run the median exponent is $\alpha$ =
+# {glue:text}`alpha_median`: σ falls by about {glue:text}`alpha_drift` % over each last
+# tenth, matching the drift measured above. At twice the steps the power law predicts
+# σ = {glue:text}`predicted_x2` and the longer run has {glue:text}`observed_x2`
+# ({glue:text}`law_x2` off). At four times the steps it predicts
+# {glue:text}`predicted_x4` and the run has {glue:text}`observed_x4`
+# ({glue:text}`law_x4` off), and {glue:text}`long_n_settled` of its
+# {glue:text}`long_n_seeds` seeds meet the ±2 % criterion. The figure shows why the two
+# checks differ. From step {glue:text}`long_first_rise` on, σ jumps up again and again, by
+# as much as {glue:text}`long_max_rise` % above its lowest value so far, and falls back
+# afterwards. These are episodes of unstable training, not a floor: in the same stretch
+# the monitored ELBO drops suddenly. LS-VAE's largest fall below its best value so far is
+# {glue:text}`drop_ls_long` nats in the longer run, against {glue:text}`drop_ls_short` in
+# this chapter's run on the same seeds; F-VAE at σ = 0.043 falls by up to {glue:text}`drop_f_long` nats.
+# The first jumps above 10 % already appear in this chapter's run, in
+# {glue:text}`n_rise_short` of its seeds, the earliest at step
+# {glue:text}`first_rise_short`.
+#
+# So, with Adam at a constant learning rate of 10⁻³, LS-VAE's σ does not settle in the
+# sense the paper describes (σ stabilising once reconstruction and KL balance). It
+# glides down slowly until the optimisation itself becomes unstable. One plausible reading,
+# which we have not tested, is that the objective's curvature grows like 1/σ², so a fixed
+# step size eventually becomes too large for it. When the fit is disrupted, σ rises, and
+# {glue:text}`softer_verdict`. Training longer does not simply give a better-converged
+# Table 1 either. On these three seeds, after four times the steps the mean ELBO is lower
+# for {glue:text}`lower_after_long` and higher for {glue:text}`higher_after_long` (table
+# above). The book's 60,000 steps end where the first jumps appear. A decaying learning
+# rate would be the natural way to let σ come to rest; we have not tried it.
 #
 # ## Why one latent dimension: σ has no floor with two
 #
