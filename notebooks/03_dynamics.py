@@ -499,7 +499,8 @@ if long_run_factor:
 # afterwards. These are episodes of unstable training, not a floor: in the same stretch
 # the monitored ELBO drops suddenly. LS-VAE's largest fall below its best value so far is
 # {glue:text}`drop_ls_long` nats in the longer run, against {glue:text}`drop_ls_short` in
-# this chapter's run on the same seeds; F-VAE at σ = 0.043 falls by up to {glue:text}`drop_f_long` nats.
+# this chapter's run on the same seeds; F-VAE at σ = 0.043 falls by up to
+# {glue:text}`drop_f_long` nats.
 # The first jumps above 10 % already appear in this chapter's run, in
 # {glue:text}`n_rise_short` of its seeds, the earliest at step
 # {glue:text}`first_rise_short`.

@@ -36,7 +36,8 @@
 #   of the training code, so records made by older code are recomputed, never reused;
 # * the result: metrics, training histories, and the few points the figures need;
 # * its provenance: profile, seeds, steps, device, PyTorch, NumPy and Python versions,
-#   git commit, wall time and date.
+#   git commit, wall time and date, and whether it resumed from the checkpoints of an
+#   interrupted session (its wall time then counts the last session only).
 #
 # A record that cannot be read, is incomplete, or whose configuration does not match its
 # hash is reported and recomputed, never used. Model checkpoints are not committed.
@@ -85,10 +86,11 @@ for r in rows:
     )
 
 # %% [markdown]
-# `table1` has two records: the one the chapters use (one latent dimension, with the ELBO
-# monitored along training) and our first version with two latent dimensions, which
-# chapter 3 keeps to show why σ never settles there. The current `table1` record and the
-# three image records were trained side by side with one CPU core each
+# `table1` has three records: the one the chapters use (10 seeds, one latent dimension,
+# with the ELBO monitored along training); a run four times longer on three seeds, with
+# which chapter 3 tests whether σ stops falling; and our first version with two latent
+# dimensions, which chapter 3 keeps to show why σ never settles there. The first two
+# `table1` records and the three image records were trained two at a time with one CPU core each
 # (`OMP_NUM_THREADS=1`), so their wall times are single-core times.
 #
 # ## How fast the training engine is
