@@ -280,7 +280,7 @@ glue("sigma_settled", "has settled" if settled else "has not fully settled", dis
 # criterion (every seed within ±2 %), σ {glue:text}`sigma_settled` in this profile:
 # {glue:text}`n_seeds_settled` of {glue:text}`n_seeds_sigma` seeds are within ±2 %. The
 # drift that remains is small against the spread that a two-dimensional latent space
-# gives (next section): at the median rate, F\*-VAE's σ (the geometric mean over seeds)
+# gives (two sections below): at the median rate, F\*-VAE's σ (the geometric mean over seeds)
 # would move by about {glue:text}`sigma_change_median` % over another tenth of training.
 #
 # ### Does σ stop falling?
