@@ -242,7 +242,7 @@ def _chunks(model, x, chunk: int = 100):
 
 def iw_ks(iw_k: int) -> list[int]:
     """The sample counts at which the IW bound is recorded: 1, 10, 100, ... and iw_k."""
-    return sorted({10**i for i in range(len(str(iw_k))) if 10**i <= iw_k} | {iw_k})
+    return sorted({10**i for i in range(len(str(iw_k)))} | {iw_k})  # powers below iw_k
 
 
 @torch.no_grad()

@@ -153,12 +153,17 @@ KEYS = {
 }
 
 
-def per_setting(res, key, values=None):
-    """{setting: array over seeds} of one metric: ``res[key]``, or ``values`` if given."""
+def by_setting(models, values):
+    """{setting: array over seeds} of per-model ``values``."""
     out = {}
-    for m, v in zip(res["models"], res[key] if values is None else values, strict=True):
+    for m, v in zip(models, values, strict=True):
         out.setdefault(m["setting"], []).append(v)
     return {s: np.asarray(v) for s, v in out.items()}
+
+
+def per_setting(res, key):
+    """{setting: array over seeds} of the metric ``res[key]``."""
+    return by_setting(res["models"], res[key])
 
 
 def mse_bound(levels):
@@ -225,7 +230,7 @@ def ranking(values):
 
 for name, rec in records.items():
     res = rec["result"]
-    by_k = {int(k): per_setting(res, k, v) for k, v in res["bits_per_dim_iw_by_k"].items()}
+    by_k = {int(k): by_setting(res["models"], v) for k, v in res["bits_per_dim_iw_by_k"].items()}
     ks = sorted(by_k)
     subset_elbo = per_setting(res, "bits_per_dim_elbo_iw_subset")
     print(f"\n{name}: first {res['n_iw_used']} held-out images")
