@@ -513,8 +513,11 @@ if long_run_factor:
 # {glue:text}`softer_verdict`. Training longer does not simply give a better-converged
 # Table 1 either. On these three seeds, after four times the steps the mean ELBO is lower
 # for {glue:text}`lower_after_long` and higher for {glue:text}`higher_after_long` (table
-# above). The book's 60,000 steps end where the first jumps appear. A decaying learning
-# rate would be the natural way to let σ come to rest; we have not tried it.
+# above). The book's 60,000 steps end where the first jumps appear. We have not tried a
+# decaying learning rate. It would avoid the jumps, but a rate that falls to zero freezes
+# σ whatever the balance between the two terms, so σ coming to rest would then show a
+# stable optimiser, not that the annealing has ended. A smaller constant rate, run until
+# σ's drift is below its noise, would be the test of the paper's account.
 #
 # ## Why one latent dimension: σ has no floor with two
 #
