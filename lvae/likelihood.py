@@ -89,6 +89,4 @@ def importance_weighted_bound(
     model, x: torch.Tensor, k: int, generator=None, chunk: int = 64
 ) -> torch.Tensor:
     """The IWAE bound with ``k`` samples, (M, B) nats: see ``importance_weighted_bounds``."""
-    if k < 1:
-        raise ValueError(f"k must be >= 1, got {k}")
     return importance_weighted_bounds(model, x, (k,), generator, chunk)[k]
