@@ -238,19 +238,29 @@ glue("rho", fmt(rho, 2), display=False)
 glue("rho_p", fmt(rho_p, 2), display=False)
 glue("share_of_gain", round(100 * float(share_of_gain)), display=False)
 
+
 # Has sigma settled? Its relative change over the last 10% of training.
-i90 = np.searchsorted(trace_steps, 0.9 * trace_steps[-1])
-change = trace[-1] / trace[i90] - 1
+def last_tenth_change(steps_, sigma):
+    """Per seed: sigma's relative change over the last 10% of the steps."""
+    return sigma[-1] / sigma[np.searchsorted(steps_, 0.9 * steps_[-1])] - 1
+
+
+def geomean(values):
+    """Geometric mean (over seeds) of positive values."""
+    return float(np.exp(np.log(values).mean()))
+
+
+change = last_tenth_change(trace_steps, trace)
 settled = bool(np.all(np.abs(change) < 0.02))
 n_settled = int(np.sum(np.abs(change) < 0.02))
 glue("n_seeds_settled", n_settled, display=False)
 glue("n_seeds_sigma", len(change), display=False)
 print(
-    f"LS-VAE sigma at the end: {np.exp(np.log(trace[-1]).mean()):.4f} (geometric mean); "
+    f"LS-VAE sigma at the end: {geomean(trace[-1]):.4f} (geometric mean); "
     f"change over the last 10% of steps: median {100 * np.median(change):+.1f}%, "
     f"range [{100 * change.min():+.1f}%, {100 * change.max():+.1f}%]"
 )
-glue("final_sigma", fmt(float(np.exp(np.log(trace[-1]).mean())), 3), display=False)
+glue("final_sigma", fmt(geomean(trace[-1]), 3), display=False)
 glue("sigma_change_median", fmt(100 * float(np.median(change)), 2), display=False)
 glue("sigma_settled", "has settled" if settled else "has not fully settled", display=False)
 
@@ -353,15 +363,12 @@ if long_run_factor:
     l_steps = np.asarray(lres["ls_sigma_trace"]["step"])
     l_trace = np.asarray(lres["ls_sigma_trace"]["sigma"])  # (n_traced, 3)
 
-    def geomean_at(steps_, sigma, step):
-        return float(np.exp(np.log(sigma[np.searchsorted(steps_, step) - 1]).mean()))
-
     # The power law of this run's seeds, extrapolated to twice and four times its length.
     end = trace_steps[-1]
     n3 = len(seeds3)
     for factor in (2, long_run_factor):
-        predicted = np.exp(np.mean(np.log(trace[-1, :n3] * float(factor) ** -alpha[:n3])))
-        observed = geomean_at(l_steps, l_trace, factor * end)
+        predicted = geomean(trace[-1, :n3] * float(factor) ** -alpha[:n3])
+        observed = geomean(l_trace[np.searchsorted(l_steps, factor * end) - 1])
         print(
             f"sigma at {factor} x {end:,} steps: predicted {predicted:.4f}, "
             f"observed {observed:.4f} (geometric means over seeds {list(seeds3)})"
@@ -375,8 +382,7 @@ if long_run_factor:
         + ", ".join(f"{100 * r:.0f}%" for r in l_rise)
         + f"; first rise above 10% at steps {l_first}"
     )
-    i90 = np.searchsorted(l_steps, 0.9 * l_steps[-1])
-    l_change = l_trace[-1] / l_trace[i90] - 1
+    l_change = last_tenth_change(l_steps, l_trace)
     print(
         "change over the last 10% of the longer run: "
         + ", ".join(f"{100 * c:+.1f}%" for c in l_change)
@@ -429,7 +435,7 @@ if long_run_factor:
     t_ext = np.linspace(end / 2, l_steps[-1], 50)
     ax1.plot(
         t_ext,
-        np.exp(np.log(trace[-1, :n3]).mean()) * (t_ext / end) ** -np.median(alpha),
+        geomean(trace[-1, :n3]) * (t_ext / end) ** -np.median(alpha),
         "k--",
         lw=1,
         label="power law fitted on the shorter run",
@@ -572,10 +578,9 @@ if two_path.exists():
     glue("fig_latent", fig, display=False)
     plt.close(fig)
     for label, st, sg in (("latent 1", trace_steps, trace), ("latent 2", two_steps, two_sigma)):
-        j = np.searchsorted(st, 0.9 * st[-1])
-        change = sg[-1] / sg[j] - 1
+        change = last_tenth_change(st, sg)
         print(
-            f"{label}: {st[-1]} steps; final sigma {np.exp(np.log(sg[-1]).mean()):.4f}; "
+            f"{label}: {st[-1]} steps; final sigma {geomean(sg[-1]):.4f}; "
             f"change over the last 10%: median {100 * np.median(change):+.1f}%, "
             f"range [{100 * change.min():+.1f}%, {100 * change.max():+.1f}%]"
         )
@@ -585,11 +590,10 @@ if two_path.exists():
         f"{two_prov['steps']} steps; device {two_prov['device']}; commit "
         f"{two_prov['git_commit'][:12]}"
     )
-    j = np.searchsorted(two_steps, 0.9 * two_steps[-1])
-    glue("two_final_sigma", fmt(float(np.exp(np.log(two_sigma[-1]).mean())), 2), display=False)
+    glue("two_final_sigma", fmt(geomean(two_sigma[-1]), 2), display=False)
     glue(
         "two_change",
-        fmt(100 * float(np.median(two_sigma[-1] / two_sigma[j] - 1)), 2),
+        fmt(100 * float(np.median(last_tenth_change(two_steps, two_sigma))), 2),
         display=False,
     )
 else:  # e.g. a smoke run with its own results folder
