@@ -215,7 +215,10 @@ BOOK_CONFIGS = {  # label: (experiment, its configuration for a profile)
     "table1-long": (
         "table1",
         lambda profile: experiments.table1_config(
-            profile, seeds=(0, 1, 2), fixed_sigmas=(0.043,), steps=4 * 60000
+            profile,
+            seeds=(0, 1, 2),
+            fixed_sigmas=(0.043,),
+            steps=4 * experiments.table1_config(profile).steps,
         ),
     ),
     "kl-weight": ("kl-weight", experiments.kl_weight_config),
