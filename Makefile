@@ -1,20 +1,20 @@
 # The README's two commands are `make book` and `make test`; each bootstraps .venv first.
 #
-# GPU users pick a CUDA build of PyTorch, for example:
-#   make test TORCH="torch==2.13.0" TORCH_INDEX_URL=https://download.pytorch.org/whl/cu128
+# tools/install_torch.py picks the PyTorch build: PyPI's CUDA build where an NVIDIA GPU is
+# present, the CPU build elsewhere. TORCH and TORCH_INDEX_URL override it, for example:
+#   make test TORCH="torch==2.13.0" TORCH_INDEX_URL=https://download.pytorch.org/whl/cu130
 SHELL := /bin/bash
 .SHELLFLAGS := -eo pipefail -c
 
 PYTHON ?= python3
 VENV ?= .venv
-TORCH ?= torch==2.13.0
+TORCH ?=
 TORCH_INDEX_URL ?=
 PROFILE ?=
 PYTEST_ARGS ?=
 
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-TORCH_INDEX := $(if $(TORCH_INDEX_URL),--index-url $(TORCH_INDEX_URL),)
 
 .PHONY: help book test lint format sync notebooks clean
 
@@ -24,13 +24,13 @@ help:
 	@echo "make notebooks  re-execute the committed notebooks in place (refresh golden outputs)"
 	@echo "make sync       sync each notebooks/*.py with its .ipynb twin (jupytext)"
 	@echo "make lint       ruff check and format check"
-	@echo "variables: TORCH='$(TORCH)' TORCH_INDEX_URL='$(TORCH_INDEX_URL)' PROFILE='$(PROFILE)' (empty: each chapter's own default)"
+	@echo "variables: TORCH='$(TORCH)' TORCH_INDEX_URL='$(TORCH_INDEX_URL)' (empty: chosen for this machine)"
+	@echo "           PROFILE='$(PROFILE)' (empty: each chapter's own default)"
 
-$(STAMP): pyproject.toml Makefile
-	@echo ">> creating $(VENV) with $(TORCH)"
+$(STAMP): pyproject.toml constraints.txt tools/install_torch.py Makefile
+	@echo ">> creating $(VENV)"
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet $(TORCH_INDEX) "$(TORCH)"
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	TORCH='$(TORCH)' TORCH_INDEX_URL='$(TORCH_INDEX_URL)' $(BIN)/python tools/install_torch.py
 	touch $(STAMP)
 
 book: $(STAMP)
@@ -40,11 +40,11 @@ test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
-	$(BIN)/ruff check lvae tests book notebooks/*.py
-	$(BIN)/ruff format --check lvae tests book notebooks/*.py
+	$(BIN)/ruff check lvae tests book tools notebooks/*.py
+	$(BIN)/ruff format --check lvae tests book tools notebooks/*.py
 
 format: $(STAMP)
-	$(BIN)/ruff format lvae tests book notebooks/*.py
+	$(BIN)/ruff format lvae tests book tools notebooks/*.py
 
 sync: $(STAMP)
 	$(BIN)/jupytext --sync notebooks/*.py

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import hashlib
+import importlib.metadata
 import json
 import os
 import platform
@@ -71,6 +72,14 @@ def git_commit() -> str:
     return head + ("+dirty" if dirty else "")
 
 
+def package_version(name: str) -> str:
+    """The installed version of ``name``, or ``"absent"`` (read without importing it)."""
+    try:
+        return importlib.metadata.version(name)
+    except importlib.metadata.PackageNotFoundError:
+        return "absent"
+
+
 def provenance(
     *,
     profile: str,
@@ -93,12 +102,14 @@ def provenance(
         "device": device,
         "torch": torch.__version__,
         "numpy": np.__version__,
+        "scipy": package_version("scipy"),
+        "scikit_learn": package_version("scikit-learn"),
         "python": platform.python_version(),
         "lvae": __version__,
         "git_commit": commit or git_commit(),
         "wall_time_s": round(float(wall_time_s), 2),
         "resumed": bool(resumed),
-        "created_utc": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "created_utc": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
     }
 
 
