@@ -12,15 +12,21 @@ TORCH ?=
 TORCH_INDEX_URL ?=
 PROFILE ?=
 PYTEST_ARGS ?=
+# A plain `make test` skips the tests marked slow (papermill smoke runs of every chapter,
+# a full book build); CI (which sets CI=true) and FULL=1 run them too.
+FULL ?= $(CI)
+SLOW := $(if $(filter true 1 yes,$(FULL)),,-m "not slow")
 
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: help book test lint format sync notebooks clean
+.PHONY: help book test bench lint format sync notebooks clean
 
 help:
 	@echo "make book       execute every notebook fresh and build the book into _build/html"
-	@echo "make test       run the test suite (unit tests, nbval, papermill smoke runs, book build)"
+	@echo "make test       unit tests and nbval on the committed notebooks (FULL=1 or CI=true:"
+	@echo "                also papermill smoke runs of every chapter and a full book build)"
+	@echo "make bench      the stacked engine's speed against a one-model loop (a report)"
 	@echo "make notebooks  re-execute the committed notebooks in place (refresh golden outputs)"
 	@echo "make sync       sync each notebooks/*.py with its .ipynb twin (jupytext)"
 	@echo "make lint       ruff check and format check"
@@ -37,7 +43,11 @@ book: $(STAMP)
 	$(BIN)/python book/build.py $(if $(PROFILE),--profile $(PROFILE),)
 
 test: $(STAMP)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest $(SLOW) $(PYTEST_ARGS)
+
+# Speed depends on the machine, so it is measured and reported (CI prints it), not tested.
+bench: $(STAMP)
+	$(BIN)/python -m lvae bench --quick --device cpu
 
 lint: $(STAMP)
 	$(BIN)/ruff check lvae tests book tools notebooks/*.py
