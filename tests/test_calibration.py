@@ -1,0 +1,43 @@
+"""The toy data's calibration against the paper's F(sigma = 1) row."""
+
+import math
+
+import pytest
+import torch
+
+from lvae import calibration
+from lvae.data import sample_toy2d
+from lvae.observation import gaussian_log_likelihood, paper_convention_elbo
+
+
+def test_total_variance_matches_a_monte_carlo_estimate():
+    x = sample_toy2d((400_000,), torch.Generator().manual_seed(0)).double()
+    sampled = x.var(dim=0).sum().item()
+    # The sample variance of 4e5 points is within 0.5% of the truth with room to spare.
+    assert sampled == pytest.approx(calibration.toy2d_total_variance(), rel=5e-3)
+    assert calibration.toy2d_total_variance(3.0) == pytest.approx(
+        9 * calibration.toy2d_total_variance()
+    )
+
+
+def test_collapsed_elbo_is_the_likelihood_of_the_data_mean():
+    """A collapsed VAE's ELBO is log N(x; m, sigma^2 I) averaged over the data (KL = 0)."""
+    scale, sigma = 2.0, 0.7
+    x = scale * sample_toy2d((400_000,), torch.Generator().manual_seed(1)).double()
+    mean = torch.tensor([0.0, 0.0], dtype=torch.float64)  # the curve's mean is the origin
+    exact = gaussian_log_likelihood(x, mean, torch.tensor(math.log(sigma))).mean()
+    paper = paper_convention_elbo(exact, 2).item()
+    assert paper == pytest.approx(calibration.collapsed_paper_elbo(sigma, scale), abs=5e-3)
+
+
+def test_the_scale_reproduces_the_paper_value_and_bad_targets_are_refused():
+    s = calibration.scale_for_collapsed_elbo()
+    assert calibration.collapsed_paper_elbo(1.0, s) == pytest.approx(calibration.PAPER_F1_ELBO)
+    # At scale 1 the collapsed model scores higher than the paper: our curve is smaller.
+    assert calibration.collapsed_paper_elbo(1.0) > calibration.PAPER_F1_ELBO and s > 1
+    s_half = calibration.scale_for_collapsed_elbo(-3.0, sigma=0.5)
+    assert calibration.collapsed_paper_elbo(0.5, s_half) == pytest.approx(-3.0)
+    with pytest.raises(ValueError, match="target 0.5 is not reachable"):
+        calibration.scale_for_collapsed_elbo(0.5)
+    with pytest.raises(ValueError, match="sigma must be > 0"):
+        calibration.collapsed_paper_elbo(0.0)
