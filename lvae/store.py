@@ -132,14 +132,140 @@ def save_record(path: Path, record: dict) -> None:
 
 def load_record(path: Path, experiment: str, config: dict) -> dict:
     """Read and validate a record for ``config``; raise InvalidRecord with the reason."""
+    record = read_record(path)
+    if record["experiment"] != experiment:
+        raise InvalidRecord(f"{path}: a record of {record['experiment']}, not {experiment}")
+    if record["config"] != config:
+        raise InvalidRecord(f"{path}: stored configuration does not match the request")
+    return record
+
+
+def read_record(path: Path) -> dict:
+    """Read a record and check it on its own terms: parseable, complete, current schema,
+    and a configuration that hashes to its stored hash. Raise InvalidRecord otherwise."""
     try:
         record = json.loads(Path(path).read_text())
     except (OSError, json.JSONDecodeError) as exc:
         raise InvalidRecord(f"{path}: unreadable ({exc})") from None
     if not isinstance(record, dict) or any(k not in record for k in REQUIRED):
         raise InvalidRecord(f"{path}: missing fields (need {', '.join(REQUIRED)})")
-    if record["schema"] != SCHEMA or record["experiment"] != experiment:
-        raise InvalidRecord(f"{path}: schema or experiment does not match")
-    if record["config"] != config or record["config_hash"] != config_hash(config):
-        raise InvalidRecord(f"{path}: stored configuration does not match its hash or the request")
+    if record["schema"] != SCHEMA:
+        raise InvalidRecord(f"{path}: schema {record['schema']}, this code reads {SCHEMA}")
+    if record["config_hash"] != config_hash(record["config"]):
+        raise InvalidRecord(f"{path}: stored configuration does not match its hash")
     return record
+
+
+class ModelTable:
+    """The models of a record as a table: one row per entry of the result's ``models``
+    list (its spec: setting, seed, sigma, ...), and one column per result list aligned
+    with it (a list with exactly one entry per model, such as ``elbo`` or ``kl``).
+
+    ``where`` filters rows, ``column`` reads a column for the rows kept, and ``history``
+    reads a training history as (log steps, models kept). Rows keep the record's order.
+    """
+
+    def __init__(self, result: dict, rows: list[int] | None = None):
+        self._result = result
+        self._specs = result["models"]
+        self._rows = list(range(len(self._specs))) if rows is None else rows
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def __iter__(self):
+        return (dict(self._specs[i]) for i in self._rows)
+
+    @property
+    def columns(self) -> list[str]:
+        """Result fields with one entry per model, in alphabetical order."""
+        n = len(self._specs)
+        return sorted(
+            k
+            for k, v in self._result.items()
+            if k != "models" and isinstance(v, list) and len(v) == n
+        )
+
+    def where(self, **conditions) -> ModelTable:
+        """Rows whose spec has each field equal to the value given (or, when the value is
+        callable, for which it returns true): ``where(setting="LS", seed=0)``."""
+        for name in conditions:
+            if not any(name in spec for spec in self._specs):
+                raise KeyError(f"no model has a field {name!r}; fields: {self.fields}")
+
+        def keep(spec) -> bool:
+            for name, wanted in conditions.items():
+                value = spec.get(name)
+                if not (wanted(value) if callable(wanted) else value == wanted):
+                    return False
+            return True
+
+        return ModelTable(self._result, [i for i in self._rows if keep(self._specs[i])])
+
+    @property
+    def fields(self) -> list[str]:
+        """The fields of the model specs (the keys of the ``models`` entries)."""
+        return sorted({k for spec in self._specs for k in spec})
+
+    def values(self, field: str) -> list:
+        """The distinct values of a spec field over the rows kept, in order of appearance."""
+        seen = []
+        for spec in self:
+            if spec.get(field) not in seen:
+                seen.append(spec.get(field))
+        return seen
+
+    def column(self, name: str) -> np.ndarray:
+        """A per-model result column for the rows kept, as an array (first axis: models)."""
+        if name not in self.columns:
+            raise KeyError(f"{name!r} is not a per-model column; columns: {self.columns}")
+        values = self._result[name]
+        return np.asarray([values[i] for i in self._rows], dtype=float)
+
+    def history(self, term: str) -> tuple[np.ndarray, np.ndarray]:
+        """(steps, values) of a logged training term; values are (steps, rows kept)."""
+        history = self._result.get("history", {})
+        if term not in history or term == "step":
+            names = sorted(k for k in history if k != "step")
+            raise KeyError(f"no history of {term!r}; logged terms: {names}")
+        values = np.asarray(history[term], dtype=float)
+        if values.ndim != 2 or values.shape[1] != len(self._specs):
+            raise KeyError(f"history {term!r} is not logged per model: shape {values.shape}")
+        return np.asarray(history["step"]), values[:, self._rows]
+
+
+class Record:
+    """A validated run record: configuration, provenance and results, with its models as
+    a ``ModelTable`` (``record.models.where(setting="LS").column("elbo")``)."""
+
+    def __init__(self, data: dict, path: Path | None = None):
+        self.data, self.path = data, path
+
+    @classmethod
+    def load(cls, path: Path | str) -> Record:
+        """Read and validate the record at ``path`` (InvalidRecord says what is wrong)."""
+        return cls(read_record(Path(path)), Path(path))
+
+    experiment = property(lambda self: self.data["experiment"])
+    config = property(lambda self: self.data["config"])
+    config_hash = property(lambda self: self.data["config_hash"])
+    provenance = property(lambda self: self.data["provenance"])
+    result = property(lambda self: self.data["result"])
+
+    @property
+    def models(self) -> ModelTable:
+        if "models" not in self.result:
+            raise KeyError(f"{self.experiment} records list no models")
+        return ModelTable(self.result)
+
+    def describe(self) -> str:
+        """Profile, seeds, steps and device: the scale a number from this record has."""
+        p = self.provenance
+        seeds = p["seeds"]
+        return (
+            f"profile {p['profile']}, {len(seeds)} seed{'s' * (len(seeds) != 1)}, "
+            f"{p['steps']:,} steps, {p['device']}"
+        )
+
+    def __repr__(self) -> str:
+        return f"Record({self.experiment} {self.config_hash}: {self.describe()})"
