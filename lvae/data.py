@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import torch
 
 
@@ -44,13 +46,20 @@ def toy2d_noise_std(x: torch.Tensor) -> torch.Tensor:
     return torch.where(x > 1.0 / 3.0, torch.full_like(x, large), std)
 
 
-def sample_toy2d(shape: tuple[int, ...], generator: torch.Generator, device=None) -> torch.Tensor:
+def sample_toy2d(
+    shape: tuple[int, ...], generator: torch.Generator, device=None, scale: float = 1.0
+) -> torch.Tensor:
     """Fresh points of the toy problem, shaped ``shape + (2,)``.
 
     A position x is uniform on [-1, 1]; the point is (x, curve(x)) plus isotropic Gaussian
-    noise whose standard deviation depends on the region of x.
+    noise whose standard deviation depends on the region of x. Every point is then
+    multiplied by ``scale`` (curve and noise together, so the regions keep their
+    proportions); ``lvae.calibration`` derives the scale that matches the paper's.
     """
+    if not (scale > 0 and math.isfinite(scale)):
+        raise ValueError(f"scale must be positive and finite, got {scale}")
     x = torch.rand(*shape, generator=generator, device=device) * 2.0 - 1.0
     on_curve = torch.stack([x, toy2d_curve(x)], dim=-1)
     noise = torch.randn(*shape, 2, generator=generator, device=device)
-    return on_curve + toy2d_noise_std(x).unsqueeze(-1) * noise
+    points = on_curve + toy2d_noise_std(x).unsqueeze(-1) * noise
+    return points if scale == 1.0 else scale * points

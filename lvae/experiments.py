@@ -58,8 +58,16 @@ def profile_config(presets: dict, profile: str, name: str, **overrides):
 
 
 def normalised(config) -> dict:
-    """The configuration as plain JSON types (tuples become lists), as it is stored."""
-    return json.loads(json.dumps(dataclasses.asdict(config)))
+    """The configuration as plain JSON types (tuples become lists), as it is stored.
+
+    A field named in the class's ``OMITTED_AT`` is left out while it holds the value given
+    there: a field added with its old behaviour as default keeps existing hashes.
+    """
+    plain = json.loads(json.dumps(dataclasses.asdict(config)))
+    for name, value in getattr(config, "OMITTED_AT", {}).items():
+        if plain[name] == value:
+            del plain[name]
+    return plain
 
 
 def training_key(config) -> str:

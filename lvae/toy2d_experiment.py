@@ -53,6 +53,12 @@ class Table1Config:
     n_monitor: int = 2000  # fixed points for the ELBO logged along training (0: off)
     data_seed: int = 2020
     replay_seed_offset: int = 100  # phase-2 models never share an init with phase 1
+    # Every point multiplied by this (lvae.calibration derives the paper's scale).
+    data_scale: float = 1.0
+
+    # Fields added after records were made: left out of the stored configuration, and so
+    # of its hash, while they hold these values, so that those records stay valid.
+    OMITTED_AT = {"data_scale": 1.0}
 
     def __post_init__(self):
         check_training_fields(self, extra=("hidden",))
@@ -64,6 +70,8 @@ class Table1Config:
             raise ValueError("trace_every, n_eval and n_figure must be >= 1")
         if self.n_monitor < 0:
             raise ValueError(f"n_monitor must be >= 0, got {self.n_monitor}")
+        if not (self.data_scale > 0 and math.isfinite(self.data_scale)):
+            raise ValueError(f"data_scale must be positive and finite, got {self.data_scale}")
 
 
 TABLE1_PROFILES = {
@@ -101,7 +109,7 @@ def _evaluate(model: StackedVAE, config, gen, device) -> dict[str, list]:
     def fresh_points():  # chunks of at most 2000 points, shared by every model
         for start in range(0, config.n_eval, 2000):
             n = min(2000, config.n_eval - start)
-            yield sample_toy2d((n,), gen, device=device).expand(n_models, n, DATA_DIM)
+            yield sample_toy2d((n,), gen, device, config.data_scale).expand(n_models, n, DATA_DIM)
 
     means = model.mean_terms(fresh_points(), gen)
     out = {k: means[k].cpu().tolist() for k in ("elbo", "log_likelihood", "kl")}
@@ -114,7 +122,7 @@ def _evaluate(model: StackedVAE, config, gen, device) -> dict[str, list]:
 def _figure_points(model: StackedVAE, rows: list[int], config, gen, device) -> dict:
     """Reconstructions, their sigma, and generations (means and samples) for ``rows``."""
     n_models = model.scalar_log_sigma.shape[0]
-    x = sample_toy2d((config.n_figure,), gen, device=device)
+    x = sample_toy2d((config.n_figure,), gen, device, config.data_scale)
     mu, logvar = model.encode(x.expand(n_models, -1, -1))
     z = mu + torch.exp(0.5 * logvar) * torch.randn(mu.shape, generator=gen, device=device)
     recon, log_sigma = model.decode(z)
@@ -152,7 +160,7 @@ def _train_phase(
     labels = [f"{s[0]}, seed={s[4]}" for s in specs]
 
     def batch():
-        return sample_toy2d((len(specs), config.batch_size), gen, device=device)
+        return sample_toy2d((len(specs), config.batch_size), gen, device, config.data_scale)
 
     before_step = None
     if schedule is not None:
@@ -169,7 +177,10 @@ def _train_phase(
     # a far less noisy curve than the training batches give (chapter 3 tests sigma's drops
     # against it). Its own generators leave the training stream untouched.
     monitor_points = sample_toy2d(
-        (config.n_monitor,), torch.Generator(device=device).manual_seed(data_seed + 7), device
+        (config.n_monitor,),
+        torch.Generator(device=device).manual_seed(data_seed + 7),
+        device,
+        config.data_scale,
     ).expand(len(specs), config.n_monitor, DATA_DIM)
 
     def monitor():

@@ -41,3 +41,25 @@ def test_the_scale_reproduces_the_paper_value_and_bad_targets_are_refused():
         calibration.scale_for_collapsed_elbo(0.5)
     with pytest.raises(ValueError, match="sigma must be > 0"):
         calibration.collapsed_paper_elbo(0.0)
+
+
+def test_scaled_points_are_the_same_draws_multiplied():
+    plain = sample_toy2d((3, 50), torch.Generator().manual_seed(4))
+    scaled = sample_toy2d((3, 50), torch.Generator().manual_seed(4), scale=2.5)
+    torch.testing.assert_close(scaled, 2.5 * plain)
+    with pytest.raises(ValueError, match="scale must be positive and finite, got 0"):
+        sample_toy2d((3,), torch.Generator(), scale=0)
+
+
+def test_data_scale_leaves_existing_hashes_alone_until_it_is_changed():
+    from lvae import experiments, store
+    from lvae.toy2d_experiment import table1_config
+
+    book = experiments.normalised(table1_config("book"))
+    assert "data_scale" not in book  # the committed book record keeps its hash
+    assert experiments.normalised(table1_config("book", data_scale=1.0)) == book
+    scaled = experiments.normalised(table1_config("book", data_scale=2.19))
+    assert scaled["data_scale"] == 2.19
+    assert store.config_hash(scaled) != store.config_hash(book)
+    with pytest.raises(ValueError, match="data_scale must be positive and finite"):
+        table1_config("smoke", data_scale=-1.0)
