@@ -7,6 +7,7 @@ import os
 import sys
 from pathlib import Path
 
+from .cli_fit import add_fit_parser, run_fit
 from .devices import DEVICES
 from .experiments import PROFILES
 from .registry import EXPERIMENTS
@@ -101,6 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="store the measurement in results/bench/ (shown on the reproducibility page)",
     )
     bench.add_argument("--results-dir", type=Path, default=None, help="where --save writes")
+    add_fit_parser(sub)
     return parser
 
 
@@ -173,6 +175,8 @@ def main(argv: list[str] | None = None) -> int:
         for name, exp in sorted(EXPERIMENTS.items()):
             print(f"{name:12s} {exp.summary}")
         return 0
+    if args.command == "fit":
+        return run_fit(args)
     try:
         return _run(args) if args.command == "run" else _bench(args)
     except (ValueError, FileNotFoundError) as exc:  # bad input: a clear message, no traceback

@@ -64,6 +64,7 @@ def train_stacked(
     checkpoint_tag: str = "",
     trace_every: int | None = None,
     monitor: Callable[[], torch.Tensor] | None = None,
+    on_log: Callable[[int, dict[str, list[float]]], None] | None = None,
 ) -> dict[str, list]:
     """Minimise the mean loss of every model in the stack, one Adam step per fresh batch.
 
@@ -71,6 +72,9 @@ def train_stacked(
     Adam is elementwise, so the stack trains exactly like M separate runs.
     ``before_step(step)`` runs before each step (a sigma schedule sets sigma there).
     ``checkpoint_tag`` (the configuration hash) guards against resuming someone else's run.
+    ``on_log(step, values)`` runs at each log step with the values just logged, one per
+    model: {term: [M floats]} for the history terms (and ``monitor``, when given); a live
+    log (CSV, TensorBoard) hooks in there.
     """
     if steps < 1 or log_every < 1 or checkpoint_every < 1:
         raise ValueError(
@@ -123,6 +127,9 @@ def train_stacked(
                 history[name].append(terms[name].detach().mean(dim=1).cpu().tolist())
             if monitor is not None:
                 history["monitor"].append(monitor().cpu().tolist())
+            if on_log is not None:
+                logged = (*HISTORY_TERMS, "monitor") if monitor is not None else HISTORY_TERMS
+                on_log(step, {name: history[name][-1] for name in logged})
             bar.set_postfix(loss=f"{loss.item() / len(labels):.3f}")
         if checkpoint is not None and (step % checkpoint_every == 0 or step == steps):
             _save_checkpoint(
