@@ -153,7 +153,7 @@ def table(
     styles = [
         {"selector": "caption", "props": "caption-side: top; text-align: left; padding: 0.3em 0;"},
         {"selector": "th", "props": "text-align: center; padding: 0.2em 0.6em;"},
-        {"selector": "td", "props": "padding: 0.2em 0.6em; white-space: nowrap;"},
+        {"selector": "td", "props": "padding: 0.2em 0.6em;"},
     ]
     styler = styler.set_table_styles(styles)
     if left:
