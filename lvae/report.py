@@ -75,9 +75,11 @@ def fixed(x: float, decimals: int, digits: int = MAX_DIGITS) -> str:
         return str(x)
     if x != 0.0:
         magnitude = math.floor(math.log10(abs(x)))  # position of the first significant digit
-        decimals = max(0, min(decimals, digits - 1 - magnitude))
-        if round(abs(x), decimals) >= 10.0 ** (magnitude + 1):  # 9.9996 rounds up to 10.00
-            decimals = max(0, decimals - 1)
+        shown = min(decimals, digits - 1 - magnitude)
+        if shown >= 0 and round(abs(x), shown) >= 10.0 ** (magnitude + 1):
+            magnitude += 1  # rounding carries into a new digit: 9.99996 -> 10.00
+            shown = min(decimals, digits - 1 - magnitude)
+        decimals = max(0, shown)
     text = f"{x:.{decimals}f}"
     if float(text) == 0.0:
         text = text.lstrip("-")
@@ -85,8 +87,11 @@ def fixed(x: float, decimals: int, digits: int = MAX_DIGITS) -> str:
 
 
 def pm(mean: float, spread: float, decimals: int = 3) -> str:
-    """``"mean ± spread"``, both with :func:`fixed` (``decimals`` at most)."""
-    return f"{fixed(mean, decimals)} ± {fixed(spread, decimals)}"
+    """``"mean ± spread"``, both with :func:`fixed` (``decimals`` at most).
+
+    The space after ``±`` is non-breaking, so a narrow table column wraps before it.
+    """
+    return f"{fixed(mean, decimals)} ±\u00a0{fixed(spread, decimals)}"
 
 
 def decade_above(x: float) -> float:

@@ -473,7 +473,7 @@ record = experiments.sphere_vae(profile, device=device)
 cfg, prov, res = record["config"], record["provenance"], record["result"]
 print(
     f"profile {prov['profile']}; seeds {prov['seeds']}; {prov['steps']} steps; "
-    f"device {prov['device']}; torch {prov['torch']}; commit {prov['git_commit'][:12]}; "
+    f"device {prov['device']};\ntorch {prov['torch']}; commit {prov['git_commit'][:12]}; "
     f"{prov['wall_time_s']:.0f} s"
 )
 print(

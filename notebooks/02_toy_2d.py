@@ -158,9 +158,9 @@ PAPER = {  # Table 1 of the paper (ELBO in its convention, mean ± std over 10 r
     "F schedule": "not given",
 }
 print(
-    f"profile {prov['profile']}; seeds {prov['seeds']}; {prov['steps']} steps; "
-    f"device {prov['device']}; torch {prov['torch']};\n"
-    f"commit {prov['git_commit'][:12]}; {prov['wall_time_s'] / 60:.0f} min"
+    f"profile {prov['profile']}; seeds {prov['seeds']}; {prov['steps']} steps;\n"
+    f"device {prov['device']}; torch {prov['torch']}; commit {prov['git_commit'][:12]}; "
+    f"{prov['wall_time_s'] / 60:.0f} min"
 )
 print(
     f"networks: {cfg['n_blocks']} residual blocks of {cfg['hidden']} units; latent dim "

@@ -53,7 +53,7 @@ from lvae.report import below, fixed, fmt, pm, provenance, table
 from lvae.toy2d_experiment import table1_config
 from lvae.vae import StackedVAE
 
-plt.rcParams.update({"figure.dpi": 110, "font.size": 9})
+plt.rcParams.update({"figure.dpi": 110, "font.size": 9, "axes.formatter.limits": (-4, 4)})
 
 
 record = experiments.table1(profile, device=device)
@@ -379,7 +379,7 @@ if long_run_factor:
         observed = geomean(l_trace[np.searchsorted(l_steps, factor * end) - 1])
         print(
             f"sigma at {factor} x {end:,} steps: predicted {predicted:.4f}, "
-            f"observed {observed:.4f} (geometric means over seeds {list(seeds3)})"
+            f"observed {observed:.4f} (geometric means)"
         )
         glue(f"predicted_x{factor}", fmt(predicted, 3), display=False)
         glue(f"observed_x{factor}", fmt(observed, 3), display=False)

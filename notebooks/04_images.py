@@ -179,7 +179,7 @@ for name, rec in records.items():
         cells = []
         for key in KEYS:
             v = table[name][key][setting]
-            spread = f" ± {report.sig(v.std(ddof=1), 3)}" if len(v) > 1 else ""
+            spread = f" ±\u00a0{report.sig(v.std(ddof=1), 3)}" if len(v) > 1 else ""
             cells.append(f"{report.sig(v.mean(), 4)}{spread}")
         paper = PAPER_TABLE2.get(name, {}).get(setting)
         rows.append([setting, *cells, "" if paper is None else f"{paper}"])
@@ -601,17 +601,28 @@ for name, rec in records.items():
     glue(f"fig_sigma_{name}", fig, display=False)
     plt.close(fig)
 
-print(
-    f"{'data':<9} {'setting':<9} {'sigma on edges':>15} {'elsewhere':>10} "
-    f"{'rho(log sigma, edge)':>21} {'background':>11} {'strokes':>8}"
-)
-for (name, s), row in sigma_rows.items():
-    extra = f" {row['background']:>11.2g} {row['strokes']:>8.2g}" if "background" in row else ""
-    print(
-        f"{name:<9} {s:<9} {row['edges']:>15.3g} {row['elsewhere']:>10.3g} {row['rho']:>21.2f}"
-        + extra
+display(
+    report.table(
+        [
+            [
+                name,
+                s,
+                f"{row['edges']:.3g}",
+                f"{row['elsewhere']:.3g}",
+                f"{row['rho']:.2f}",
+                f"{row['background']:.2g}" if "background" in row else "",
+                f"{row['strokes']:.2g}" if "background" in row else "",
+            ]
+            for (name, s), row in sigma_rows.items()
+        ],
+        ["data", "setting", "σ on edges", "elsewhere", "ρ(log σ, edge)", "background", "strokes"],
+        caption="The learned σ maps: geometric means of σ over the pixels of the images shown "
+        "(edges: the strongest quarter of edge strength; background: black pixels; strokes: "
+        "pixels above 0.5), and the Spearman correlation ρ of log σ with edge strength.",
+        name="sigma_maps",
+        align_left=2,
     )
-print("(geometric means of sigma over the pixels of the images shown; Spearman correlation)")
+)
 lv_sigma_edge_ratio = [
     row["edges"] / row["elsewhere"] for (n, s), row in sigma_rows.items() if s == "LV"
 ]

@@ -107,7 +107,7 @@ for path in sorted((results / "bench").glob("*.json")):
     r, hw, p = rec["result"], rec["hardware"], rec["provenance"]
     print(
         f"{p['device']} ({hw['cpu']}, {hw['cpu_count']} cores, {hw['torch_threads']} torch "
-        f"threads); torch {p['torch']}; commit {p['git_commit'][:10]}"
+        f"threads);\n  torch {p['torch']}; commit {p['git_commit'][:10]}"
     )
     print(
         f"  {r['models']} models, {r['n_blocks']} blocks x {r['hidden']} units "

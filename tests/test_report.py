@@ -36,9 +36,12 @@ def test_sig_and_fixed():
     assert report.fixed(0.0622, 4) == "0.0622"
     assert report.fixed(1.0, 4) == "1.000"
     assert report.fixed(9.99996, 4) == "10.00"
+    assert report.fixed(0.00099, 3) == "0.001"  # rounds up to the shown decimal
+    assert report.fixed(0.0996, 2) == "0.10"
+    assert report.fixed(99.996, 3) == "100.0"
     assert report.fixed(-0.0001, 3) == "0.000"
     assert report.fixed(12345.6, 2) == "12346"
-    assert report.pm(-2.0771, 0.00017) == "-2.077 ± 0.000"
+    assert report.pm(-2.0771, 0.00017) == "-2.077 ±\u00a00.000"
 
 
 def test_below_states_a_tolerance_and_checks_it():
