@@ -19,10 +19,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "book"))
-import build  # noqa: E402
+import yaml
 
+ROOT = Path(__file__).resolve().parents[1]
 FLAGS = [
     "--headless",
     "--no-sandbox",
@@ -41,8 +40,9 @@ window.addEventListener('load', () => setTimeout(() => {
   const d = document.documentElement;
   const wide = [...document.querySelectorAll('main *')].filter(
       e => e.scrollWidth > e.clientWidth + 8 && e.offsetParent !== null &&
-           getComputedStyle(e).overflowX !== 'visible' && e.clientWidth > 0)
-    .map(e => e.tagName + '.' + (e.className || '').toString().split(' ')[0]);
+           ['auto', 'scroll'].includes(getComputedStyle(e).overflowX) && e.clientWidth > 0)
+    .map(e => e.tagName + '.' + (e.className || '').toString().split(' ')[0] + ' '
+         + e.scrollWidth + '>' + e.clientWidth + ' ' + e.textContent.trim().slice(0, 40));
   const p = document.createElement('pre');
   p.id = 'lvae-probe';
   p.textContent = 'HEIGHT=' + d.scrollHeight + ' PAGEWIDE=' + (d.scrollWidth > d.clientWidth)
@@ -80,6 +80,25 @@ def probe(browser: str, page: Path, width: int) -> tuple[int, str]:
     return int(m.group(1)), f"page wider than window: {m.group(2)}; scrollers: {m.group(3)}"
 
 
+def toc_pages(root: Path = ROOT) -> list[str]:
+    """Every page of ``_toc.yml`` (the root first), as paths without suffix."""
+    toc = yaml.safe_load((root / "_toc.yml").read_text())
+    pages = [toc["root"]]
+
+    def walk(node):
+        if isinstance(node, dict):
+            if isinstance(node.get("file"), str):
+                pages.append(node["file"].removesuffix(".ipynb").removesuffix(".md"))
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk({k: v for k, v in toc.items() if k != "root"})
+    return pages
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--site", type=Path, default=ROOT / "_build" / "html")
@@ -88,15 +107,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--browser", default=shutil.which("chromium") or "chromium")
     args = parser.parse_args(argv)
 
-    pages = [args.site / "index.html"]
-    pages += [args.site / "notebooks" / f"{s.stem}.html" for s in build.toc_notebooks()]
+    pages = [args.site / f"{page}.html" for page in toc_pages()]
     args.out.mkdir(parents=True, exist_ok=True)
     for page in pages:
         if not page.is_file():
             print(f"missing {page}: run `make book` first", file=sys.stderr)
             return 1
         height, report = probe(args.browser, page, args.width)
-        png = args.out / f"{page.stem}.png"
+        png = args.out / f"{page.parent.name}_{page.stem}.png"
         chromium(
             args.browser,
             f"--window-size={args.width},{height}",

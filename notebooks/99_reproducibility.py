@@ -76,8 +76,8 @@ for path in sorted(results.glob("*/*.json")):
         )
     )
 report.table(
-    [[*r[:7], f"{r[7]:.1f}", r[8]] for r in rows],
-    ["experiment", "profile", "seeds", "steps", "device", "torch", "commit", "minutes", "record"],
+    [[r[0], *r[2:7], f"{r[7]:.1f}", r[8]] for r in rows],
+    ["experiment", "seeds", "steps", "device", "torch", "commit", "minutes", "record"],
     caption=f"Records of profile {profile} in {results.name}/: the scale and provenance of every "
     "number in the book (minutes of wall time; record: the configuration hash, its file name).",
     name="records",
