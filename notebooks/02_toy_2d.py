@@ -95,7 +95,7 @@ for r, (name, color) in enumerate(
 grid = np.linspace(-1, 1, 400)
 ax.plot(grid, curve_np(grid), color="k", lw=0.8, label="manifold $c(u)$")
 ax.set_aspect("equal")
-ax.legend(fontsize=8, loc="lower center", ncol=2, bbox_to_anchor=(0.5, -0.6), markerscale=4)
+ax.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.02, 0.5), markerscale=4)
 fig.tight_layout()
 glue("fig_data", fig, display=False)
 plt.close(fig)

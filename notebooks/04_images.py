@@ -473,7 +473,8 @@ glue("n_claims", len(claims), display=False)
 # %% tags=["hide-input"]
 def mosaic(rows, labels, title, cmap="gray", vmin=0.0, vmax=1.0):
     """One row of images per entry of ``rows`` (each (n, C, H, W)), labelled on the left."""
-    fig, axes = plt.subplots(len(rows), 1, figsize=(1.0 * rows[0].shape[0], 1.05 * len(rows)))
+    n = rows[0].shape[0]  # sized to the book's column, so that labels print at their size
+    fig, axes = plt.subplots(len(rows), 1, figsize=(0.7 * n + 0.8, 0.78 * len(rows) + 0.3))
     for ax, images, label in zip(np.atleast_1d(axes), rows, labels, strict=True):
         pad = np.full((*images.shape[1:3], 1), np.nan)
         strip = np.concatenate([np.concatenate([im, pad], axis=-1) for im in images], axis=-1)
@@ -482,8 +483,8 @@ def mosaic(rows, labels, title, cmap="gray", vmin=0.0, vmax=1.0):
         ax.set_xticks([])
         ax.set_yticks([])
         ax.set_ylabel(label, rotation=0, ha="right", va="center")
-    fig.suptitle(title, fontsize=9)
-    fig.tight_layout()
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout(h_pad=0.4)
     return fig
 
 
@@ -673,17 +674,26 @@ measures = {
     "bits_per_dim_elbo": "bits/dim (ELBO)",
     "bits_per_dim_iw": "bits/dim (IW)",
 }
-print(f"{'data':<9} {'measure':<17}" + "".join(f"{s:>12}" for s in compare) + f"{'uniform':>9}")
-best = {}
+best, measure_rows = {}, []
 for name, rec in records.items():
     t = table[name]
     uniform = math.log2(rec["result"]["levels"])  # bits/dim of a uniform guess
     for key, label in measures.items():
-        cells = "".join(f"{t[key][s].mean():>12.4g}" for s in compare)
+        cells = [report.sig(t[key][s].mean(), 4) for s in compare]
         reference = f"{uniform:.3g}" if key != "paper_bits_per_pixel" else ""
-        print(f"{name:<9} {label:<17}{cells}{reference:>9}")
+        measure_rows.append([name, label, *cells, reference])
     iw = {s: t["bits_per_dim_iw"][s].mean() for s in rec["config"]["settings"]}
     best[name] = min(iw, key=iw.get)
+display(
+    report.table(
+        measure_rows,
+        ["data", "measure", *compare, "uniform guess"],
+        caption="The learned-σ settings under both measures, mean over seeds (paper's bits/px: "
+        "higher is better; bits/dim: lower is better, and a uniform guess costs log2 L).",
+        name="measures",
+        align_left=2,
+    )
+)
 print("best setting by the importance-weighted bits/dim:\n ", best)
 glue("best_by_bpd", "; ".join(f"{n}: {s}" for n, s in best.items()), display=False)
 worse_than_uniform = [
