@@ -3,10 +3,10 @@
     python book/screenshots.py              # _build/html -> _build/screenshots/*.png
     python book/screenshots.py --width 1280 --browser chromium
 
-Run ``make book`` first. Uses headless Chromium (Debian's ``chromium`` package). The page
-height is measured first (a narrow screenshot of the page's own reported height is not
-available headless), so each page is rendered twice: once to read its height through
-``--dump-dom`` with a small script, once to capture it. The PNGs are not committed.
+Run ``make book`` first. Uses headless Chromium (Debian's ``chromium`` package). Each page
+is loaded twice: once with a small script that reports its height and every element that
+would need a horizontal scrollbar (printed for each page; there should be none), once to
+capture the full page at that height. The PNGs are not committed.
 """
 
 from __future__ import annotations
