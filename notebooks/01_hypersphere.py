@@ -46,21 +46,13 @@ import math
 
 import matplotlib.pyplot as plt
 import numpy as np
+from IPython.display import display
 from myst_nb import glue
 
 from lvae import experiments, theory
+from lvae.report import below, fixed, fmt, pm, provenance, sig, table
 
 plt.rcParams.update({"figure.dpi": 110, "font.size": 9})
-
-
-def fmt(x, digits=3):
-    """Round for display, so printed text is stable from run to run."""
-    return float(f"{x:.{digits}g}")
-
-
-def decade_above(x):
-    """The power of ten just above a small error level: stable text for nbval."""
-    return 10.0 ** math.ceil(math.log10(max(x, 1e-16)))
 
 
 # %% [markdown]
@@ -88,9 +80,11 @@ def decade_above(x):
 #   {cite}`dlmf` (§10.32.2). With $\nu = D/2 - 1$ and $a = rR/\sigma^2$,
 #
 #   $$
+#   \begin{aligned}
 #   \int_0^\pi \sin^{2\nu}\phi\, e^{a\cos\phi}\, d\phi
-#   = \sqrt\pi\,\Gamma(\nu+\tfrac12)\Big(\frac 2a\Big)^{\nu} I_\nu(a)
-#   = B\big(\tfrac12, \nu+\tfrac12\big)\; {}_0F_1\big(;\nu+1; \tfrac{a^2}{4}\big),
+#   &= \sqrt\pi\,\Gamma(\nu+\tfrac12)\Big(\frac 2a\Big)^{\nu} I_\nu(a) \\
+#   &= B\big(\tfrac12, \nu+\tfrac12\big)\; {}_0F_1\big(;\nu+1; \tfrac{a^2}{4}\big),
+#   \end{aligned}
 #   $$
 #
 #   evaluated with the exponentially scaled `scipy.special.ive` {cite}`amos1986` where that
@@ -100,7 +94,7 @@ def decade_above(x):
 # Everything depends on $r$, $R$ and σ only through $r/\sigma$ and $R/\sigma$, so we use
 # σ = 1 below without loss of generality.
 
-# %%
+# %% tags=["hide-input"]
 cases = [
     (D, ratio, rho)
     for D in (2, 3, 10, 100, 1000)
@@ -113,12 +107,21 @@ for D, ratio, rho in cases:
     b = theory.log_marginal(rho, ratio, 1.0, D, method="bessel")
     worst = max(worst, abs(q - b) / max(1.0, abs(q)))
     rows.append((D, ratio, rho, q, b))
-print(f"{'D':>5} {'R/sigma':>8} {'r/sigma':>8} {'quadrature':>16} {'closed form':>16}")
-for D, ratio, rho, q, b in rows[::5]:
-    print(f"{D:>5} {ratio:>8} {rho:>8} {q:>16.8f} {b:>16.8f}")
-print(f"largest relative difference over all {len(cases)} cases: below {decade_above(worst):.0e}")
+AGREEMENT_TOL = 1e-12  # stated tolerance: the largest relative difference must be below it
+print(
+    f"largest relative difference over all {len(cases)} cases: "
+    f"below {below(worst, AGREEMENT_TOL):.0e}"
+)
 glue("n_cases", len(cases), display=False)
-glue("agreement_gap", decade_above(worst), display=False)
+glue("agreement_gap", AGREEMENT_TOL, display=False)
+table(
+    [[D, sig(ratio), sig(rho), sig(q), sig(b)] for D, ratio, rho, q, b in rows[::5]],
+    ["D", "R/σ", "r/σ", "quadrature", "closed form"],
+    caption=f"log p(x) of Eq. (8) by both methods, every fifth of the {len(cases)} cases "
+    "(4 significant digits; no training involved).",
+    name="quad_vs_bessel",
+    align_left=0,
+)
 
 # %% [markdown]
 # Over {glue:text}`n_cases` combinations of $D$ (up to 1000), $R/\sigma$ and $r/\sigma$,
@@ -134,7 +137,7 @@ glue("agreement_gap", decade_above(worst), display=False)
 # radius computed by `theory.optimal_radius`; the dashed line is $r = R$, where a perfect
 # model would put its means.
 
-# %%
+# %% tags=["hide-input"]
 D2 = 2
 ratio_grid = np.linspace(0.0, 4.0, 201)
 rho_grid = np.linspace(0.0, 4.0, 201)
@@ -152,7 +155,7 @@ log_p_quad = np.stack(
 heatmap_gap = np.abs(log_p_quad - log_p[sub, sub]).max()
 print(
     f"largest |quad - closed form| on the {log_p_quad.size}-point sub-grid: "
-    f"below {decade_above(heatmap_gap):.0e}"
+    f"below {below(heatmap_gap, 1e-13):.0e}"
 )
 
 fig, ax = plt.subplots(figsize=(5.2, 4.2))
@@ -171,7 +174,7 @@ ax.set_xlabel("$R/\\sigma$ (data radius)")
 ax.set_ylabel("$r/\\sigma$ (radius of the decoder means)")
 ax.set_xlim(0, 4)
 ax.set_ylim(0, 4)
-ax.legend(loc="upper left", fontsize=7, framealpha=0.85)
+ax.legend(loc="upper left", fontsize=8, framealpha=0.85)
 fig.colorbar(im, ax=ax, label="$p(x)$ / column maximum")
 fig.tight_layout()
 glue("fig_heatmap", fig, display=False)
@@ -197,26 +200,27 @@ plt.close(fig)
 # the computation. We run it for $D = 2, \dots,$ {glue:text}`max_dimension` and set the
 # result beside the two candidate formulas.
 
-# %%
+# %% tags=["hide-input"]
 dims = np.arange(2, max_dimension + 1)
 critical = np.array([theory.critical_ratio(int(D)) for D in dims])
 dev_sqrt_d = np.abs(critical - np.sqrt(dims)) / np.sqrt(dims)
 dev_sqrt_dm1 = np.abs(critical - np.sqrt(dims - 1)) / np.sqrt(dims - 1)
-print(f"{'D':>5} {'numerical':>12} {'sqrt(D-1) (Thm 1)':>18} {'sqrt(D)':>10}")
-for D in (2, 3, 4, 5, 10, 20, 50, 100):
-    if D <= max_dimension:
-        i = D - 2
-        print(f"{D:>5} {critical[i]:>12.6f} {math.sqrt(D - 1):>18.6f} {math.sqrt(D):>10.6f}")
+CRIT_TOL = 1e-9  # the bisection's relative resolution
+crit_rows = [
+    (D, critical[D - 2], math.sqrt(D - 1), math.sqrt(D))
+    for D in (2, 3, 4, 5, 10, 20, 50, 100)
+    if D <= max_dimension
+]
 crit_1000 = theory.critical_ratio(1000)
-print(f"{1000:>5} {crit_1000:>12.6f} {math.sqrt(999):>18.6f} {math.sqrt(1000):>10.6f}")
-print(f"max relative distance to sqrt(D):   below {decade_above(dev_sqrt_d.max()):.0e}")
+crit_rows.append((1000, crit_1000, math.sqrt(999), math.sqrt(1000)))
+print(f"max relative distance to sqrt(D):   below {below(dev_sqrt_d.max(), CRIT_TOL):.0e}")
 print(f"min relative distance to sqrt(D-1): {dev_sqrt_dm1.min():.2e}")
 
 glue("max_dimension", int(max_dimension), display=False)
-glue("crit_d2", round(float(critical[0]), 6), display=False)
-glue("crit_d3", round(float(critical[1]), 6), display=False)
-glue("crit_dev", decade_above(float(dev_sqrt_d.max())), display=False)
-glue("crit_1000", round(crit_1000, 4), display=False)
+glue("crit_d2", fmt(critical[0], 4), display=False)
+glue("crit_d3", fmt(critical[1], 4), display=False)
+glue("crit_dev", CRIT_TOL, display=False)
+glue("crit_1000", fmt(crit_1000, 4), display=False)
 glue("dm1_min_gap_pct", round(100 * float(dev_sqrt_dm1[-1]), 2), display=False)
 
 fig, ax = plt.subplots(figsize=(5.2, 3.2))
@@ -230,6 +234,14 @@ ax.legend(fontsize=8)
 fig.tight_layout()
 glue("fig_critical", fig, display=False)
 plt.close(fig)
+table(
+    [[D, sig(c), sig(t), sig(e)] for D, c, t, e in crit_rows],
+    ["D", "numerical", "√(D−1) (Thm 1)", "√D"],
+    caption="The critical R/σ found by bisection, beside the two formulas "
+    f"(4 significant digits; the bisection resolves it to a relative {CRIT_TOL:.0e}).",
+    name="critical_ratio",
+    align_left=0,
+)
 
 # %% [markdown]
 # ```{glue:figure} fig_critical
@@ -279,7 +291,7 @@ plt.close(fig)
 # The check below compares the curvature at $r = 0$, measured by a finite difference of
 # the closed form, with $P^2/D - 1$.
 
-# %%
+# %% tags=["hide-input"]
 curv_rows = []
 for D in (2, 3, 10, 100):
     for P in (0.5, math.sqrt(D), 2.0 * math.sqrt(D)):
@@ -287,11 +299,16 @@ for D in (2, 3, 10, 100):
         measured = 2.0 * float(theory._excess(h, P, D)) / h**2
         measured = 0.0 if abs(measured) < 5e-6 else measured  # no "-0.000000"
         curv_rows.append((D, P, measured, P**2 / D - 1.0))
-print(f"{'D':>4} {'R/sigma':>9} {'finite difference':>18} {'P^2/D - 1':>10}")
-for D, P, measured, predicted in curv_rows:
-    print(f"{D:>4} {P:>9.4f} {measured:>18.6f} {predicted:>10.6f}")
 curv_gap = max(abs(m - p) for _, _, m, p in curv_rows)
-glue("curv_gap", decade_above(curv_gap), display=False)
+glue("curv_gap", below(curv_gap, 1e-5), display=False)  # the O(h^2) term, h = 1e-3
+table(
+    [[D, fixed(P, 3), fixed(m, 3), fixed(p, 3)] for D, P, m, p in curv_rows],
+    ["D", "R/σ", "finite difference", "P²/D − 1"],
+    caption="Curvature of log p at r = 0: a finite difference (h = 0.001) of the closed form "
+    "against the expansion.",
+    name="curvature",
+    align_left=0,
+)
 
 # %% [markdown]
 # The finite differences match $P^2/D - 1$ to within {glue:text}`curv_gap:.0e`,
@@ -312,7 +329,7 @@ glue("curv_gap", decade_above(curv_gap), display=False)
 # $r^*/\sigma \approx R/\sigma - \frac{(D-1)}{2R/\sigma}$: the means approach the data
 # sphere but always sit slightly inside it, by a margin that shrinks like $\sigma^2/R$.
 
-# %%
+# %% tags=["hide-input"]
 print("just above the threshold: (r*/sigma)^2 against the square-root law")
 onset = []
 for D in (2, 10):
@@ -322,8 +339,8 @@ for D in (2, 10):
         law = 2 * (D + 2) * eps / math.sqrt(D)
         onset.append((D, eps, got, law))
         print(
-            f"  D={D:<3} R/sigma - sqrt(D) = {eps:<7g} (r*)^2 = {got:.6g}   law: {law:.6g}"
-            f"   ratio {got / law:.4f}"
+            f"  D={D:<3} R/sigma - sqrt(D) = {eps:<7g} (r*)^2 = {sig(got):<9} law: {sig(law):<9}"
+            f" ratio {fixed(got / law, 4)}"
         )
 print("far above: R/sigma - r*/sigma against (D-1) / (2 R/sigma)")
 far = []
@@ -331,9 +348,9 @@ for D in (2, 10):
     for P in (10.0, 30.0, 100.0):
         gap = P - theory.optimal_radius(P, 1.0, D)
         far.append((D, P, gap, (D - 1) / (2 * P)))
-        print(f"  D={D:<3} R/sigma = {P:<6g} gap = {gap:.5f}   law: {(D - 1) / (2 * P):.5f}")
-glue("onset_ratio_small", fmt(onset[0][2] / onset[0][3], 5), display=False)
-glue("far_ratio_100", fmt(far[2][2] / far[2][3], 5), display=False)
+        print(f"  D={D:<3} R/sigma = {P:<6g} gap = {sig(gap):<7} law: {sig((D - 1) / (2 * P))}")
+glue("onset_ratio_small", fmt(onset[0][2] / onset[0][3], 4), display=False)
+glue("far_ratio_100", fmt(far[2][2] / far[2][3], 4), display=False)
 
 fig, ax = plt.subplots(figsize=(5.2, 3.2))
 for D in (2, 3, 10):
@@ -384,8 +401,8 @@ plt.close(fig)
 # exponent, and we compare $e^{-r^2/(2\sigma^2)}\times$ (each) with a central difference
 # of $p$.
 
-# %%
-print(f"{'D':>3} {'sigma':>6} {'r':>5} {'finite diff.':>14} {'corrected':>14} {'as printed':>14}")
+# %% tags=["hide-input"]
+eq9_rows = []
 gaps = {"corrected": 0.0, "printed_sigma1": 0.0, "printed_other": 0.0}
 sign_flips = n_other = 0
 for D in (2, 3, 10):
@@ -407,20 +424,29 @@ for D in (2, 3, 10):
             if sigma != 1.0:
                 n_other += 1
                 sign_flips += int(np.sign(printed) != np.sign(fd))
-            print(f"{D:>3} {sigma:>6} {r:>5} {fd:>14.6e} {corrected:>14.6e} {printed:>14.6e}")
+            eq9_rows.append([D, sig(sigma), sig(r), sig(fd), sig(corrected), sig(printed)])
+EQ9_TOL, EQ9_TOL_SIGMA1 = 1e-8, 1e-9  # stated tolerances (the finite difference's error)
 print(
-    f"largest relative gap, corrected exponent:       below {decade_above(gaps['corrected']):.0e}"
+    f"largest relative gap, corrected exponent:       below {below(gaps['corrected'], EQ9_TOL):.0e}"
 )
 print(
     "largest relative gap, as printed, sigma = 1:    "
-    f"below {decade_above(gaps['printed_sigma1']):.0e}"
+    f"below {below(gaps['printed_sigma1'], EQ9_TOL_SIGMA1):.0e}"
 )
 print(f"largest relative gap, as printed, sigma = 0.6:  {gaps['printed_other']:.2f}")
 print(f"sign errors of the printed form, sigma = 0.6:   {sign_flips} of {n_other}")
-glue("eq9_corrected_gap", decade_above(gaps["corrected"]), display=False)
+glue("eq9_corrected_gap", EQ9_TOL, display=False)
 glue("eq9_cases_other", n_other, display=False)
 glue("eq9_printed_gap", fmt(gaps["printed_other"], 2), display=False)
 glue("eq9_sign_flips", sign_flips, display=False)
+table(
+    eq9_rows,
+    ["D", "σ", "r", "finite difference", "Eq. (9), corrected", "Eq. (9), as printed"],
+    caption="dp/dr (R = 2) by a central difference (h = 1e-5) and by Eq. (9) with the corrected "
+    "and the printed exponent (4 significant digits).",
+    name="eq9",
+    align_left=0,
+)
 
 # %% [markdown]
 # With the corrected exponent the formula reproduces the finite difference to a relative
@@ -442,12 +468,12 @@ glue("eq9_sign_flips", sign_flips, display=False)
 # at the radius of the decoder means, which is where the theorem predicts the model's
 # sphere to be. The record is loaded from `results/` when it exists and trained otherwise.
 
-# %%
+# %% tags=["hide-input"]
 record = experiments.sphere_vae(profile, device=device)
 cfg, prov, res = record["config"], record["provenance"], record["result"]
 print(
     f"profile {prov['profile']}; seeds {prov['seeds']}; {prov['steps']} steps; "
-    f"device {prov['device']}; torch {prov['torch']}; commit {prov['git_commit'][:12]}; "
+    f"device {prov['device']};\ntorch {prov['torch']}; commit {prov['git_commit'][:12]}; "
     f"{prov['wall_time_s']:.0f} s"
 )
 print(
@@ -468,28 +494,34 @@ elbo = per_ratio(res["elbo"])
 elbo_collapsed = per_ratio(res["elbo_collapsed"])[:, 0]
 kl = per_ratio(res["kl"])
 theory_r = per_ratio(res["theory_optimal_radius"])[:, 0]
-print()
-print(
-    f"{'R/sigma':>8} {'theory r*':>10} {'median |mu(z)|':>18} {'ELBO':>16} "
-    f"{'ELBO if collapsed':>18} {'KL':>12}"
+sphere_table = table(
+    [
+        [
+            f"{q:g}",
+            fixed(theory_r[i], 3),
+            pm(median_radius[i].mean(), median_radius[i].std()),
+            pm(elbo[i].mean(), elbo[i].std()),
+            fixed(elbo_collapsed[i], 3),
+            pm(kl[i].mean(), kl[i].std()),
+        ]
+        for i, q in enumerate(ratios)
+    ],
+    ["R/σ", "theory r*", "median |μ(z)|", "ELBO", "ELBO if collapsed", "KL"],
+    caption=f"VAEs trained on the unit circle ({provenance(prov)}): mean ± std over seeds; "
+    "ELBO and KL in nats per point, on fresh data.",
+    name="sphere_vae",
+    align_left=0,
 )
-for i, q in enumerate(ratios):
-    print(
-        f"{q:>8} {theory_r[i]:>10.3f} "
-        f"{median_radius[i].mean():>9.3f} ± {median_radius[i].std():<6.3f}"
-        f" {elbo[i].mean():>8.3f} ± {elbo[i].std():<5.3f} {elbo_collapsed[i]:>18.3f}"
-        f" {kl[i].mean():>6.3f} ± {kl[i].std():<5.3f}"
-    )
-print("(mean ± std over seeds; ELBO and KL in nats per point, on fresh data)")
+display(sphere_table)
 
-below = [i for i, q in enumerate(ratios) if q < math.sqrt(2)]
-above = [i for i, q in enumerate(ratios) if q > math.sqrt(2)]
+under = [i for i, q in enumerate(ratios) if q < math.sqrt(2)]
+over = [i for i, q in enumerate(ratios) if q > math.sqrt(2)]
 glue("vae_seeds", n_seeds, display=False)
 glue("vae_steps", int(prov["steps"]), display=False)
-glue("vae_below_max_radius", fmt(float(median_radius[below].max()), 2), display=False)
+glue("vae_below_max_radius", fmt(float(median_radius[under].max()), 2), display=False)
 glue(
     "vae_below_max_elbo_gap",
-    fmt(float(np.max(np.abs(elbo[below] - elbo_collapsed[below, None]))), 1),
+    fmt(float(np.max(np.abs(elbo[under] - elbo_collapsed[under, None]))), 1),
     display=False,
 )
 glue(
@@ -497,15 +529,17 @@ glue(
     ", ".join(f"{q:g}" for q in ratios if 1.0 < q < math.sqrt(2)) or "none",
     display=False,
 )
-glue("vae_near", f"{ratios[above[0]]:g}" if above else "none", display=False)
+glue("vae_near", f"{ratios[over[0]]:g}" if over else "none", display=False)
 glue(
     "vae_above_min_radius",
-    fmt(float(median_radius[above].min()), 2) if above else float("nan"),
+    fmt(float(median_radius[over].min()), 2) if over else float("nan"),
     display=False,
 )
 
-# %%
-fig, axes = plt.subplots(1, len(ratios), figsize=(2.0 * len(ratios), 2.3), sharex=True, sharey=True)
+# %% tags=["hide-input"]
+fig, axes = plt.subplots(
+    1, len(ratios), figsize=(1.35 * len(ratios), 2.0), sharex=True, sharey=True
+)
 circle = np.linspace(0, 2 * np.pi, 200)
 for i, (ax, q) in enumerate(zip(np.atleast_1d(axes), ratios, strict=True)):
     means = np.asarray(res["decoder_means"][i * n_seeds])  # first seed of this ratio
@@ -525,8 +559,9 @@ for i, (ax, q) in enumerate(zip(np.atleast_1d(axes), ratios, strict=True)):
     ax.set_ylim(-1.3, 1.3)
     ax.set_xticks([])
     ax.set_yticks([])
-np.atleast_1d(axes)[0].legend(fontsize=6, loc="lower left")
-fig.tight_layout()
+handles, labels = np.atleast_1d(axes)[0].get_legend_handles_labels()
+fig.legend(handles, labels, loc="lower center", ncol=3, fontsize=8, frameon=False, markerscale=3)
+fig.tight_layout(rect=(0, 0.1, 1, 1))
 glue("fig_vae", fig, display=False)
 plt.close(fig)
 

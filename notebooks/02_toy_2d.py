@@ -45,21 +45,20 @@ import math
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
+from IPython.display import display
 from myst_nb import glue
 
-from lvae import experiments, metrics
+from lvae import experiments, metrics, report
 from lvae.data import TOY2D_NOISE, sample_toy2d, toy2d_curve
 
-plt.rcParams.update({"figure.dpi": 110, "font.size": 8})
+plt.rcParams.update({"figure.dpi": 110, "font.size": 9})
 
 
 def curve_np(x):
     return toy2d_curve(torch.as_tensor(x)).numpy()
 
 
-def fmt(x, digits=3):
-    """Round for display, so printed text is stable from run to run."""
-    return float(f"{x:.{digits}g}")
+fmt = report.fmt
 
 
 # %% [markdown]
@@ -74,7 +73,7 @@ def fmt(x, digits=3):
 # Each training batch is 100 fresh points, which is the paper's "large sample limit".
 # The code is `lvae.data.sample_toy2d`.
 
-# %%
+# %% tags=["hide-input"]
 moderate, small, large = TOY2D_NOISE
 glue("noise_moderate", moderate, display=False)
 glue("noise_small", small, display=False)
@@ -96,7 +95,7 @@ for r, (name, color) in enumerate(
 grid = np.linspace(-1, 1, 400)
 ax.plot(grid, curve_np(grid), color="k", lw=0.8, label="manifold $c(u)$")
 ax.set_aspect("equal")
-ax.legend(fontsize=7, loc="lower center", ncol=4, bbox_to_anchor=(0.5, -0.45))
+ax.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.02, 0.5), markerscale=4)
 fig.tight_layout()
 glue("fig_data", fig, display=False)
 plt.close(fig)
@@ -127,7 +126,7 @@ plt.close(fig)
 # * **ELBO.** The final ELBO is estimated on fresh points, the same for every model, with
 #   one latent sample per point.
 
-# %%
+# %% tags=["hide-input"]
 record = experiments.table1(profile, device=device)
 cfg, prov, res = record["config"], record["provenance"], record["result"]
 settings = res["settings"]
@@ -159,27 +158,33 @@ PAPER = {  # Table 1 of the paper (ELBO in its convention, mean ± std over 10 r
     "F schedule": "not given",
 }
 print(
-    f"profile {prov['profile']}; seeds {prov['seeds']}; {prov['steps']} steps; "
+    f"profile {prov['profile']}; seeds {prov['seeds']}; {prov['steps']} steps;\n"
     f"device {prov['device']}; torch {prov['torch']}; commit {prov['git_commit'][:12]}; "
     f"{prov['wall_time_s'] / 60:.0f} min"
 )
 print(
     f"networks: {cfg['n_blocks']} residual blocks of {cfg['hidden']} units; latent dim "
-    f"{cfg['latent_dim']}; batch {cfg['batch_size']}; Adam lr {cfg['lr']}; final ELBO on "
-    f"{cfg['n_eval']} fresh points"
+    f"{cfg['latent_dim']}; batch {cfg['batch_size']}; Adam lr {cfg['lr']};\n"
+    f"final ELBO on {cfg['n_eval']} fresh points"
 )
-print()
-print(
-    f"{'setting':<15} {'final sigma':>12} {'ELBO (exact)':>17} {'ELBO (paper conv.)':>19}"
-    f"   {'paper, Table 1':<22}"
-)
-for s in settings:
-    print(
-        f"{s:<15} {np.exp(np.log(sigma_final[s]).mean()):>12.4f} "
-        f"{elbo[s].mean():>9.3f} ± {elbo[s].std(ddof=1):<5.3f} "
-        f"{elbo_paper[s].mean():>11.3f} ± {elbo_paper[s].std(ddof=1):<5.3f}   {PAPER[s]:<22}"
+display(
+    report.table(
+        [
+            [
+                s,
+                report.fixed(np.exp(np.log(sigma_final[s]).mean()), 4),
+                report.pm(elbo[s].mean(), elbo[s].std(ddof=1)),
+                report.pm(elbo_paper[s].mean(), elbo_paper[s].std(ddof=1)),
+                PAPER[s],
+            ]
+            for s in settings
+        ],
+        ["setting", "final σ", "ELBO (exact)", "ELBO (paper conv.)", "paper, Table 1"],
+        caption=f"Table 1 ({report.provenance(prov)}): mean ± standard deviation over seeds, "
+        "nats per point; paper convention = exact + log 2π.",
+        name="table1",
     )
-print("(mean ± standard deviation over seeds; nats per point; paper convention = exact + log 2π)")
+)
 
 glue("n_seeds", n_seeds, display=False)
 glue("steps", int(prov["steps"]), display=False)
@@ -207,24 +212,34 @@ glue("log2pi", fmt(math.log(2 * math.pi), 4), display=False)
 # estimated. The batch ELBO averaged over the last 10 % of training uses training batches
 # (fresh points, seen once) instead of the 10,000 evaluation points.
 
-# %%
+# %% tags=["hide-input"]
 hist = res["history"]
 n_log = len(hist["step"])
 batch_elbo = np.asarray(hist["elbo"])  # (logged steps, models)
 setting_of = [m["setting"] for m in res["models"]]
-print(
-    f"{'setting':<15} {'ELBO gain, last fifth':>22} {'batch ELBO, last 10%':>22} {'final ELBO':>11}"
-)
 trend, second = {}, {}
 for s in settings:
     cols = [j for j, m in enumerate(setting_of) if m == s]
     e = batch_elbo[:, cols]
     trend[s] = e[int(0.8 * n_log) :].mean() - e[int(0.6 * n_log) : int(0.8 * n_log)].mean()
     second[s] = e[int(0.9 * n_log) :].mean(axis=0)
-    print(
-        f"{s:<15} {trend[s]:>+22.3f} {second[s].mean():>14.3f} ± {second[s].std(ddof=1):<5.3f}"
-        f" {elbo[s].mean():>11.3f}"
+display(
+    report.table(
+        [
+            [
+                s,
+                ("+" if trend[s] > 0 else "") + report.fixed(trend[s], 3),
+                report.pm(second[s].mean(), second[s].std(ddof=1)),
+                report.fixed(elbo[s].mean(), 3),
+            ]
+            for s in settings
+        ],
+        ["setting", "ELBO gain, last fifth", "batch ELBO, last 10%", "final ELBO"],
+        caption=f"Convergence and a second estimate ({report.provenance(prov)}): nats per point; "
+        "batch ELBO is mean ± std over seeds.",
+        name="convergence",
     )
+)
 rank_final = sorted(settings, key=lambda s: -elbo[s].mean())
 rank_second = sorted(settings, key=lambda s: -second[s].mean())
 top = 3
@@ -250,7 +265,7 @@ glue("same_top", "the same" if same_top else "not the same", display=False)
 # (the paper does not define it). The paper's Table 1 comprises the σ sweep, LS-VAE,
 # LV-VAE and F\*-VAE; the schedule replay is a separate experiment.
 
-# %%
+# %% tags=["hide-input"]
 table_settings = [s for s in settings if s != "F schedule"]
 fixed = [s for s in settings if s.startswith("F sigma")]
 ALPHA = 0.05
@@ -294,9 +309,19 @@ claim(
     f"schedule - LS = {d:+.3f}, 95% CI [{lo:+.3f}, {hi:+.3f}]",
 )
 
-print(f"{'claim':<50} {'ours':<14} evidence")
-for text, holds, evidence in claims:
-    print(f"{text:<50} {'holds' if holds else 'does not hold':<14} {evidence}")
+display(
+    report.table(
+        [
+            [text, "holds" if holds else "does not hold", evidence]
+            for text, holds, evidence in claims
+        ],
+        ["claim", "ours", "evidence"],
+        caption=f"The paper's claims about Table 1 ({report.provenance(prov)}): "
+        "difference of mean ELBOs (nats) and Welch p-values.",
+        name="claims",
+        align_left=3,
+    )
+)
 for i, (_, holds, _) in enumerate(claims):
     glue(f"claim{i}", "holds" if holds else "does not hold", display=False)
 glue("n_claims_hold", sum(h for _, h, _ in claims), display=False)
@@ -357,18 +382,31 @@ glue("lv_ls_side", "below" if lv_minus_ls < 0 else "above", display=False)
 # for $z \sim q(z \mid x)$ (orange), over the data (blue). The bottom row shows generation
 # from the prior: actual samples of $p(x \mid z)$ (green) and their means $\mu(z)$ (orange).
 
-# %%
+# %% tags=["hide-input"]
 figs = res["figures"]
 data_fig = np.asarray(figs["data"])
 
 
-def panel_grid(names, title):
+def panel_grid(names, title, per_row=3):
+    """Reconstruction over generation for each setting, ``per_row`` settings a row."""
+    ncols = min(per_row, len(names))
+    blocks = math.ceil(len(names) / ncols)
     fig, axes = plt.subplots(
-        2, len(names), figsize=(1.9 * len(names), 3.4), sharex=True, sharey=True, squeeze=False
+        2 * blocks,
+        ncols,
+        figsize=(2.1 * ncols, 3.0 * blocks + 0.3),
+        sharex=True,
+        sharey=True,
+        squeeze=False,
     )
+    for ax in axes[:, len(names) - (blocks - 1) * ncols :][-2:].flat:
+        ax.set_visible(False)  # empty slots of a last, shorter row
     for j, name in enumerate(names):
         i = settings.index(name)
-        top, bottom = axes[0, j], axes[1, j]
+        b, col = divmod(j, ncols)
+        top, bottom = axes[2 * b, col], axes[2 * b + 1, col]
+        top.set_visible(True)
+        bottom.set_visible(True)
         data = data_fig if i < len(settings) - 2 else np.asarray(figs["data_phase2"])
         top.scatter(data[:, 0], data[:, 1], s=1, color="tab:blue")
         rec = np.asarray(figs["recon"][i])
@@ -376,15 +414,16 @@ def panel_grid(names, title):
         gen_s, gen_m = np.asarray(figs["gen_sample"][i]), np.asarray(figs["gen_mean"][i])
         bottom.scatter(gen_s[:, 0], gen_s[:, 1], s=1, color="tab:green")
         bottom.scatter(gen_m[:, 0], gen_m[:, 1], s=1, color="tab:orange")
-        top.set_title(name.replace("F sigma=", "F, σ="), fontsize=8)
+        top.set_title(name.replace("F sigma=", "F, σ="), fontsize=9)
         for ax in (top, bottom):
             ax.set_xlim(-1.4, 1.4)
             ax.set_ylim(-1.2, 1.2)
             ax.set_xticks([])
             ax.set_yticks([])
-    axes[0, 0].set_ylabel("reconstruction")
-    axes[1, 0].set_ylabel("generation")
-    fig.suptitle(title, fontsize=9)
+    for b in range(blocks):
+        axes[2 * b, 0].set_ylabel("reconstruction")
+        axes[2 * b + 1, 0].set_ylabel("generation")
+    fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     return fig
 
@@ -392,7 +431,7 @@ def panel_grid(names, title):
 fig = panel_grid(fixed, "F-VAE, fixed σ")
 glue("fig_fixed", fig, display=False)
 plt.close(fig)
-fig = panel_grid(["LS", "F*", "F schedule", "LV"], "learned σ, and its two fixed-σ replays")
+fig = panel_grid(["LS", "F*", "F schedule", "LV"], "learned σ, and its two fixed-σ replays", 2)
 glue("fig_learned", fig, display=False)
 plt.close(fig)
 
@@ -423,7 +462,7 @@ plt.close(fig)
 # * **LV-VAE learns the thickness.** Its learned σ at the reconstructions, by region,
 #   should track the noise levels of the data.
 
-# %%
+# %% tags=["hide-input"]
 regions = [
     (-1.0, -1 / 3, "left (moderate)"),
     (-1 / 3, 1 / 3, "middle (small)"),
@@ -446,24 +485,29 @@ reference_pairs = [
 ]
 reference = float(np.mean(reference_pairs))
 band = reference + 3 * float(np.std(reference_pairs, ddof=1))
-print(
-    f"{'setting':<15} {'distance to curve: data -> reconstruction, by region':<60}"
-    f"{'energy dist.':>12}"
-)
-energy = {}
+energy, recon_rows = {}, []
 for i, name in enumerate(settings):
     data = data_fig if i < len(settings) - 2 else np.asarray(figs["data_phase2"])
     rec = np.asarray(figs["recon"][i])
     d_data = by_region(metrics.distance_to_curve(data, curve_np), data[:, 0])
     d_rec = by_region(metrics.distance_to_curve(rec, curve_np), data[:, 0])
     energy[name] = metrics.energy_distance(np.asarray(figs["gen_sample"][i]), fresh_a)
-    cells = "  ".join(f"{a:.3f}->{b:.3f}" for a, b in zip(d_data, d_rec, strict=True))
-    print(f"{name:<15} {cells:<60}{energy[name]:>12.4f}")
-print(
-    f"{'data vs data':<15} {'mean of 20 pairs (unbiased: can be < 0); band = mean + 3 std':<60}"
-    f"{reference:>12.1e}"
+    cells = [f"{a:.3f} → {b:.3f}" for a, b in zip(d_data, d_rec, strict=True)]
+    recon_rows.append([name, *cells, report.fixed(energy[name], 4)])
+recon_rows.append(
+    ["data vs data", "", "", "", f"{report.sig(reference, 2)} (band {report.sig(band, 2)})"]
 )
-print(f"{'':<15} {'':<60}{band:>12.4f}")
+display(
+    report.table(
+        recon_rows,
+        ["setting", *(f"{name}: data → recon." for _, _, name in regions), "energy distance"],
+        caption=f"Distance to the curve, data → reconstruction, by region, and the energy distance "
+        f"of 600 generated points to fresh data ({report.provenance(prov)}, seed 0). Data vs "
+        "data: mean over 20 pairs of independent batches (unbiased, so it can be below 0); "
+        "band = mean + 3 std.",
+        name="recon",
+    )
+)
 
 lv = settings.index("LV")
 lv_sigma = by_region(np.asarray(figs["recon_sigma"][lv]), data_fig[:, 0])

@@ -38,28 +38,27 @@ profile = "book"
 device = "auto"
 datasets = ["digits", "mnist", "olivetti"]
 
-# %%
+# %% tags=["hide-input"]
 import math
 
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
+from IPython.display import display
 from myst_nb import glue
 from scipy import stats
 from torch.utils.flop_counter import FlopCounterMode
 
-from lvae import experiments, metrics
+from lvae import experiments, metrics, report
 from lvae.conv import conv_networks
 from lvae.images import CELEBA_SIZE
 from lvae.images_experiment import images_config, log_sigma_from_images, unpack
 from lvae.vae import StackedVAE
 
-plt.rcParams.update({"figure.dpi": 110, "font.size": 8})
+plt.rcParams.update({"figure.dpi": 110, "font.size": 9})
 
 
-def fmt(x, digits=3):
-    """Round for display, so printed text is stable from run to run."""
-    return float(f"{x:.{digits}g}")
+fmt = report.fmt
 
 
 records = {}
@@ -72,14 +71,15 @@ for name, rec in records.items():
     cfg, prov, res = rec["config"], rec["provenance"], rec["result"]
     print(
         f"{name}: profile {prov['profile']}; seeds {prov['seeds']}; {prov['steps']} steps of "
-        f"{cfg['batch_size']} images; device {prov['device']}; torch {prov['torch']}; "
-        f"commit {prov['git_commit'][:12]}; {prov['wall_time_s'] / 60:.0f} min"
+        f"{cfg['batch_size']} images; device {prov['device']};\n"
+        f"  torch {prov['torch']}; commit {prov['git_commit'][:12]}; "
+        f"{prov['wall_time_s'] / 60:.0f} min"
     )
     print(
         f"  {res['n_train']} training and {res['n_eval']} held-out images of shape "
-        f"{res['image_shape']}; networks: {cfg['n_convs']} convolutions of width "
-        f"{cfg['width']}, {cfg['n_blocks']} residual blocks, latent {cfg['latent_dim']}; "
-        f"importance-weighted bound with k = {cfg['iw_k']} on the first {res['n_iw_used']} "
+        f"{res['image_shape']};\n  networks: {cfg['n_convs']} convolutions of width "
+        f"{cfg['width']}, {cfg['n_blocks']} residual blocks, latent {cfg['latent_dim']};\n"
+        f"  importance-weighted bound with k = {cfg['iw_k']} on the first {res['n_iw_used']} "
         "held-out images"
     )
 glue("datasets_shown", ", ".join(records), display=False)
@@ -142,13 +142,13 @@ glue("datasets_shown", ", ".join(records), display=False)
 # 17-level digits), worse than a uniform guess whatever its networks learn. Its likelihood
 # measures the choice of σ, not the quality of the model.
 
-# %%
+# %% tags=["hide-input"]
 PAPER_TABLE2 = {"mnist": {"F": 0.06, "LV": 4.89}, "celeba": {"F": 5.52, "LV": 57.51}}
 KEYS = {
-    "paper_bits_per_pixel": "paper's bits/px (higher better)",
-    "bits_per_dim_elbo": "bits/dim, ELBO (lower better)",
-    "bits_per_dim_iw": "bits/dim, IW bound (lower better)",
-    "sigma_geomean": "sigma (geom. mean)",
+    "paper_bits_per_pixel": "paper's bits/px ↑",
+    "bits_per_dim_elbo": "bits/dim, ELBO ↓",
+    "bits_per_dim_iw": "bits/dim, IW bound ↓",
+    "sigma_geomean": "σ (geom. mean)",
     "kl": "KL (nats/image)",
 }
 
@@ -174,20 +174,25 @@ table = {}
 for name, rec in records.items():
     res = rec["result"]
     table[name] = {key: per_setting(res, key) for key in KEYS}
-    print(f"\n{name} ({rec['provenance']['profile']} profile, {len(rec['config']['seeds'])} seeds)")
-    print(f"{'setting':<10}" + "".join(f"{label:>36}" for label in KEYS.values()))
+    rows = []
     for setting in rec["config"]["settings"]:
-        cells = ""
+        cells = []
         for key in KEYS:
             v = table[name][key][setting]
-            spread = f" ± {v.std(ddof=1):.3g}" if len(v) > 1 else ""
-            cells += f"{f'{v.mean():.4g}{spread}':>36}"
+            spread = f" ±\u00a0{report.sig(v.std(ddof=1), 3)}" if len(v) > 1 else ""
+            cells.append(f"{report.sig(v.mean(), 4)}{spread}")
         paper = PAPER_TABLE2.get(name, {}).get(setting)
-        print(f"{setting:<10}{cells}" + (f"   paper: {paper}" if paper is not None else ""))
-    print(
-        f"(mean ± std over seeds; F-VAE's bits/dim cannot go below "
-        f"{mse_bound(res['levels']):.2f} with {res['levels']} grey levels; ELBO columns on all "
-        f"{res['n_eval']} held-out images, the IW bound on the first {res['n_iw_used']})"
+        rows.append([setting, *cells, "" if paper is None else f"{paper}"])
+    display(
+        report.table(
+            rows,
+            ["setting", *KEYS.values(), "paper's bits/px"],
+            caption=f"Table 2, {name} ({report.provenance(rec['provenance'])}): mean ± std over "
+            f"seeds (↑ higher is better, ↓ lower is better). F-VAE's bits/dim cannot go below "
+            f"{mse_bound(res['levels']):.2f} with {res['levels']} grey levels; ELBO columns on all "
+            f"{res['n_eval']} held-out images, the IW bound on the first {res['n_iw_used']}.",
+            name=f"table2_{name}",
+        )
     )
 
 if "mnist" in table:
@@ -218,7 +223,7 @@ glue("mnist_vs_paper", mnist_vs_paper, display=False)
 # change the ranking; if it barely moves, the last column is close to what this model
 # family can be credited with.
 
-# %%
+# %% tags=["hide-input"]
 print("bits/dim on dequantised held-out images, mean over seeds (lower is better)")
 decade_gain, elbo_gap, rankings, worse_than_f = {}, {}, {}, []
 
@@ -313,7 +318,7 @@ glue(
 #   this gap is at least four times smaller than F-VAE's.
 
 
-# %%
+# %% tags=["hide-input"]
 def gradient_size(images):
     """Mean absolute difference between neighbouring pixels, per image: (n,)."""
     dx = np.abs(np.diff(images, axis=-1)).mean(axis=(-3, -2, -1))
@@ -391,18 +396,32 @@ for name, rec in records.items():
                 f"{s} {bpd[s].mean():.3g} vs F {bpd['F'].mean():.3g} bits/dim (p = {p:.1e})",
             )
         )
-print(f"{'data':<9} {'claim':<72} {'ours':<14} evidence")
 VERDICT = {True: "holds", False: "does not hold", None: "untested"}
-for name, text, holds, evidence in claims:
-    print(f"{name:<9} {text:<72} {VERDICT[holds]:<14} {evidence}")
-print()
-print(f"{'data':<9} {'setting':<10} {'sharpness':>10} {'recon. error':>13} {'sample - mean':>14}")
-for name, rows in visual.items():
-    for s, v in rows.items():
-        print(
-            f"{name:<9} {s:<10} {v['sharpness']:>10.2f} {v['error']:>13.3f} "
-            f"{v['sample_gap']:>14.3f}"
-        )
+scales = "; ".join(f"{n}: {report.provenance(r['provenance'])}" for n, r in records.items())
+display(
+    report.table(
+        [[name, text, VERDICT[holds], evidence] for name, text, holds, evidence in claims],
+        ["data", "claim", "ours", "evidence"],
+        caption=f"The paper's claims about images, tested ({scales}). p: Welch test over seeds.",
+        name="image_claims",
+        align_left=4,
+    )
+)
+display(
+    report.table(
+        [
+            [name, s, f"{v['sharpness']:.2f}", f"{v['error']:.3f}", f"{v['sample_gap']:.3f}"]
+            for name, rows in visual.items()
+            for s, v in rows.items()
+        ],
+        ["data", "setting", "sharpness", "recon. error", "sample − mean"],
+        caption="Sharpness (neighbouring-pixel differences of the reconstructions, relative to "
+        "the originals'), mean absolute reconstruction error and the mean distance of samples to "
+        "their means, on the images shown below.",
+        name="image_measures",
+        align_left=2,
+    )
+)
 n_hold = sum(h is True for *_, h, _ in claims)
 
 
@@ -451,10 +470,11 @@ glue("n_claims", len(claims), display=False)
 # ## Reconstructions (Figs. 5a-b, 11, 12, 15, 16)
 
 
-# %%
+# %% tags=["hide-input"]
 def mosaic(rows, labels, title, cmap="gray", vmin=0.0, vmax=1.0):
     """One row of images per entry of ``rows`` (each (n, C, H, W)), labelled on the left."""
-    fig, axes = plt.subplots(len(rows), 1, figsize=(1.0 * rows[0].shape[0], 1.05 * len(rows)))
+    n = rows[0].shape[0]  # sized to the book's column, so that labels print at their size
+    fig, axes = plt.subplots(len(rows), 1, figsize=(0.7 * n + 0.8, 0.78 * len(rows) + 0.3))
     for ax, images, label in zip(np.atleast_1d(axes), rows, labels, strict=True):
         pad = np.full((*images.shape[1:3], 1), np.nan)
         strip = np.concatenate([np.concatenate([im, pad], axis=-1) for im in images], axis=-1)
@@ -463,8 +483,8 @@ def mosaic(rows, labels, title, cmap="gray", vmin=0.0, vmax=1.0):
         ax.set_xticks([])
         ax.set_yticks([])
         ax.set_ylabel(label, rotation=0, ha="right", va="center")
-    fig.suptitle(title, fontsize=9)
-    fig.tight_layout()
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout(h_pad=0.4)
     return fig
 
 
@@ -543,7 +563,7 @@ for name, rec in records.items():
 # background with the σ of the strokes.
 
 
-# %%
+# %% tags=["hide-input"]
 def edge_strength(images):
     """Size of the local gradient at every pixel, same shape as ``images``."""
     gy, gx = np.gradient(images, axis=(-2, -1))
@@ -582,17 +602,28 @@ for name, rec in records.items():
     glue(f"fig_sigma_{name}", fig, display=False)
     plt.close(fig)
 
-print(
-    f"{'data':<9} {'setting':<9} {'sigma on edges':>15} {'elsewhere':>10} "
-    f"{'rho(log sigma, edge)':>21} {'background':>11} {'strokes':>8}"
-)
-for (name, s), row in sigma_rows.items():
-    extra = f" {row['background']:>11.2g} {row['strokes']:>8.2g}" if "background" in row else ""
-    print(
-        f"{name:<9} {s:<9} {row['edges']:>15.3g} {row['elsewhere']:>10.3g} {row['rho']:>21.2f}"
-        + extra
+display(
+    report.table(
+        [
+            [
+                name,
+                s,
+                f"{row['edges']:.3g}",
+                f"{row['elsewhere']:.3g}",
+                f"{row['rho']:.2f}",
+                f"{row['background']:.2g}" if "background" in row else "",
+                f"{row['strokes']:.2g}" if "background" in row else "",
+            ]
+            for (name, s), row in sigma_rows.items()
+        ],
+        ["data", "setting", "σ on edges", "elsewhere", "ρ(log σ, edge)", "background", "strokes"],
+        caption="The learned σ maps: geometric means of σ over the pixels of the images shown "
+        "(edges: the strongest quarter of edge strength; background: black pixels; strokes: "
+        "pixels above 0.5), and the Spearman correlation ρ of log σ with edge strength.",
+        name="sigma_maps",
+        align_left=2,
     )
-print("(geometric means of sigma over the pixels of the images shown; Spearman correlation)")
+)
 lv_sigma_edge_ratio = [
     row["edges"] / row["elsewhere"] for (n, s), row in sigma_rows.items() if s == "LV"
 ]
@@ -636,25 +667,34 @@ glue(
 #
 # ## The floor and dequantisation: what each measure rewards
 
-# %%
+# %% tags=["hide-input"]
 compare = ("LV", "LV-floor", "LV-deq")
 measures = {
     "paper_bits_per_pixel": "paper's bits/px",
     "bits_per_dim_elbo": "bits/dim (ELBO)",
     "bits_per_dim_iw": "bits/dim (IW)",
 }
-print(f"{'data':<9} {'measure':<17}" + "".join(f"{s:>12}" for s in compare) + f"{'uniform':>9}")
-best = {}
+best, measure_rows = {}, []
 for name, rec in records.items():
     t = table[name]
     uniform = math.log2(rec["result"]["levels"])  # bits/dim of a uniform guess
     for key, label in measures.items():
-        cells = "".join(f"{t[key][s].mean():>12.4g}" for s in compare)
+        cells = [report.sig(t[key][s].mean(), 4) for s in compare]
         reference = f"{uniform:.3g}" if key != "paper_bits_per_pixel" else ""
-        print(f"{name:<9} {label:<17}{cells}{reference:>9}")
+        measure_rows.append([name, label, *cells, reference])
     iw = {s: t["bits_per_dim_iw"][s].mean() for s in rec["config"]["settings"]}
     best[name] = min(iw, key=iw.get)
-print("best setting by the importance-weighted bits/dim:", best)
+display(
+    report.table(
+        measure_rows,
+        ["data", "measure", *compare, "uniform guess"],
+        caption="The learned-σ settings under both measures, mean over seeds (paper's bits/px: "
+        "higher is better; bits/dim: lower is better, and a uniform guess costs log2 L).",
+        name="measures",
+        align_left=2,
+    )
+)
+print("best setting by the importance-weighted bits/dim:\n ", best)
 glue("best_by_bpd", "; ".join(f"{n}: {s}" for n, s in best.items()), display=False)
 worse_than_uniform = [
     f"{n} ({s})"
@@ -667,7 +707,9 @@ kl_text = "; ".join(
     f"{n}: {table[n]['kl']['LV'].mean():.3g} without, {table[n]['kl']['LV-floor'].mean():.3g} with"
     for n in records
 )
-print("KL (nats per image) of LV-VAE without and with the floor:", kl_text)
+print(
+    "KL (nats per image) of LV-VAE without and with the floor:\n ", kl_text.replace("; ", ";\n  ")
+)
 glue("lv_kl_text", kl_text, display=False)
 
 # %% [markdown]
@@ -717,7 +759,7 @@ glue("lv_kl_text", kl_text, display=False)
 # measured time, and say how it is made: the floating-point operations of one training
 # step, counted by PyTorch on the actual networks, times the number of models and steps.
 
-# %%
+# %% tags=["hide-input"]
 celeba = images_config("celeba", "paper")
 shape = (3, CELEBA_SIZE, CELEBA_SIZE)
 one = StackedVAE(

@@ -47,12 +47,12 @@
 # %% tags=["parameters"]
 profile = "book"  # list the records of this profile
 
-# %%
+# %% tags=["hide-input"]
 import json
 
 from myst_nb import glue
 
-from lvae import store
+from lvae import report, store
 
 results = store.default_results_dir()
 print(f"records of profile {profile} in {results.name}/:")
@@ -75,15 +75,13 @@ for path in sorted(results.glob("*/*.json")):
             path.stem,
         )
     )
-print(
-    f"{'experiment':<16} {'profile':<8} {'seeds':>5} {'steps':>7} {'device':<10} "
-    f"{'torch':<12} {'commit':<11} {'minutes':>8}  record"
+report.table(
+    [[r[0], *r[2:7], f"{r[7]:.1f}", r[8]] for r in rows],
+    ["experiment", "seeds", "steps", "device", "torch", "commit", "minutes", "record"],
+    caption=f"Records of profile {profile} in {results.name}/: the scale and provenance of every "
+    "number in the book (minutes of wall time; record: the configuration hash, its file name).",
+    name="records",
 )
-for r in rows:
-    print(
-        f"{r[0]:<16} {r[1]:<8} {r[2]:>5} {r[3]:>7} {r[4]:<10} {r[5]:<12} {r[6]:<11} "
-        f"{r[7]:>8.1f}  {r[8]}"
-    )
 
 # %% [markdown]
 # `table1` has three records: the one the chapters use (10 seeds, one latent dimension,
@@ -101,7 +99,7 @@ for r in rows:
 # a plain loop that trains ordinary `nn.Linear` networks one at a time, on the same
 # device, in the same run. The measurements below were stored with `--save`.
 
-# %%
+# %% tags=["hide-input"]
 bench_devices = []
 for path in sorted((results / "bench").glob("*.json")):
     rec = json.loads(path.read_text())
@@ -109,7 +107,7 @@ for path in sorted((results / "bench").glob("*.json")):
     r, hw, p = rec["result"], rec["hardware"], rec["provenance"]
     print(
         f"{p['device']} ({hw['cpu']}, {hw['cpu_count']} cores, {hw['torch_threads']} torch "
-        f"threads); torch {p['torch']}; commit {p['git_commit'][:10]}"
+        f"threads);\n  torch {p['torch']}; commit {p['git_commit'][:10]}"
     )
     print(
         f"  {r['models']} models, {r['n_blocks']} blocks x {r['hidden']} units "

@@ -79,3 +79,93 @@ def test_book_builds_with_offline_math(tmp_path):
     assert "Berger" in (site / "book/bibliography.html").read_text()
     assert os.path.getsize(site / "notebooks/01_hypersphere.html") > 50_000
     assert 'class="math' in (site / "notebooks/01_hypersphere.html").read_text()
+
+
+def _text_outputs(nb):
+    """(cell index, kind, text) of every text output of a notebook: stream text, and the
+    text/plain, text/html and text/markdown of displays, results and glued values."""
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type != "code":
+            continue
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "stream":
+                yield i, "stream", out.get("text", "")
+                continue
+            for mime, value in out.get("data", {}).items():
+                # glue stores its values under application/papermill.record/<mime>
+                if mime.split("/", 2)[-1] in (
+                    "text/plain",
+                    "text/html",
+                    "text/markdown",
+                ) or mime in (
+                    "text/plain",
+                    "text/html",
+                    "text/markdown",
+                ):
+                    yield i, mime, value if isinstance(value, str) else "".join(value)
+
+
+@pytest.mark.parametrize("source", CHAPTERS, ids=lambda p: p.stem)
+def test_printed_numbers_follow_the_rounding_convention(source):
+    """No committed output shows a decimal number with more than 4 significant digits.
+
+    The rule (``lvae.report.too_precise``): in every stream text, text/plain, text/html
+    and text/markdown output, glued values included, a decimal literal (one with a decimal
+    point or an exponent, like ``0.00758929`` or ``9.0039e-01``) may show at most
+    ``lvae.report.MAX_DIGITS`` = 4 significant digits, counted from its first non-zero
+    digit to its last written digit (trailing zeros count: ``1.0000`` shows 5). Integers
+    written without a point (counts, steps, seeds, years) are exempt, and so are digits
+    inside identifiers, commit hashes and version strings (``b2e00d34c410``, ``2.13.0``,
+    ``T_table1_row0``): a number must not touch a letter, an underscore or a further
+    ``.digit``. HTML tags and ``<style>`` blocks are ignored. Why: the last digits of an
+    optimiser's or a quadrature's result differ between processors and thread counts, and
+    nbval compares the text; results more precise than that are reported as "below" a
+    stated tolerance instead.
+    """
+    from lvae.report import too_precise
+
+    nb = nbformat.read(source.with_suffix(".ipynb"), as_version=4)
+    bad = [(i, kind, too_precise(text)) for i, kind, text in _text_outputs(nb)]
+    bad = [b for b in bad if b[2]]
+    assert not bad, f"{source.stem}.ipynb: numbers with more than 4 significant digits: {bad}"
+
+
+def test_the_rounding_check_catches_the_processor_dependent_digits():
+    from lvae.report import too_precise
+
+    line = "  D=10  R/sigma - sqrt(D) = 0.001   (r*)^2 = 0.00758929   law: 0.00758947"
+    assert too_precise(line) == ["0.00758929", "0.00758947"]
+    assert too_precise("(r*)^2 = 0.007589   law: 0.007589") == []
+
+
+MAX_LINE = 88  # characters of monospace text that fit the book's column at 1280 px
+
+
+@pytest.mark.parametrize("source", CHAPTERS, ids=lambda p: p.stem)
+def test_text_outputs_fit_the_page(source):
+    """Printed text lines are at most 88 characters (what the book's column holds at a
+    1280-px window), so plain-text tables cannot creep back: a table is a captioned HTML
+    table (``lvae.report.table``), which wraps."""
+    nb = nbformat.read(source.with_suffix(".ipynb"), as_version=4)
+    long = [
+        (i, len(line), line[:60])
+        for i, kind, text in _text_outputs(nb)
+        if kind in ("stream", "text/plain")
+        for line in text.splitlines()
+        if len(line) > MAX_LINE
+    ]
+    assert not long, f"{source.stem}.ipynb: output lines over {MAX_LINE} characters: {long}"
+
+
+@pytest.mark.parametrize("source", CHAPTERS, ids=lambda p: p.stem)
+def test_long_code_cells_are_collapsed(source):
+    """Code cells longer than 12 non-blank lines carry the ``hide-input`` tag (the book
+    shows narrative, tables and figures first); the parameters cell stays visible."""
+    for cell in jupytext.read(source).cells:
+        tags = cell.metadata.get("tags", [])
+        if cell.cell_type != "code":
+            continue
+        if "parameters" in tags:
+            assert "hide-input" not in tags
+        elif sum(1 for line in cell.source.splitlines() if line.strip()) > 12:
+            assert "hide-input" in tags, f"{source.stem}: a long code cell is not collapsed"
