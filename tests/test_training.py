@@ -1,10 +1,8 @@
 """The training path: likelihood terms, stacked networks, NaN guard, records, CLI."""
 
+import dataclasses
 import json
 import math
-import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -237,6 +235,61 @@ def test_a_killed_run_resumes_from_its_last_checkpoint_to_the_same_result(tmp_pa
     _same_models(vae, ref_vae)
 
 
+@dataclasses.dataclass(frozen=True)
+class FakeConfig:
+    seeds: tuple[int, ...] = (0,)
+    steps: int = 1
+
+
+def test_preflight_runs_only_when_training_is_needed_and_before_anything_else(tmp_path, capsys):
+    calls = []
+
+    def preflight(config):
+        calls.append(config)
+        if config.steps == 13:
+            raise FileNotFoundError("missing file data.bin: put it in DIR")
+
+    fake = experiments.entry_point(
+        "fake",
+        lambda profile, **overrides: FakeConfig(**overrides),
+        lambda config, device, checkpoints: {"steps": config.steps},
+        preflight,
+    )
+    # Preflight fails: nothing announced, nothing written (no record, no checkpoint folder).
+    with pytest.raises(FileNotFoundError, match="data.bin"):
+        fake("smoke", results_dir=tmp_path, device="cpu", steps=13)
+    assert "[lvae] running" not in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
+    # Preflight passes: it ran first, then the run was announced and stored.
+    record = fake("smoke", results_dir=tmp_path, device="cpu", steps=2)
+    assert calls == [FakeConfig(steps=13), FakeConfig(steps=2)] and record["result"] == {"steps": 2}
+    assert "[lvae] running fake" in capsys.readouterr().err
+    # A stored record is loaded without asking the preflight; --recompute asks again.
+    fake("smoke", results_dir=tmp_path, device="cpu", steps=2)
+    assert len(calls) == 2
+    fake("smoke", results_dir=tmp_path, device="cpu", steps=2, recompute=True)
+    assert len(calls) == 3
+
+
+def test_checkpoints_go_inside_the_results_folder_or_where_asked(tmp_path):
+    seen = []
+    fake = experiments.entry_point(
+        "fake",
+        lambda profile, **overrides: FakeConfig(**overrides),
+        lambda config, device, checkpoints: seen.append(checkpoints) or {},
+    )
+    fake("smoke", results_dir=tmp_path / "a", device="cpu")
+    fake("smoke", results_dir=tmp_path / "b", device="cpu")
+    fake("smoke", results_dir=tmp_path / "c", device="cpu", checkpoint_dir=tmp_path / "ck")
+    key = experiments.training_key(FakeConfig())
+    # Two results folders side by side no longer share one checkpoint folder.
+    assert seen == [
+        tmp_path / "a" / ".checkpoints" / "fake" / key,
+        tmp_path / "b" / ".checkpoints" / "fake" / key,
+        tmp_path / "ck" / "fake" / key,
+    ]
+
+
 def test_atomic_save_leaves_no_partial_file(tmp_path):
     target = tmp_path / "x" / "r.json"
 
@@ -246,60 +299,6 @@ def test_atomic_save_leaves_no_partial_file(tmp_path):
     with pytest.raises(TypeError):
         store.save_record(target, {"bad": Boom()})
     assert not target.exists() and list(target.parent.iterdir()) == []
-
-
-def run_cli(*args):
-    return subprocess.run(
-        [sys.executable, "-m", "lvae", *args], capture_output=True, text=True, cwd=ROOT
-    )
-
-
-def test_cli(tmp_path):
-    listed = run_cli("list")
-    assert listed.returncode == 0 and "sphere-vae" in listed.stdout
-    ok = run_cli(
-        "run",
-        "sphere-vae",
-        "--profile",
-        "smoke",
-        "--device",
-        "cpu",
-        "--results-dir",
-        str(tmp_path),
-        "--steps",
-        "30",
-    )
-    assert ok.returncode == 0, ok.stderr
-    assert "smoke profile, seeds [0], 30 steps, cpu" in ok.stdout
-    help_text = run_cli("run", "--help").stdout
-    for option in ("--profile", "--device", "--results-dir", "--seeds", "--steps", "--iw-k"):
-        assert option in help_text
-    bad_profile = run_cli("run", "sphere-vae", "--profile", "huge")
-    assert bad_profile.returncode == 2 and "invalid choice: 'huge'" in bad_profile.stderr
-    bench = run_cli(
-        "bench", "--device", "cpu", "--profile", "smoke", "--models", "2", "--steps", "1"
-    )
-    assert bench.returncode == 0, bench.stderr
-    assert re.fullmatch(r"speedup: \d+\.\d\dx", bench.stdout.strip().splitlines()[-1])
-    not_images = run_cli("run", "sphere-vae", "--profile", "smoke", "--iw-k", "5")
-    assert not_images.returncode == 2 and "unknown sphere-vae option(s): ['iw_k']" in (
-        not_images.stderr
-    )
-    bad_steps = run_cli("run", "sphere-vae", "--steps", "0")
-    assert bad_steps.returncode == 2 and "must be a positive integer" in bad_steps.stderr
-    if not torch.cuda.is_available():
-        no_gpu = run_cli(
-            "run",
-            "sphere-vae",
-            "--profile",
-            "smoke",
-            "--device",
-            "cuda",
-            "--results-dir",
-            str(tmp_path / "gpu"),
-        )
-        assert no_gpu.returncode == 2 and "no CUDA device" in no_gpu.stderr
-        assert not (tmp_path / "gpu").exists()
 
 
 BOOK_CONFIGS = {  # label: (experiment, its configuration for a profile)
