@@ -398,7 +398,12 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt as exc:  # Ctrl-C: no traceback; training said where it stopped
         if not getattr(exc, "reported", False):
-            print("interrupted; nothing was stored", file=sys.stderr)
+            resume = (
+                "; run the same command again to resume from its last checkpoint"
+                if args.command == "run"
+                else ""
+            )
+            print(f"interrupted; nothing was stored{resume}", file=sys.stderr)
         return 130
 
 
