@@ -6,6 +6,7 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -185,18 +186,17 @@ def test_ctrl_c_stops_with_one_line_and_exit_130(tmp_path):
          "cpu", "--steps", "1000000", "--results-dir", str(tmp_path)],
         cwd=ROOT, stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
     )  # fmt: skip
-    seen = ""
-    while "[lvae] running" not in seen:  # training is about to start
-        line = proc.stderr.readline()
-        assert line, f"the run ended early: {seen}"
-        seen += line
-    checkpoints = tmp_path / ".checkpoints" / "sphere-vae"
+    chunks = []  # stderr, read as it comes: tqdm redraws its bar with \r, not lines
+    reader = threading.Thread(target=lambda: chunks.extend(iter(lambda: proc.stderr.read(1), "")))
+    reader.start()
     deadline = time.monotonic() + 120
-    while not list(checkpoints.glob("*/train.pt")) and time.monotonic() < deadline:
-        time.sleep(0.2)  # the step-1000 checkpoint: training is under way
+    while "loss=" not in "".join(chunks) and time.monotonic() < deadline:
+        time.sleep(0.1)  # the bar shows a loss once training steps are under way
     proc.send_signal(signal.SIGINT)
-    out, err = proc.communicate(timeout=60)
-    err = seen + err
+    proc.wait(timeout=60)
+    reader.join(timeout=10)
+    err = "".join(chunks)
+    checkpoints = tmp_path / ".checkpoints" / "sphere-vae"
     assert proc.returncode == 130, err
     assert "Traceback" not in err
     stops = re.findall(r"interrupted at step (\d+) of 1000000 \(sphere-vae\); run the same "
