@@ -181,9 +181,10 @@ def check_run_args(args) -> str | None:
     return None
 
 
-def _ask_if_long(args, name: str, config, device, entry) -> str | None:
+def _ask_if_long(args, name: str, config, device, entry, resumes: bool = False) -> str | None:
     """Print the estimate of a run over LONG_RUN_S; on a terminal without --yes, return
-    the reason to stop. Nothing is printed for shorter runs or when there is no estimate."""
+    the reason to stop. Nothing is printed for shorter runs or when there is no estimate.
+    ``resumes``: checkpoints of the run exist (the estimate is of the whole run)."""
     from . import store
     from .devices import describe
     from .estimate import REFERENCE, duration, estimate
@@ -202,7 +203,9 @@ def _ask_if_long(args, name: str, config, device, entry) -> str | None:
         return None
     print(
         f"{name} ({args.profile} profile) on {describe(device)} should take about "
-        f"{duration(guess['seconds'])}, by {guess['basis']}.",
+        f"{duration(guess['seconds'])}"
+        f"{' for the whole run (it resumes from its checkpoints: less)' if resumes else ''}, "
+        f"by {guess['basis']}.",
         file=sys.stderr,
     )
     if not args.yes and sys.stdin is not None and sys.stdin.isatty():
@@ -229,7 +232,7 @@ def _run(args) -> int:
 
     from . import store
     from .devices import resolve_device
-    from .experiments import normalised
+    from .experiments import checkpoint_root, normalised, training_key
 
     config = entry.make_config(args.profile, **overrides)  # bad values fail here
     device = resolve_device(args.device)
@@ -237,7 +240,9 @@ def _run(args) -> int:
     path = store.record_path(results_dir, name, normalised(config))
     before = path.read_bytes() if path.exists() else None
     if before is None or args.recompute:
-        stop = _ask_if_long(args, name, config, device, entry)
+        root = args.checkpoint_dir or checkpoint_root(results_dir)
+        resumes = not args.recompute and any((root / name / training_key(config)).glob("*.pt"))
+        stop = _ask_if_long(args, name, config, device, entry, resumes)
         if stop:
             print(stop, file=sys.stderr)
             return 2
