@@ -1,31 +1,56 @@
-"""Command line: ``python -m lvae list``, ``run <experiment> ...`` and ``bench``."""
+"""Command line: ``python -m lvae list``, ``run <experiment> ...``, ``bench`` and ``fit``.
+
+Arguments are checked before torch is imported (``lvae.registry`` and ``lvae.cli_fit``
+are torch-free), so ``--help``, ``list`` and any mistake are answered at once; torch comes
+in with the experiment that runs. Messages are printed here, not by ``lvae.experiments``:
+the notebooks call that too, and their printed outputs are compared with golden files.
+"""
 
 from __future__ import annotations
 
 import argparse
 import os
+import re
+import statistics
 import sys
 from pathlib import Path
 
 from .cli_fit import add_fit_parser, run_fit
-from .devices import DEVICES
-from .experiments import PROFILES
-from .registry import EXPERIMENTS
+from .registry import DEVICES, EXPERIMENTS, PROFILES, taking
+
+LONG_RUN_S = 3600  # a run estimated to take longer asks for --yes on a terminal
 
 
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {value}")
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):
+        # argparse writes "argument --steps: must be ..."; "--steps must be ..." reads better.
+        message = re.sub(r"^argument (\S+): (must be)", r"\1 \2", message)
+        self.print_usage(sys.stderr)
+        self.exit(2, f"error: {message}\n")
+
+
+def _whole_number(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = None
+    if value is None or value < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number >= 1, got {text!r}")
     return value
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m lvae", description=__doc__)
+    parser = _Parser(prog="python -m lvae", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("list", help="name the experiments")
 
-    run = sub.add_parser("run", help="run an experiment (or load its stored record)")
+    run = sub.add_parser(
+        "run",
+        help="run an experiment (or load its stored record)",
+        description="Load the record of an experiment's configuration when it is stored, "
+        "else train it (resuming from its checkpoints) and store it; then print its "
+        "headline numbers.",
+    )
     run.add_argument("experiment", choices=sorted(EXPERIMENTS), help="which experiment")
     run.add_argument(
         "--profile",
@@ -41,27 +66,41 @@ def build_parser() -> argparse.ArgumentParser:
         type=Path,
         default=None,
         help="where records are read and written (default: $LVAE_RESULTS_DIR, else the "
-        "repository's results/); checkpoints go to checkpoints/ beside it",
+        "repository's results/); checkpoints go to .checkpoints/ inside it",
+    )
+    run.add_argument(
+        "--checkpoint-dir",
+        type=Path,
+        default=None,
+        help="where unfinished runs keep their checkpoints instead (default: "
+        "RESULTS_DIR/.checkpoints)",
     )
     run.add_argument(
         "--data-dir",
         type=Path,
         default=None,
-        help="folder with the image datasets (mnist/, olivetti/, celeba/); default $LVAE_DATA_DIR",
+        help=f"folder with the image datasets (mnist/, olivetti/, celeba/), for "
+        f"{', '.join(taking('data_dir'))}; default $LVAE_DATA_DIR",
     )
     run.add_argument(
         "--seeds",
-        type=_positive_int,
+        type=_whole_number,
         default=None,
+        metavar="N",
         help="train seeds 0..N-1 instead of the profile's",
     )
     run.add_argument(
-        "--steps", type=_positive_int, default=None, help="training steps instead of the profile's"
+        "--steps",
+        type=_whole_number,
+        default=None,
+        metavar="N",
+        help="training steps instead of the profile's",
     )
     run.add_argument(
         "--iw-k",
-        type=_positive_int,
+        type=_whole_number,
         default=None,
+        metavar="K",
         help="image experiments: importance samples for the IW bound instead of the "
         "profile's; a finished run with the same training reuses its trained models",
     )
@@ -69,6 +108,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--recompute",
         action="store_true",
         help="train from scratch even when a valid record or checkpoint exists",
+    )
+    run.add_argument(
+        "--yes",
+        action="store_true",
+        help=f"start a run estimated to take over {LONG_RUN_S // 3600} hour without asking "
+        "(asked only when stdin is a terminal)",
     )
 
     bench = sub.add_parser(
@@ -85,13 +130,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     bench.add_argument(
         "--models",
-        type=_positive_int,
+        type=_whole_number,
         default=None,
         help="models trained at once (default: the Table 1 sweep, 80)",
     )
     bench.add_argument(
         "--steps",
-        type=_positive_int,
+        type=_whole_number,
         default=None,
         help="timed steps for each engine (default 100; 20 with --quick)",
     )
@@ -106,32 +151,203 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _run(args) -> int:
-    if args.data_dir is not None:  # read by lvae.images.load_images
-        if not args.data_dir.is_dir():
-            raise ValueError(f"--data-dir {args.data_dir} is not a folder")
-        os.environ["LVAE_DATA_DIR"] = str(args.data_dir)
-    overrides = {}
-    if args.seeds is not None:
-        overrides["seeds"] = tuple(range(args.seeds))
-    if args.steps is not None:
-        overrides["steps"] = args.steps
-    if args.iw_k is not None:
-        overrides["iw_k"] = args.iw_k
-    record = EXPERIMENTS[args.experiment].run(
-        args.profile,
-        results_dir=args.results_dir,
-        device=args.device,
-        recompute=args.recompute,
-        **overrides,
+# CLI option (argparse name) -> the experiments' override, and what to call the group
+_OVERRIDES = {"seeds": "seeds", "steps": "steps", "iw_k": "iw_k"}
+_GROUPS = {
+    "iw_k": "the image experiments",
+    "data_dir": "the experiments that read image files",
+}
+
+
+def _flag(option: str) -> str:
+    return "--" + option.replace("_", "-")
+
+
+def check_run_args(args) -> str | None:
+    """What is wrong with the ``run`` arguments, in words, or None; torch-free."""
+    exp = EXPERIMENTS[args.experiment]
+    for option, group in _GROUPS.items():
+        if getattr(args, option) is not None and option not in exp.options:
+            return (
+                f"{_flag(option)} applies only to {group} ({', '.join(taking(option))}), "
+                f"not to {args.experiment}"
+            )
+    if args.data_dir is not None and not args.data_dir.is_dir():
+        return f"--data-dir {args.data_dir} is not a folder"
+    for option in ("results_dir", "checkpoint_dir"):
+        path = getattr(args, option)
+        if path is not None and path.exists() and not path.is_dir():
+            return f"{_flag(option)} {path} exists and is not a folder"
+    return None
+
+
+def _ask_if_long(args, name: str, config, device, entry, resumes: bool = False) -> str | None:
+    """Print the estimate of a run over LONG_RUN_S; on a terminal without --yes, return
+    the reason to stop. Nothing is printed for shorter runs or when there is no estimate.
+    ``resumes``: checkpoints of the run exist (the estimate is of the whole run)."""
+    from . import store
+    from .devices import describe
+    from .estimate import REFERENCE, duration, estimate
+    from .experiments import normalised
+
+    reference_name = REFERENCE.get(name, name)
+    ref_entry = entry if reference_name == name else EXPERIMENTS[reference_name].run
+    repo_results = Path(__file__).resolve().parents[1] / "results"
+    reference = store.record_path(
+        repo_results, reference_name, normalised(ref_entry.make_config("book"))
     )
-    prov = record["provenance"]
+    guess = estimate(
+        name, normalised(config), describe(device), reference, bench=repo_results / "bench"
+    )
+    if guess is None or guess["seconds"] <= LONG_RUN_S:
+        return None
     print(
-        f"{args.experiment}: {prov['profile']} profile, seeds {prov['seeds']}, "
-        f"{prov['steps']} steps, {prov['device']}, {prov['wall_time_s']} s, "
-        f"config {record['config_hash']}"
+        f"{name} ({args.profile} profile) on {describe(device)} should take about "
+        f"{duration(guess['seconds'])}"
+        f"{' for the whole run (it resumes from its checkpoints: less)' if resumes else ''}, "
+        f"by {guess['basis']}.",
+        file=sys.stderr,
     )
+    if not args.yes and sys.stdin is not None and sys.stdin.isatty():
+        return "not started: run the same command with --yes to start it"
+    return None
+
+
+def _run(args) -> int:
+    problem = check_run_args(args)
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return 2
+    if args.data_dir is not None:  # read by lvae.images.load_images
+        os.environ["LVAE_DATA_DIR"] = str(args.data_dir)
+    overrides = {
+        key: getattr(args, option)
+        for option, key in _OVERRIDES.items()
+        if getattr(args, option) is not None
+    }
+    if "seeds" in overrides:
+        overrides["seeds"] = tuple(range(overrides["seeds"]))
+    name = args.experiment
+    entry = EXPERIMENTS[name].run  # imports torch and the experiment's module
+
+    from . import store
+    from .devices import resolve_device
+    from .experiments import checkpoint_root, normalised, training_key
+
+    config = entry.make_config(args.profile, **overrides)  # bad values fail here
+    device = resolve_device(args.device)
+    results_dir = Path(args.results_dir or store.default_results_dir())
+    path = store.record_path(results_dir, name, normalised(config))
+    before = path.read_bytes() if path.exists() else None
+    if before is None or args.recompute:
+        root = args.checkpoint_dir or checkpoint_root(results_dir)
+        resumes = not args.recompute and any((root / name / training_key(config)).glob("*.pt"))
+        stop = _ask_if_long(args, name, config, device, entry, resumes)
+        if stop:
+            print(stop, file=sys.stderr)
+            return 2
+    try:
+        record = entry(
+            args.profile,
+            results_dir=results_dir,
+            device=args.device,
+            recompute=args.recompute,
+            checkpoint_dir=args.checkpoint_dir,
+            **overrides,
+        )
+    except FileNotFoundError as exc:
+        if "data_dir" in EXPERIMENTS[name].options and not os.environ.get("LVAE_DATA_DIR"):
+            raise FileNotFoundError(
+                f"{name} trains on image files and none were given: pass --data-dir DIR "
+                f"or set $LVAE_DATA_DIR (see --help for the folders it holds)"
+            ) from exc
+        raise
+    loaded = before is not None and not args.recompute and path.read_bytes() == before
+    print(describe_run(record, path, loaded))
+    table = headline_table(record)
+    if table:
+        print(table)
     return 0
+
+
+def describe_run(record: dict, path: Path, loaded: bool) -> str:
+    """One line: where the record is, and how it was made (loaded or trained just now)."""
+    from .estimate import duration
+
+    p = record["provenance"]
+    commit = p.get("git_commit", "unknown")
+    commit = commit[:7] + ("+dirty" if commit.endswith("+dirty") else "")
+    seeds = len(p["seeds"])
+    how = (
+        f"in {duration(p['wall_time_s'])} on {p['device']} at commit {commit} "
+        f"(profile {p['profile']}, {seeds} seed{'s' * (seeds != 1)}, {p['steps']} steps"
+        f"{', resumed from checkpoints' if p.get('resumed') else ''})"
+    )
+    return f"loaded {path}, trained {how}" if loaded else f"trained {how}; record: {path}"
+
+
+# experiment -> (the model field that names a setting, [(column title, result field)])
+_IMAGE_COLUMNS = [
+    ("ELBO (nats)", "elbo_raw"),
+    ("paper bits/px", "paper_bits_per_pixel"),
+    ("bits/dim (ELBO)", "bits_per_dim_elbo"),
+    ("bits/dim (IW)", "bits_per_dim_iw"),
+    ("sigma (geo. mean)", "sigma_geomean"),
+]
+HEADLINES = {
+    "table1": ("setting", [("ELBO", "elbo"), ("final sigma", "final_sigma")]),
+    "sphere-vae": (
+        "ratio",
+        [
+            ("ELBO", "elbo"),
+            ("collapsed ELBO", "elbo_collapsed"),
+            ("mean radius", "mean_radius"),
+            ("optimal radius", "theory_optimal_radius"),
+        ],
+    ),
+    "kl-weight": (
+        "kl_weight",
+        [("max decoder gap", "max_decoder_gap"), ("decoder scale", "decoder_scale")],
+    ),
+    **{name: ("setting", _IMAGE_COLUMNS) for name in EXPERIMENTS if name.startswith("images-")},
+}
+
+
+def _cell(values: list[float]) -> str:
+    if len(values) == 1:
+        return f"{values[0]:.4g}"
+    return f"{statistics.fmean(values):.4g} ± {statistics.stdev(values):.2g}"
+
+
+def headline_table(record: dict) -> str | None:
+    """The record's headline numbers per setting: mean ± sd over seeds (sample sd)."""
+    if record["experiment"] not in HEADLINES:
+        return None
+    key, columns = HEADLINES[record["experiment"]]
+    result = record["result"]
+    models = result.get("models", [])
+    columns = [
+        (title, field)
+        for title, field in columns
+        if isinstance(result.get(field), list) and len(result[field]) == len(models)
+    ]
+    if not models or not columns or any(key not in m for m in models):
+        return None
+    groups: dict = {}
+    for i, model in enumerate(models):
+        groups.setdefault(model[key], []).append(i)
+    seeds = {len(rows) for rows in groups.values()}
+    spread = " ± sd" if max(seeds) > 1 else ""
+    n = "/".join(str(s) for s in sorted(seeds))
+    rows = [[key.replace("_", " "), *(title for title, _ in columns)]]
+    for group, members in groups.items():
+        rows.append([str(group), *(_cell([result[f][i] for i in members]) for _, f in columns)])
+    widths = [max(len(row[c]) for row in rows) for c in range(len(rows[0]))]
+    lines = [
+        "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
+        for row in rows
+    ]
+    return f"mean{spread} over {n} seed{'s' * (n != '1')}:\n" + "\n".join(lines)
 
 
 def _bench(args) -> int:
@@ -173,15 +389,27 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "list":
         for name, exp in sorted(EXPERIMENTS.items()):
-            print(f"{name:12s} {exp.summary}")
+            print(f"{name:16s} {exp.summary}")
         return 0
-    if args.command == "fit":
-        return run_fit(args)
     try:
+        if args.command == "fit":
+            return run_fit(args)
         return _run(args) if args.command == "run" else _bench(args)
     except (ValueError, FileNotFoundError) as exc:  # bad input: a clear message, no traceback
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except FloatingPointError as exc:  # lvae.train.DivergenceError: nothing was stored
+        print(f"error: training diverged: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt as exc:  # Ctrl-C: no traceback; training said where it stopped
+        if not getattr(exc, "reported", False):
+            resume = (
+                "; run the same command again to resume from its last checkpoint"
+                if args.command == "run"
+                else ""
+            )
+            print(f"interrupted; nothing was stored{resume}", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import torch
 
-DEVICES = ("auto", "cpu", "cuda")
+from .registry import DEVICES  # kept importable here; defined torch-free for the CLI
+
+__all__ = ["DEVICES", "describe", "resolve_device"]
 
 
 def resolve_device(name: str) -> torch.device:

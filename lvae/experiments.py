@@ -2,7 +2,7 @@
 
 A notebook asks for a result here. When a record with the same configuration hash exists
 in the results folder it is loaded; otherwise the experiment runs (with a progress bar,
-checkpointing into ``checkpoints/`` beside the results folder so an interrupted run
+checkpointing into ``.checkpoints/`` inside the results folder so an interrupted run
 resumes) and its record is written atomically.
 
 Profiles: ``smoke`` (seconds; proves the training path end to end in CI), ``book`` (what
@@ -24,8 +24,9 @@ import torch
 
 from . import store
 from .devices import describe, resolve_device
+from .registry import PROFILES  # defined torch-free, for the CLI
 
-PROFILES = ("smoke", "book", "paper")
+CHECKPOINTS = ".checkpoints"  # the folder of unfinished runs, inside a results folder
 
 
 def check_profile(profile: str) -> str:
@@ -85,6 +86,12 @@ def training_key(config) -> str:
     return store.config_hash(plain)
 
 
+def checkpoint_root(results_dir: Path | str | None) -> Path:
+    """Where the checkpoints of runs recorded in ``results_dir`` go: ``.checkpoints/``
+    inside it, so two results folders never share (or clobber) each other's runs."""
+    return Path(results_dir or store.default_results_dir()) / CHECKPOINTS
+
+
 def cached_run(
     name: str,
     config,
@@ -93,21 +100,31 @@ def cached_run(
     device: str,
     recompute: bool,
     run: Callable[[torch.device, Path], dict],
+    *,
+    preflight: Callable[[object], None] | None = None,
+    checkpoint_dir: Path | str | None = None,
 ) -> dict:
     """Load the record of ``config`` or compute it with ``run(device, checkpoint_dir)``.
 
     ``recompute`` ignores a stored record and its checkpoints and trains from scratch.
+    ``preflight(config)``, when given, runs only when training is needed, before anything
+    is announced or written: it checks what the run needs (say, its data files) and raises
+    with a clear message. Checkpoints go to ``checkpoint_dir`` (default: ``.checkpoints/``
+    in the results folder), under the experiment's name and the training key.
     """
     dev = resolve_device(device)  # a bad device fails before anything else happens
     plain = normalised(config)
     results_dir = Path(results_dir or store.default_results_dir())
     path = store.record_path(results_dir, name, plain)
-    checkpoints = results_dir.parent / "checkpoints" / name / training_key(config)
+    root = Path(checkpoint_dir) if checkpoint_dir is not None else checkpoint_root(results_dir)
+    checkpoints = root / name / training_key(config)
     if path.exists() and not recompute:
         try:
             return store.load_record(path, name, plain)
         except store.InvalidRecord as exc:
             warnings.warn(f"recomputing: {exc}", stacklevel=3)
+    if preflight is not None:
+        preflight(config)
     if recompute:
         for stale in checkpoints.glob("*.pt"):
             stale.unlink()
@@ -139,11 +156,19 @@ def cached_run(
     return record
 
 
-def entry_point(name: str, make_config: Callable, runner: Callable) -> Callable:
+def entry_point(
+    name: str,
+    make_config: Callable,
+    runner: Callable,
+    preflight: Callable[[object], None] | None = None,
+) -> Callable:
     """The public function of an experiment: its record for a profile, loaded or computed.
 
     ``make_config(profile, **overrides)`` builds (and validates) the configuration before
-    anything runs; ``runner(config, device, checkpoint_dir)`` computes the result.
+    anything runs; ``runner(config, device, checkpoint_dir)`` computes the result;
+    ``preflight(config)`` checks, when training is needed, what it needs (see cached_run).
+    The function's ``make_config`` attribute is ``make_config`` (the CLI estimates a run's
+    cost from the configuration before running it).
     """
 
     def run(
@@ -152,6 +177,7 @@ def entry_point(name: str, make_config: Callable, runner: Callable) -> Callable:
         results_dir=None,
         device: str = "auto",
         recompute: bool = False,
+        checkpoint_dir=None,
         **overrides,
     ) -> dict:
         config = make_config(profile, **overrides)
@@ -163,10 +189,13 @@ def entry_point(name: str, make_config: Callable, runner: Callable) -> Callable:
             device,
             recompute,
             lambda dev, checkpoints: runner(config, dev, checkpoints),
+            preflight=preflight,
+            checkpoint_dir=checkpoint_dir,
         )
 
     run.__name__ = name.replace("-", "_")
     run.__doc__ = f"The {name} record for ``profile``: loaded when stored, else trained and stored."
+    run.make_config = make_config
     return run
 
 

@@ -6,15 +6,21 @@ also traced at that finer interval (a learned-sigma trajectory to replay as a sc
 With ``monitor``, a function returning one number per model (say the ELBO on fixed
 points), its value is logged at the same steps as the history, as ``history["monitor"]``.
 With a checkpoint path, the full state (models, optimiser, random generator, history) is
-written atomically every
-``checkpoint_every`` steps, and a later call with the same path resumes from it: the
-resumed run is identical to an uninterrupted one.
+written atomically every ``checkpoint_every`` steps and every ``checkpoint_seconds`` of
+wall-clock time, and a later call with the same path resumes from it: the resumed run is
+identical to an uninterrupted one. Ctrl-C (SIGINT) then stops at the end of the current
+step, writes a checkpoint there, prints one line and raises ``TrainingInterrupted``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import sys
+import tempfile
+import threading
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -41,11 +47,60 @@ def _check_finite(step: int, terms: dict[str, torch.Tensor], labels: Sequence[st
             )
 
 
+class TrainingInterrupted(KeyboardInterrupt):
+    """Ctrl-C stopped training after ``step`` of ``steps``; the message line is printed.
+
+    A KeyboardInterrupt, so code that handles those still does; ``checkpoint`` is where
+    the state was written (None without a checkpoint path)."""
+
+    reported = True  # the command line prints nothing more
+
+    def __init__(self, step: int, steps: int, checkpoint: Path | None):
+        super().__init__(f"interrupted at step {step} of {steps}")
+        self.step, self.steps, self.checkpoint = step, steps, checkpoint
+
+
 def _save_checkpoint(path: Path, state: dict) -> None:
+    """Write atomically: a unique temporary file (two runs never share one), synced to
+    disk, then renamed over ``path``; a crash leaves the old checkpoint or the new one."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    torch.save(state, tmp)
-    os.replace(tmp, path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            torch.save(state, f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+class _DeferredInterrupt:
+    """While active, a first SIGINT only sets ``pending`` (training stops cleanly at the
+    end of the step); a second one interrupts at once, as Ctrl-C usually does.
+
+    Installed only in the main thread (where Python delivers signals) and over a Python
+    handler; otherwise SIGINT keeps its usual behaviour."""
+
+    def __init__(self):
+        self.pending, self._previous = False, None
+
+    def __enter__(self):
+        current = signal.getsignal(signal.SIGINT)
+        if threading.current_thread() is threading.main_thread() and callable(current):
+            self._previous = current
+            signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def _handle(self, signum, frame):
+        if self.pending:
+            self._previous(signum, frame)
+        self.pending = True
+
+    def __exit__(self, *exc):
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
 
 
 def train_stacked(
@@ -61,6 +116,7 @@ def train_stacked(
     before_step: Callable[[int], None] | None = None,
     checkpoint: Path | None = None,
     checkpoint_every: int = 1000,
+    checkpoint_seconds: float = 60.0,
     checkpoint_tag: str = "",
     trace_every: int | None = None,
     monitor: Callable[[], torch.Tensor] | None = None,
@@ -72,6 +128,8 @@ def train_stacked(
     Adam is elementwise, so the stack trains exactly like M separate runs.
     ``before_step(step)`` runs before each step (a sigma schedule sets sigma there).
     ``checkpoint_tag`` (the configuration hash) guards against resuming someone else's run.
+    With ``checkpoint``, Ctrl-C stops at the end of a step, writes the checkpoint, prints
+    ``interrupted at step N of M; ...`` and raises ``TrainingInterrupted``.
     ``on_log(step, values)`` runs at each log step with the values just logged, one per
     model: {term: [M floats]} for the history terms (and ``monitor``, when given); a live
     log (CSV, TensorBoard) hooks in there.
@@ -81,6 +139,8 @@ def train_stacked(
             f"steps, log_every and checkpoint_every must be >= 1, got {steps}, {log_every}, "
             f"{checkpoint_every}"
         )
+    if not checkpoint_seconds > 0:
+        raise ValueError(f"checkpoint_seconds must be > 0, got {checkpoint_seconds}")
     optimiser = torch.optim.Adam(model.parameters(), lr=lr)
     history: dict[str, list] = {
         "step": [],
@@ -109,39 +169,64 @@ def train_stacked(
         mininterval=2.0,
         leave=False,
     )
-    for step in bar:
-        if before_step is not None:
-            before_step(step)
-        terms = model.elbo_terms(sample_batch(), generator)
-        _check_finite(step, terms, labels)
-        loss = terms["loss"].mean(dim=1).sum()
-        optimiser.zero_grad(set_to_none=True)
-        loss.backward()
-        optimiser.step()
-        if trace_every and step % trace_every == 0:
-            history["trace_step"].append(step)
-            history["sigma_trace"].append(terms["sigma"].detach().mean(dim=1).cpu().tolist())
-        if step % log_every == 0 or step == steps:
-            history["step"].append(step)
-            for name in HISTORY_TERMS:
-                history[name].append(terms[name].detach().mean(dim=1).cpu().tolist())
-            if monitor is not None:
-                history["monitor"].append(monitor().cpu().tolist())
-            if on_log is not None:
-                logged = (*HISTORY_TERMS, "monitor") if monitor is not None else HISTORY_TERMS
-                on_log(step, {name: history[name][-1] for name in logged})
-            bar.set_postfix(loss=f"{loss.item() / len(labels):.3f}")
-        if checkpoint is not None and (step % checkpoint_every == 0 or step == steps):
-            _save_checkpoint(
-                Path(checkpoint),
-                {
-                    "tag": checkpoint_tag,
-                    "step": step,
-                    "model": model.state_dict(),
-                    "optimiser": optimiser.state_dict(),
-                    "generator": generator.get_state(),
-                    "history": history,
-                },
-            )
+
+    def save(step: int) -> None:
+        _save_checkpoint(
+            Path(checkpoint),
+            {
+                "tag": checkpoint_tag,
+                "step": step,
+                "model": model.state_dict(),
+                "optimiser": optimiser.state_dict(),
+                "generator": generator.get_state(),
+                "history": history,
+            },
+        )
+
+    last_save = time.monotonic()
+    interrupt = _DeferredInterrupt() if checkpoint is not None else None
+    with interrupt or contextlib.nullcontext():
+        for step in bar:
+            if before_step is not None:
+                before_step(step)
+            terms = model.elbo_terms(sample_batch(), generator)
+            _check_finite(step, terms, labels)
+            loss = terms["loss"].mean(dim=1).sum()
+            optimiser.zero_grad(set_to_none=True)
+            loss.backward()
+            optimiser.step()
+            if trace_every and step % trace_every == 0:
+                history["trace_step"].append(step)
+                history["sigma_trace"].append(terms["sigma"].detach().mean(dim=1).cpu().tolist())
+            if step % log_every == 0 or step == steps:
+                history["step"].append(step)
+                for name in HISTORY_TERMS:
+                    history[name].append(terms[name].detach().mean(dim=1).cpu().tolist())
+                if monitor is not None:
+                    history["monitor"].append(monitor().cpu().tolist())
+                if on_log is not None:
+                    logged = (*HISTORY_TERMS, "monitor") if monitor is not None else HISTORY_TERMS
+                    on_log(step, {name: history[name][-1] for name in logged})
+                bar.set_postfix(loss=f"{loss.item() / len(labels):.3f}")
+            if checkpoint is None:
+                continue
+            stopping = interrupt.pending
+            if (
+                stopping
+                or step % checkpoint_every == 0
+                or step == steps
+                or time.monotonic() - last_save >= checkpoint_seconds
+            ):
+                save(step)
+                last_save = time.monotonic()
+            if stopping:  # the state just written is that of a finished step: exact resume
+                bar.close()
+                print(
+                    f"interrupted at step {step} of {steps} ({desc}); run the same command "
+                    "again to resume",
+                    file=sys.stderr,
+                    flush=True,
+                )
+                raise TrainingInterrupted(step, steps, Path(checkpoint))
     bar.close()
     return history

@@ -116,7 +116,7 @@ def test_missing_data_fails_before_training(tmp_path, monkeypatch):
     monkeypatch.setenv("LVAE_DATA_DIR", str(tmp_path))
     with pytest.raises(FileNotFoundError, match="olivettifaces.mat"):
         experiments.images("olivetti", "smoke", results_dir=tmp_path / "r", device="cpu")
-    assert not (tmp_path / "checkpoints").exists()
+    assert not (tmp_path / "r" / ".checkpoints").exists()
 
 
 def test_only_flagged_models_train_on_dequantised_pixels():

@@ -1,21 +1,19 @@
 """The training path: likelihood terms, stacked networks, NaN guard, records, CLI."""
 
+import dataclasses
 import json
 import math
-import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import torch
 
 from lvae import experiments, store
-from lvae.data import sample_sphere
+from lvae.data import sample_sphere, sample_toy2d
 from lvae.images_experiment import images_config
 from lvae.nets import StackedLinear
 from lvae.observation import gaussian_log_likelihood, kl_to_standard_normal
-from lvae.train import DivergenceError, train_stacked
+from lvae.train import DivergenceError, TrainingInterrupted, train_stacked
 from lvae.vae import StackedVAE
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -143,6 +141,155 @@ def test_corrupt_or_mismatched_records_are_recomputed(tmp_path):
         store.load_record(path, "sphere-vae", record["config"])
 
 
+def _toy_training(checkpoint, before_step=None, **options):
+    """40 steps of two small VAEs on the 2-D data; returns (vae, history)."""
+    vae = StackedVAE([5, 6], 2, 2, 16, 1, torch.tensor([0.1, 1.0]), ["fixed", "scalar"])
+    gen = torch.Generator().manual_seed(1)
+    history = train_stacked(
+        vae,
+        lambda: sample_toy2d((2, 32), gen),
+        steps=40,
+        lr=1e-3,
+        labels=["a", "b"],
+        log_every=5,
+        generator=gen,
+        before_step=before_step,
+        checkpoint=checkpoint,
+        checkpoint_tag="t",
+        **options,
+    )
+    return vae, history
+
+
+def _same_models(a, b):
+    for p, q in zip(a.parameters(), b.parameters(), strict=True):
+        torch.testing.assert_close(p, q, rtol=0, atol=0)
+
+
+def test_ctrl_c_writes_a_checkpoint_at_that_step_and_the_rerun_is_exact(tmp_path, capsys):
+    import signal
+
+    ref_vae, ref_hist = _toy_training(None)
+
+    def press_ctrl_c(step):
+        if step == 27:  # a real SIGINT, mid-run, far from any step-interval checkpoint
+            signal.raise_signal(signal.SIGINT)
+
+    ckpt = tmp_path / "c.pt"
+    with pytest.raises(TrainingInterrupted) as stopped:
+        _toy_training(ckpt, press_ctrl_c, checkpoint_every=1000, checkpoint_seconds=1e9)
+    assert (stopped.value.step, stopped.value.steps, stopped.value.checkpoint) == (27, 40, ckpt)
+    assert isinstance(stopped.value, KeyboardInterrupt)  # code catching those still does
+    # The step just finished was written (no interval would have written it) ...
+    assert torch.load(ckpt, weights_only=False)["step"] == 27
+    assert [p.name for p in tmp_path.iterdir()] == ["c.pt"]  # no temporary file left
+    err = capsys.readouterr().err
+    lines = [line for line in err.splitlines() if "interrupted" in line]
+    assert lines == [
+        "interrupted at step 27 of 40 (training); run the same command again to resume"
+    ]
+    # ... and the SIGINT handler in force before training is back.
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    vae, hist = _toy_training(ckpt)
+    assert hist == ref_hist
+    _same_models(vae, ref_vae)
+
+
+def test_checkpoints_are_also_written_on_a_wall_clock_interval(tmp_path, monkeypatch):
+    import types
+
+    import lvae.train
+
+    now = [0.0]  # a fake clock for the trainer: each step takes 10 "seconds"
+    monkeypatch.setattr(lvae.train, "time", types.SimpleNamespace(monotonic=lambda: now[0]))
+    written = []
+    real_save = lvae.train._save_checkpoint
+    monkeypatch.setattr(
+        lvae.train,
+        "_save_checkpoint",
+        lambda path, state: (written.append(state["step"]), real_save(path, state)),
+    )
+
+    def tick(step):
+        now[0] += 10.0
+
+    _toy_training(tmp_path / "c.pt", tick, checkpoint_every=1000, checkpoint_seconds=25)
+    # 25 s have passed at steps 3, 6, 9, ... (the step interval never comes); and the end.
+    assert written == [*range(3, 40, 3), 40]
+    with pytest.raises(ValueError, match="checkpoint_seconds must be > 0, got 0"):
+        _toy_training(tmp_path / "d.pt", checkpoint_seconds=0)
+
+
+def test_a_killed_run_resumes_from_its_last_checkpoint_to_the_same_result(tmp_path):
+    ref_vae, ref_hist = _toy_training(None)
+
+    def die(step):
+        if step == 33:
+            raise RuntimeError("killed")  # not Ctrl-C: no checkpoint is written for it
+
+    with pytest.raises(RuntimeError):
+        _toy_training(tmp_path / "c.pt", die, checkpoint_every=10)
+    assert torch.load(tmp_path / "c.pt", weights_only=False)["step"] == 30
+    vae, hist = _toy_training(tmp_path / "c.pt")
+    assert hist == ref_hist
+    _same_models(vae, ref_vae)
+
+
+@dataclasses.dataclass(frozen=True)
+class FakeConfig:
+    seeds: tuple[int, ...] = (0,)
+    steps: int = 1
+
+
+def test_preflight_runs_only_when_training_is_needed_and_before_anything_else(tmp_path, capsys):
+    calls = []
+
+    def preflight(config):
+        calls.append(config)
+        if config.steps == 13:
+            raise FileNotFoundError("missing file data.bin: put it in DIR")
+
+    fake = experiments.entry_point(
+        "fake",
+        lambda profile, **overrides: FakeConfig(**overrides),
+        lambda config, device, checkpoints: {"steps": config.steps},
+        preflight,
+    )
+    # Preflight fails: nothing announced, nothing written (no record, no checkpoint folder).
+    with pytest.raises(FileNotFoundError, match="data.bin"):
+        fake("smoke", results_dir=tmp_path, device="cpu", steps=13)
+    assert "[lvae] running" not in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
+    # Preflight passes: it ran first, then the run was announced and stored.
+    record = fake("smoke", results_dir=tmp_path, device="cpu", steps=2)
+    assert calls == [FakeConfig(steps=13), FakeConfig(steps=2)] and record["result"] == {"steps": 2}
+    assert "[lvae] running fake" in capsys.readouterr().err
+    # A stored record is loaded without asking the preflight; --recompute asks again.
+    fake("smoke", results_dir=tmp_path, device="cpu", steps=2)
+    assert len(calls) == 2
+    fake("smoke", results_dir=tmp_path, device="cpu", steps=2, recompute=True)
+    assert len(calls) == 3
+
+
+def test_checkpoints_go_inside_the_results_folder_or_where_asked(tmp_path):
+    seen = []
+    fake = experiments.entry_point(
+        "fake",
+        lambda profile, **overrides: FakeConfig(**overrides),
+        lambda config, device, checkpoints: seen.append(checkpoints) or {},
+    )
+    fake("smoke", results_dir=tmp_path / "a", device="cpu")
+    fake("smoke", results_dir=tmp_path / "b", device="cpu")
+    fake("smoke", results_dir=tmp_path / "c", device="cpu", checkpoint_dir=tmp_path / "ck")
+    key = experiments.training_key(FakeConfig())
+    # Two results folders side by side no longer share one checkpoint folder.
+    assert seen == [
+        tmp_path / "a" / ".checkpoints" / "fake" / key,
+        tmp_path / "b" / ".checkpoints" / "fake" / key,
+        tmp_path / "ck" / "fake" / key,
+    ]
+
+
 def test_atomic_save_leaves_no_partial_file(tmp_path):
     target = tmp_path / "x" / "r.json"
 
@@ -152,60 +299,6 @@ def test_atomic_save_leaves_no_partial_file(tmp_path):
     with pytest.raises(TypeError):
         store.save_record(target, {"bad": Boom()})
     assert not target.exists() and list(target.parent.iterdir()) == []
-
-
-def run_cli(*args):
-    return subprocess.run(
-        [sys.executable, "-m", "lvae", *args], capture_output=True, text=True, cwd=ROOT
-    )
-
-
-def test_cli(tmp_path):
-    listed = run_cli("list")
-    assert listed.returncode == 0 and "sphere-vae" in listed.stdout
-    ok = run_cli(
-        "run",
-        "sphere-vae",
-        "--profile",
-        "smoke",
-        "--device",
-        "cpu",
-        "--results-dir",
-        str(tmp_path),
-        "--steps",
-        "30",
-    )
-    assert ok.returncode == 0, ok.stderr
-    assert "smoke profile, seeds [0], 30 steps, cpu" in ok.stdout
-    help_text = run_cli("run", "--help").stdout
-    for option in ("--profile", "--device", "--results-dir", "--seeds", "--steps", "--iw-k"):
-        assert option in help_text
-    bad_profile = run_cli("run", "sphere-vae", "--profile", "huge")
-    assert bad_profile.returncode == 2 and "invalid choice: 'huge'" in bad_profile.stderr
-    bench = run_cli(
-        "bench", "--device", "cpu", "--profile", "smoke", "--models", "2", "--steps", "1"
-    )
-    assert bench.returncode == 0, bench.stderr
-    assert re.fullmatch(r"speedup: \d+\.\d\dx", bench.stdout.strip().splitlines()[-1])
-    not_images = run_cli("run", "sphere-vae", "--profile", "smoke", "--iw-k", "5")
-    assert not_images.returncode == 2 and "unknown sphere-vae option(s): ['iw_k']" in (
-        not_images.stderr
-    )
-    bad_steps = run_cli("run", "sphere-vae", "--steps", "0")
-    assert bad_steps.returncode == 2 and "must be a positive integer" in bad_steps.stderr
-    if not torch.cuda.is_available():
-        no_gpu = run_cli(
-            "run",
-            "sphere-vae",
-            "--profile",
-            "smoke",
-            "--device",
-            "cuda",
-            "--results-dir",
-            str(tmp_path / "gpu"),
-        )
-        assert no_gpu.returncode == 2 and "no CUDA device" in no_gpu.stderr
-        assert not (tmp_path / "gpu").exists()
 
 
 BOOK_CONFIGS = {  # label: (experiment, its configuration for a profile)
