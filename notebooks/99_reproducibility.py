@@ -21,7 +21,8 @@
 #
 # ```bash
 # make book   # execute every chapter fresh, then render the book into _build/html
-# make test   # unit tests, nbval on the committed notebooks, papermill smoke runs, book build
+# make test   # unit tests and nbval on the committed notebooks (FULL=1: also smoke runs
+#             # of every chapter and a book build; CI runs that)
 # ```
 #
 # ## Where the numbers come from
@@ -29,7 +30,7 @@
 # Chapters never train models with hand-written loops. They ask `lvae.experiments` for a
 # result. If `results/` holds a record whose configuration hash matches, the record is
 # loaded. Otherwise the experiment runs with a progress bar, checkpointing into
-# `checkpoints/` so that an interrupted run resumes where it stopped, and its record is
+# `.checkpoints/` inside the results folder so that an interrupted run resumes where it stopped, and its record is
 # written atomically. A record holds:
 #
 # * the full configuration and its hash (the file name), which includes a version number
@@ -157,8 +158,8 @@ glue(
 # ```
 #
 # `--seeds N`, `--steps N` and `--results-dir DIR` override the profile; `--help` lists
-# every option. To install a CUDA build of PyTorch instead of the default CPU build (after
-# removing `.venv` if it exists):
+# every option. Where an NVIDIA GPU is present, `make` installs PyPI's CUDA build of
+# PyTorch by itself; to choose another build, remove `.venv` and name it:
 #
 # ```bash
 # make test TORCH="torch==2.13.0" TORCH_INDEX_URL=https://download.pytorch.org/whl/cu128
