@@ -1,4 +1,4 @@
-"""Command line: ``python -m lvae list``, ``run <experiment> ...``, ``bench`` and ``fit``.
+"""Command line: ``python -m lvae list``, ``run <experiment> ...``, ``bench``, ``fit``, ``data``.
 
 Arguments are checked before torch is imported (``lvae.registry`` and ``lvae.cli_fit``
 are torch-free), so ``--help``, ``list`` and any mistake are answered at once; torch comes
@@ -15,6 +15,7 @@ import statistics
 import sys
 from pathlib import Path
 
+from .cli_data import add_data_parser, run_data
 from .cli_fit import add_fit_parser, run_fit
 from .registry import DEVICES, EXPERIMENTS, PROFILES, taking
 
@@ -148,6 +149,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     bench.add_argument("--results-dir", type=Path, default=None, help="where --save writes")
     add_fit_parser(sub)
+    add_data_parser(sub)
     return parser
 
 
@@ -394,6 +396,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "fit":
             return run_fit(args)
+        if args.command == "data":
+            return run_data(args)
         return _run(args) if args.command == "run" else _bench(args)
     except (ValueError, FileNotFoundError) as exc:  # bad input: a clear message, no traceback
         print(f"error: {exc}", file=sys.stderr)

@@ -10,8 +10,10 @@ from the standard files of its dataset:
   for the train / valid / test splits; ``all`` needs no partition file.
 
 The data directory is the ``data_dir`` argument, else ``$LVAE_DATA_DIR``. MNIST is
-downloaded into it when missing and the network allows (``download=True``); otherwise the
-error names the missing file and where to put it. Fixed, documented splits make the
+downloaded into it when missing and the network allows (``download=True``), checked
+against its sha256 (``lvae.downloads``); Olivetti falls back to scikit-learn's copy when
+the .mat file is absent. Otherwise the error names the missing file, its checksum and the
+command that fetches it. Fixed, documented splits make the
 test sets the same for everyone: digits and Olivetti have no official split.
 """
 
@@ -20,15 +22,14 @@ from __future__ import annotations
 import gzip
 import os
 import struct
-import urllib.request
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from . import downloads
+
 DATASETS = ("digits", "mnist", "olivetti", "celeba")
-MNIST_URL = "https://ossci-datasets.s3.amazonaws.com/mnist/"
-MNIST_FILES = {"train": "train-images-idx3-ubyte", "test": "t10k-images-idx3-ubyte"}
 # Grey levels of each dataset's pixels: the digits take the values 0..16.
 QUANTIZATION_LEVELS = {"digits": 17, "mnist": 256, "olivetti": 256, "celeba": 256}
 CELEBA_SIZE = 64  # images are centre-cropped to 148 x 148, then resized to 64 x 64
@@ -65,8 +66,11 @@ def _missing(path: Path, how: str) -> FileNotFoundError:
 def _require_dir(data_dir, name: str) -> Path:
     root = data_directory(data_dir)
     if root is None:
+        hint = f" (get it with: python -m lvae data fetch {name} --data-dir DIR)"
         raise FileNotFoundError(
-            f"dataset '{name}' needs a data directory: pass data_dir=... or set LVAE_DATA_DIR"
+            f"dataset '{name}' needs a data directory: pass --data-dir DIR (command line), "
+            f"data_dir=... (Python) or set LVAE_DATA_DIR"
+            + (hint if name in downloads.FETCHABLE else "")
         )
     return root
 
@@ -110,40 +114,49 @@ def read_idx_images(path: Path) -> np.ndarray:
 
 def _mnist(data_dir, split: str, download: bool) -> np.ndarray:
     root = _require_dir(data_dir, "mnist")
-    stem = MNIST_FILES[split]
-    candidates = [root / "mnist" / f"{stem}{ext}" for ext in (".gz", "")]
-    candidates += [root / f"{stem}{ext}" for ext in (".gz", "")]
-    found = next((p for p in candidates if p.is_file()), None)
-    if found is None and download:
-        found = _download(MNIST_URL + f"{stem}.gz", root / "mnist" / f"{stem}.gz")
-    if found is None:
-        raise _missing(
-            candidates[0], f"download the standard MNIST IDX file and put it there (or in {root})"
-        )
-    return read_idx_images(found).astype(np.float32)[:, None] / 255.0
-
-
-def _download(url: str, target: Path) -> Path | None:
-    """Fetch ``url`` into ``target`` atomically; None when the network does not allow it."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(target.name + ".part")
-    try:
-        with urllib.request.urlopen(url, timeout=20) as response, open(tmp, "wb") as f:
-            f.write(response.read())
-    except OSError:
-        tmp.unlink(missing_ok=True)
-        return None
-    os.replace(tmp, target)
-    return target
+    file = downloads.MNIST[f"{split}-images"]
+    unpacked = file.path(root).with_suffix("")  # the same IDX file, gunzipped by the user
+    if not file.path(root).is_file() and unpacked.is_file():
+        return read_idx_images(unpacked).astype(np.float32)[:, None] / 255.0
+    if download and downloads.check_file(file, root) != "ok":
+        try:
+            downloads.download(file, root)
+        except OSError:  # no network: the error below says what to do
+            pass
+    path = downloads.require_file(file, root)
+    return read_idx_images(path).astype(np.float32)[:, None] / 255.0
 
 
 # --------------------------------------------------------------------------- Olivetti
-def _olivetti(data_dir, split: str) -> np.ndarray:
+OLIVETTI_MAX = 242  # the largest grey level in the faces (the smallest is 0)
+
+
+def olivetti_from_sklearn() -> np.ndarray:
+    """The 400 faces through ``sklearn.datasets.fetch_olivetti_faces`` (downloaded into
+    scikit-learn's cache when the network allows), on our scale: grey level / 255.
+
+    scikit-learn rescales the faces to [0, 1] by their own range, level / 242, with the
+    images in the same order and orientation as ours; rounding back to whole levels and
+    dividing by 255 gives exactly the pixels read from the .mat file (tested).
+    """
+    from sklearn.datasets import fetch_olivetti_faces
+
+    try:
+        faces = fetch_olivetti_faces(download_if_missing=True).images  # (400, 64, 64)
+    except Exception as exc:  # noqa: BLE001  (offline: urllib, HTTP or OS errors)
+        raise FileNotFoundError(
+            f"Olivetti: no {downloads.OLIVETTI_FILE} in the data directory, and scikit-learn "
+            f"could not download its copy ({type(exc).__name__}: {exc}). Fetch it with: "
+            f"python -m lvae data fetch olivetti (needs internet), or put the classic "
+            f"olivettifaces.mat (variable 'faces', 4096 x 400) in <data dir>/olivetti/ and "
+            f"pass --data-dir DIR or set LVAE_DATA_DIR."
+        ) from None
+    return (np.rint(faces * OLIVETTI_MAX) / 255.0).astype(np.float32)
+
+
+def _olivetti_mat(path: Path) -> np.ndarray:
     from scipy.io import loadmat
 
-    path = _require_dir(data_dir, "olivetti") / "olivetti" / "olivettifaces.mat"
-    if not path.is_file():
-        raise _missing(path, "put the classic olivettifaces.mat (variable 'faces') there")
     try:
         faces = loadmat(path)["faces"]
     except (ValueError, KeyError, OSError) as exc:
@@ -151,7 +164,13 @@ def _olivetti(data_dir, split: str) -> np.ndarray:
     if faces.shape != (4096, 400):
         raise ValueError(f"{path}: 'faces' must be 4096 x 400, got {faces.shape}")
     # Each column is one 64x64 image stored column-major (MATLAB order).
-    images = faces.T.reshape(400, 64, 64).transpose(0, 2, 1).astype(np.float32) / 255.0
+    return faces.T.reshape(400, 64, 64).transpose(0, 2, 1).astype(np.float32) / 255.0
+
+
+def _olivetti(data_dir, split: str) -> np.ndarray:
+    root = data_directory(data_dir)
+    path = None if root is None else root / downloads.OLIVETTI_FILE
+    images = _olivetti_mat(path) if path is not None and path.is_file() else olivetti_from_sklearn()
     # 40 people x 10 pictures, in order. No official split: picture 9 of each person is test.
     person_index = np.arange(400) % 10
     chosen = person_index != 9 if split == "train" else person_index == 9

@@ -216,6 +216,13 @@ def _datasets(config: ImagesConfig):
     return train, load_images(config.dataset, split=config.eval_split, limit=config.limit)
 
 
+def check_data(config: ImagesConfig) -> None:
+    """Before training: the images load (files present and checked, or downloaded), so a
+    missing dataset is reported before the run starts, not after its first message."""
+    if config.dataset != "celeba":  # CelebA's loader reads every image: checked when run
+        _datasets(config)
+
+
 def batch_sampler(x_train, dequantised: torch.Tensor, batch_size: int, levels: int, gen):
     """A function drawing one training batch per model, (M, batch_size, D): images drawn
     with replacement, dequantised afresh (uniform noise in each grey level) for the models
@@ -360,6 +367,7 @@ IMAGE_EXPERIMENTS = {
         f"images-{name}",
         lambda profile, name=name, **overrides: images_config(name, profile, **overrides),
         _run_images,
+        preflight=check_data,
     )
     for name in IMAGE_PROFILES
 }

@@ -2,17 +2,14 @@
 
 import gzip
 import hashlib
-import io
 import struct
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
-from conftest import SHARED_DATA as SHARED
-from conftest import needs_shared_data as needs_shared
+from conftest import SHARED_DATA, needs_shared_data
 
-from lvae import images
 from lvae.images import check_images, load_images, read_idx_images
 
 
@@ -38,12 +35,12 @@ def test_digits_need_no_file_and_split_deterministically(monkeypatch):
 
 
 # ---------------------------------------------------------------------------- MNIST
-@needs_shared
+@needs_shared_data
 def test_real_mnist_test_set():
-    path = SHARED / "mnist" / "t10k-images-idx3-ubyte.gz"
+    path = SHARED_DATA / "mnist" / "t10k-images-idx3-ubyte.gz"
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     assert digest == "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6"
-    x = load_images("mnist", SHARED, split="test", download=False)
+    x = load_images("mnist", SHARED_DATA, split="test", download=False)
     assert x.shape == (10000, 1, 28, 28) and x.dtype == torch.float32
     # Published statistics of the MNIST test images: mean 0.1325, std 0.3105.
     assert x.mean().item() == pytest.approx(0.1325, abs=5e-4)
@@ -54,12 +51,12 @@ def test_real_mnist_test_set():
 def test_idx_round_trip_gz_and_raw(tmp_path):
     data = np.random.default_rng(0).integers(0, 256, size=(5, 4, 3), dtype=np.uint8)
     for gz in (True, False):
-        name = "t10k-images-idx3-ubyte" + (".gz" if gz else "")
-        path = write_idx(tmp_path / "mnist" / name, data, gz=gz)
+        path = write_idx(tmp_path / ("x.gz" if gz else "x"), data, gz=gz)
         np.testing.assert_array_equal(read_idx_images(path), data)
-        x = load_images("mnist", tmp_path, split="test", download=False)
-        np.testing.assert_allclose(x[:, 0].numpy() * 255, data, atol=1e-4)
-        path.unlink()
+    # A gunzipped copy of the standard file, where the .gz is absent, is read as it is.
+    write_idx(tmp_path / "mnist" / "t10k-images-idx3-ubyte", data, gz=False)
+    x = load_images("mnist", tmp_path, split="test", download=False)
+    np.testing.assert_allclose(x[:, 0].numpy() * 255, data, atol=1e-4)
 
 
 def test_corrupt_idx_files_are_refused(tmp_path):
@@ -82,38 +79,31 @@ def test_corrupt_idx_files_are_refused(tmp_path):
         read_idx_images(short)
 
 
-def test_missing_mnist_names_the_file(tmp_path, monkeypatch):
-    monkeypatch.setattr(images, "_download", lambda url, target: None)  # offline
-    with pytest.raises(FileNotFoundError, match="missing file .*mnist/train-images-idx3-ubyte.gz"):
-        load_images("mnist", tmp_path, split="train")
+def test_missing_mnist_names_the_file_its_checksum_and_the_command(tmp_path, monkeypatch):
+    with pytest.raises(FileNotFoundError) as err:
+        load_images("mnist", tmp_path, split="train", download=False)
+    message = str(err.value)
+    assert "mnist/train-images-idx3-ubyte.gz not found in" in message
+    assert "sha256 440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609" in message
+    assert f"python -m lvae data fetch mnist --data-dir {tmp_path}" in message
     monkeypatch.delenv("LVAE_DATA_DIR", raising=False)
-    with pytest.raises(FileNotFoundError, match="pass data_dir=... or set LVAE_DATA_DIR"):
+    with pytest.raises(FileNotFoundError, match="pass --data-dir DIR .* or set LVAE_DATA_DIR"):
         load_images("mnist")
 
 
-def test_mnist_download_when_the_network_allows(tmp_path, monkeypatch):
-    data = np.arange(2 * 28 * 28, dtype=np.uint8).reshape(2, 28, 28) % 251
-    payload = gzip.compress(struct.pack(">IIII", 0x803, 2, 28, 28) + data.tobytes())
-    seen = []
-
-    def fake_urlopen(url, timeout):
-        seen.append(url)
-        return io.BytesIO(payload)
-
-    monkeypatch.setattr(images.urllib.request, "urlopen", fake_urlopen)
-    monkeypatch.setenv("LVAE_DATA_DIR", str(tmp_path))
-    x = load_images("mnist", split="train")
-    assert seen == [images.MNIST_URL + "train-images-idx3-ubyte.gz"]
-    assert (tmp_path / "mnist" / "train-images-idx3-ubyte.gz").is_file()
-    assert not list((tmp_path / "mnist").glob("*.part"))
-    np.testing.assert_allclose(x[:, 0].numpy() * 255, data, atol=1e-4)
+def test_a_truncated_mnist_file_is_refused_before_reading(tmp_path):
+    path = tmp_path / "mnist" / "t10k-images-idx3-ubyte.gz"
+    path.parent.mkdir()
+    path.write_bytes(b"\x1f\x8b" + bytes(100))
+    with pytest.raises(ValueError, match="102 bytes, expected 1,648,877; delete it and run"):
+        load_images("mnist", tmp_path, split="test", download=False)
 
 
 # ------------------------------------------------------------------------- Olivetti
-@needs_shared
+@needs_shared_data
 def test_real_olivetti():
-    train = load_images("olivetti", SHARED, split="train")
-    test = load_images("olivetti", SHARED, split="test")
+    train = load_images("olivetti", SHARED_DATA, split="train")
+    test = load_images("olivetti", SHARED_DATA, split="test")
     assert train.shape == (360, 1, 64, 64) and test.shape == (40, 1, 64, 64)
 
     # Faces are nearly symmetric left-right, not top-bottom: a transposed layout would
