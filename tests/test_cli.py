@@ -185,7 +185,19 @@ def test_ctrl_c_stops_with_one_line_and_exit_130(tmp_path):
         [sys.executable, "-m", "lvae", "run", "sphere-vae", "--profile", "smoke", "--device",
          "cpu", "--steps", "1000000", "--results-dir", str(tmp_path)],
         cwd=ROOT, stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        # A shell that starts jobs in the background (as CI may) leaves SIGINT ignored, and
+        # the child would inherit that; Ctrl-C in a terminal finds the default handler.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )  # fmt: skip
+    try:
+        _interrupt_and_check(proc, tmp_path)
+    finally:
+        if proc.poll() is None:  # never leave a million-step run behind
+            proc.kill()
+            proc.wait()
+
+
+def _interrupt_and_check(proc, tmp_path):
     chunks = []  # stderr, read as it comes: tqdm redraws its bar with \r, not lines
     reader = threading.Thread(target=lambda: chunks.extend(iter(lambda: proc.stderr.read(1), "")))
     reader.start()
