@@ -169,6 +169,18 @@ def _same_models(a, b):
 def test_ctrl_c_writes_a_checkpoint_at_that_step_and_the_rerun_is_exact(tmp_path, capsys):
     import signal
 
+    # Python's own handler, as in a terminal: a shell that ran the tests in the background
+    # (as CI may) leaves SIGINT ignored, and training then leaves it so.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        _interrupt_and_resume(tmp_path, capsys)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _interrupt_and_resume(tmp_path, capsys):
+    import signal
+
     ref_vae, ref_hist = _toy_training(None)
 
     def press_ctrl_c(step):
