@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from pathlib import Path
 
 from . import downloads
@@ -54,7 +55,13 @@ def run_data(args: argparse.Namespace) -> int:
     if data_dir.exists() and not data_dir.is_dir():
         raise ValueError(f"--data-dir {data_dir} is not a folder")
     if args.data_command == "fetch":
-        paths = downloads.fetch(args.dataset, data_dir)
+        try:
+            paths = downloads.fetch(args.dataset, data_dir)
+        except OSError as exc:  # no mirror answered (FileNotFoundError says more: let it go)
+            if isinstance(exc, FileNotFoundError):
+                raise
+            print(f"error: {exc}. This command needs internet access.", file=sys.stderr)
+            return 1
         if paths:
             print(f"{args.dataset}: ready in {data_dir}; use it with --data-dir {data_dir}")
         else:

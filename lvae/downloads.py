@@ -258,7 +258,7 @@ def fetch(dataset: str, data_dir: Path | None, mirrors=MNIST_MIRRORS) -> list[Pa
     if dataset == "olivetti":
         if data_dir is not None and check_olivetti(data_dir) == "ok":
             return [Path(data_dir) / OLIVETTI_FILE]
-        olivetti_via_sklearn()  # fills scikit-learn's own cache
+        olivetti_via_sklearn(data_dir)  # fills scikit-learn's own cache
         return []
     if data_dir is None:
         raise ValueError("fetching mnist needs a data folder: pass --data-dir DIR")

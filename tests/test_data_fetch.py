@@ -310,3 +310,13 @@ def test_fetch_olivetti_with_the_mat_file_present_downloads_nothing(tmp_path, ca
     assert capsys.readouterr().out == (
         f"olivetti: ready in {tmp_path}; use it with --data-dir {tmp_path}\n"
     )
+
+
+def test_fetch_without_network_says_so_without_a_traceback(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(downloads, "MNIST_MIRRORS", ("http://127.0.0.1:9/",))
+    monkeypatch.setattr(downloads.fetch, "__defaults__", (("http://127.0.0.1:9/",),))
+    assert data_command("fetch", "mnist", "--data-dir", str(tmp_path)) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: could not download train-images-idx3-ubyte.gz: http://127.0.0.1")
+    assert err.endswith("This command needs internet access.\n")
+    assert not list((tmp_path / "mnist").iterdir())
