@@ -260,8 +260,7 @@ def _run(args) -> int:
     except FileNotFoundError as exc:
         if "data_dir" in EXPERIMENTS[name].options and not os.environ.get("LVAE_DATA_DIR"):
             raise FileNotFoundError(
-                f"{name} trains on image files and none were given: pass --data-dir DIR "
-                f"or set $LVAE_DATA_DIR (see --help for the folders it holds)"
+                f"{name} trains on image files and no data folder was given: {exc}"
             ) from exc
         raise
     loaded = before is not None and not args.recompute and path.read_bytes() == before

@@ -66,11 +66,9 @@ def _missing(path: Path, how: str) -> FileNotFoundError:
 def _require_dir(data_dir, name: str) -> Path:
     root = data_directory(data_dir)
     if root is None:
-        hint = f" (get it with: python -m lvae data fetch {name} --data-dir DIR)"
         raise FileNotFoundError(
-            f"dataset '{name}' needs a data directory: pass --data-dir DIR (command line), "
-            f"data_dir=... (Python) or set LVAE_DATA_DIR"
-            + (hint if name in downloads.FETCHABLE else "")
+            f"dataset '{name}' needs a data folder: pass --data-dir DIR (command line), "
+            f"data_dir=DIR (Python) or set LVAE_DATA_DIR=DIR"
         )
     return root
 
@@ -113,45 +111,27 @@ def read_idx_images(path: Path) -> np.ndarray:
 
 
 def _mnist(data_dir, split: str, download: bool) -> np.ndarray:
-    root = _require_dir(data_dir, "mnist")
     file = downloads.MNIST[f"{split}-images"]
+    root = data_directory(data_dir)
+    if root is None:
+        raise FileNotFoundError(downloads.missing_message(file, None))
     unpacked = file.path(root).with_suffix("")  # the same IDX file, gunzipped by the user
     if not file.path(root).is_file() and unpacked.is_file():
         return read_idx_images(unpacked).astype(np.float32)[:, None] / 255.0
+    why = ""
     if download and downloads.check_file(file, root) != "ok":
         try:
             downloads.download(file, root)
-        except OSError:  # no network: the error below says what to do
-            pass
-    path = downloads.require_file(file, root)
+        except OSError as exc:  # no network: the error below says what to do
+            why = f"; downloading it failed ({exc})"
+    path = downloads.require_file(file, root, why)
     return read_idx_images(path).astype(np.float32)[:, None] / 255.0
 
 
 # --------------------------------------------------------------------------- Olivetti
-OLIVETTI_MAX = 242  # the largest grey level in the faces (the smallest is 0)
-
-
-def olivetti_from_sklearn() -> np.ndarray:
-    """The 400 faces through ``sklearn.datasets.fetch_olivetti_faces`` (downloaded into
-    scikit-learn's cache when the network allows), on our scale: grey level / 255.
-
-    scikit-learn rescales the faces to [0, 1] by their own range, level / 242, with the
-    images in the same order and orientation as ours; rounding back to whole levels and
-    dividing by 255 gives exactly the pixels read from the .mat file (tested).
-    """
-    from sklearn.datasets import fetch_olivetti_faces
-
-    try:
-        faces = fetch_olivetti_faces(download_if_missing=True).images  # (400, 64, 64)
-    except Exception as exc:  # noqa: BLE001  (offline: urllib, HTTP or OS errors)
-        raise FileNotFoundError(
-            f"Olivetti: no {downloads.OLIVETTI_FILE} in the data directory, and scikit-learn "
-            f"could not download its copy ({type(exc).__name__}: {exc}). Fetch it with: "
-            f"python -m lvae data fetch olivetti (needs internet), or put the classic "
-            f"olivettifaces.mat (variable 'faces', 4096 x 400) in <data dir>/olivetti/ and "
-            f"pass --data-dir DIR or set LVAE_DATA_DIR."
-        ) from None
-    return (np.rint(faces * OLIVETTI_MAX) / 255.0).astype(np.float32)
+OLIVETTI_MAX = downloads.OLIVETTI_MAX
+# Torch-free, in lvae.downloads, so that `python -m lvae data fetch olivetti` stays light.
+olivetti_from_sklearn = downloads.olivetti_via_sklearn
 
 
 def _olivetti_mat(path: Path) -> np.ndarray:
@@ -170,7 +150,9 @@ def _olivetti_mat(path: Path) -> np.ndarray:
 def _olivetti(data_dir, split: str) -> np.ndarray:
     root = data_directory(data_dir)
     path = None if root is None else root / downloads.OLIVETTI_FILE
-    images = _olivetti_mat(path) if path is not None and path.is_file() else olivetti_from_sklearn()
+    images = (
+        _olivetti_mat(path) if path is not None and path.is_file() else olivetti_from_sklearn(root)
+    )
     # 40 people x 10 pictures, in order. No official split: picture 9 of each person is test.
     person_index = np.arange(400) % 10
     chosen = person_index != 9 if split == "train" else person_index == 9

@@ -173,7 +173,8 @@ def test_a_run_without_its_image_files_says_which_option_to_use(tmp_path, monkey
     argv = ["run", "images-olivetti", "--profile", "smoke", "--device", "cpu"]
     assert cli.main([*argv, "--results-dir", str(tmp_path)]) == 2
     err = capsys.readouterr().err
-    assert "images-olivetti trains on image files and none were given: pass --data-dir" in err
+    assert "images-olivetti trains on image files and no data folder was given" in err
+    assert "python -m lvae data fetch olivetti" in err and "pass --data-dir DIR" in err
     assert not list(tmp_path.rglob("*.json"))
 
 
