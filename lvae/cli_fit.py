@@ -97,10 +97,11 @@ _FIT_OPTIONS = {
 
 
 def run_fit(args: argparse.Namespace) -> int:
-    """Train, save and report; bad input prints ``error: ...`` and returns 2."""
+    """Train, save and report. Bad input raises ValueError or FileNotFoundError, and a
+    diverged run FloatingPointError: ``lvae.__main__.main`` turns them into ``error: ...``
+    with exit code 2 or 1, as for every command."""
     if args.out.exists() and not args.out.is_dir():
-        print(f"error: --out {args.out} exists and is not a folder", file=sys.stderr)
-        return 2
+        raise ValueError(f"--out {args.out} exists and is not a folder")
     options = {
         kw: getattr(args, a) for a, kw in _FIT_OPTIONS.items() if getattr(args, a) is not None
     }
@@ -112,25 +113,18 @@ def run_fit(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         tensorboard = None
-    try:
-        from .api import fit
+    from .api import fit
 
-        fitted = fit(
-            args.data,
-            args.observation,
-            device=args.device,
-            log_csv=args.log_csv,
-            tensorboard=tensorboard,
-            **options,
-        )
-        out = fitted.save(args.out)
-        elbo = fitted.elbo(args.data).mean(dim=1).tolist()
-    except (ValueError, FileNotFoundError) as exc:  # bad input: a clear message, no traceback
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except FloatingPointError as exc:  # lvae.train.DivergenceError: nothing was saved
-        print(f"error: training diverged: {exc}", file=sys.stderr)
-        return 1
+    fitted = fit(
+        args.data,
+        args.observation,
+        device=args.device,
+        log_csv=args.log_csv,
+        tensorboard=tensorboard,
+        **options,
+    )
+    out = fitted.save(args.out)
+    elbo = fitted.elbo(args.data).mean(dim=1).tolist()
     c = fitted.config
     print(
         f"saved to {out} ({c.observation} sigma, latent_dim {c.latent_dim}, {c.steps} steps, "
