@@ -113,21 +113,34 @@ def provenance(
     }
 
 
-def save_record(path: Path, record: dict) -> None:
-    """Write ``record`` atomically: readers see the old file or the new one, never half."""
+def write_atomically(path: Path, write, binary: bool = False, mode: int | None = None) -> None:
+    """Call ``write(f)`` on a unique temporary file beside ``path`` (two writers never share
+    one), sync it to disk, then rename it over ``path``: readers and a crash see the old
+    file or the new one, never half. ``mode`` sets the file's permissions."""
+    path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
     try:
-        with os.fdopen(fd, "w") as f:
-            json.dump(record, f, indent=1, sort_keys=True)
-            f.write("\n")
+        with os.fdopen(fd, "wb" if binary else "w") as f:
+            write(f)
             f.flush()
             os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)  # mkstemp creates 0600; records are shared files
+        if mode is not None:
+            os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def save_record(path: Path, record: dict) -> None:
+    """Write ``record`` atomically: readers see the old file or the new one, never half."""
+
+    def write(f):
+        json.dump(record, f, indent=1, sort_keys=True)
+        f.write("\n")
+
+    write_atomically(path, write, mode=0o644)  # mkstemp creates 0600; records are shared
 
 
 def load_record(path: Path, experiment: str, config: dict) -> dict:

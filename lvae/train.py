@@ -15,10 +15,8 @@ step, writes a checkpoint there, prints one line and raises ``TrainingInterrupte
 from __future__ import annotations
 
 import contextlib
-import os
 import signal
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -27,6 +25,7 @@ from pathlib import Path
 import torch
 from tqdm import tqdm
 
+from .store import write_atomically
 from .vae import StackedVAE
 
 HISTORY_TERMS = ("log_likelihood", "kl", "elbo", "sigma")
@@ -61,19 +60,9 @@ class TrainingInterrupted(KeyboardInterrupt):
 
 
 def _save_checkpoint(path: Path, state: dict) -> None:
-    """Write atomically: a unique temporary file (two runs never share one), synced to
-    disk, then renamed over ``path``; a crash leaves the old checkpoint or the new one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            torch.save(state, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Write atomically (``store.write_atomically``): a crash leaves the old checkpoint or
+    the new one, and two runs never share a temporary file."""
+    write_atomically(path, lambda f: torch.save(state, f), binary=True)
 
 
 class _DeferredInterrupt:
