@@ -57,6 +57,16 @@ REFUSALS = [
 ]
 
 
+def test_the_torch_free_registry_names_what_the_code_defines():
+    """The registry repeats a few names so that the CLI needs no torch: they must agree."""
+    from lvae import devices, images, registry
+
+    assert registry.IMAGE_DATASETS == images.DATASETS
+    assert registry.PROFILES == experiments.PROFILES and registry.DEVICES == devices.DEVICES
+    for name, exp in registry.EXPERIMENTS.items():
+        assert callable(exp.run), name  # its module and function exist
+
+
 def test_the_cli_module_does_not_import_torch():
     code = "import sys, lvae.__main__; assert 'torch' not in sys.modules, 'torch was imported'"
     subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True)
