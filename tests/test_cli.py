@@ -58,11 +58,11 @@ REFUSALS = [
 
 
 def test_the_torch_free_registry_names_what_the_code_defines():
-    """The registry repeats a few names so that the CLI needs no torch: they must agree."""
-    from lvae import devices, images, registry
+    """The registry repeats the dataset names so that the CLI needs no torch: they must
+    agree with the loaders'. (PROFILES and DEVICES are defined there and imported back.)"""
+    from lvae import images, registry
 
     assert registry.IMAGE_DATASETS == images.DATASETS
-    assert registry.PROFILES == experiments.PROFILES and registry.DEVICES == devices.DEVICES
     for name, exp in registry.EXPERIMENTS.items():
         assert callable(exp.run), name  # its module and function exist
 
