@@ -272,13 +272,11 @@ class Record:
         return ModelTable(self.result)
 
     def describe(self) -> str:
-        """Profile, seeds, steps and device: the scale a number from this record has."""
-        p = self.provenance
-        seeds = p["seeds"]
-        return (
-            f"profile {p['profile']}, {len(seeds)} seed{'s' * (len(seeds) != 1)}, "
-            f"{p['steps']:,} steps, {p['device']}"
-        )
+        """Profile, seeds, steps and device: the scale a number from this record has (the
+        wording of the book's table captions, ``lvae.report.provenance``)."""
+        from .report import provenance as caption
+
+        return caption(self.provenance)
 
     def __repr__(self) -> str:
         return f"Record({self.experiment} {self.config_hash}: {self.describe()})"

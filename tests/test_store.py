@@ -50,7 +50,7 @@ def test_model_table_filters_and_reads_columns(tmp_path):
     steps, sigma = models.where(setting="B").history("sigma")
     np.testing.assert_array_equal(steps, [1, 2])
     np.testing.assert_allclose(sigma, [[1.0, 1.0, 1.0], [0.8, 0.9, 1.0]])
-    assert record.describe() == "profile smoke, 3 seeds, 2 steps, cpu"
+    assert record.describe() == "profile smoke, 3 seeds (0–2), 2 steps, device cpu"
 
 
 def test_model_table_errors_name_what_exists(tmp_path):
