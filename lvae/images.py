@@ -13,8 +13,9 @@ The data directory is the ``data_dir`` argument, else ``$LVAE_DATA_DIR``. MNIST 
 downloaded into it when missing and the network allows (``download=True``), checked
 against its sha256 (``lvae.downloads``); Olivetti falls back to scikit-learn's copy when
 the .mat file is absent. Otherwise the error names the missing file, its checksum and the
-command that fetches it. Fixed, documented splits make the
-test sets the same for everyone: digits and Olivetti have no official split.
+command that fetches it. ``require_dataset`` checks all this before a run, without loading.
+Fixed, documented splits make the test sets the same for everyone: digits and Olivetti
+have no official split.
 """
 
 from __future__ import annotations
@@ -110,21 +111,26 @@ def read_idx_images(path: Path) -> np.ndarray:
     return np.frombuffer(raw, dtype=np.uint8, offset=16).reshape(n, h, w)
 
 
-def _mnist(data_dir, split: str, download: bool) -> np.ndarray:
+def _mnist_path(data_dir, split: str, download: bool) -> Path:
+    """The checked image archive of ``split``, downloaded first when missing or wrong."""
     file = downloads.MNIST[f"{split}-images"]
     root = data_directory(data_dir)
     if root is None:
         raise FileNotFoundError(downloads.missing_message(file, None))
     unpacked = file.path(root).with_suffix("")  # the same IDX file, gunzipped by the user
     if not file.path(root).is_file() and unpacked.is_file():
-        return read_idx_images(unpacked).astype(np.float32)[:, None] / 255.0
+        return unpacked  # no published sum for it: read_idx_images checks its header
     why = ""
     if download and downloads.check_file(file, root) != "ok":
         try:
             downloads.download(file, root)
         except OSError as exc:  # no network: the error below says what to do
             why = f"; downloading it failed ({exc})"
-    path = downloads.require_file(file, root, why)
+    return downloads.require_file(file, root, why)
+
+
+def _mnist(data_dir, split: str, download: bool) -> np.ndarray:
+    path = _mnist_path(data_dir, split, download)
     return read_idx_images(path).astype(np.float32)[:, None] / 255.0
 
 
@@ -200,6 +206,70 @@ def _celeba(data_dir, split: str, limit: int | None) -> np.ndarray:
     return out
 
 
+# ------------------------------------------------------------------------- preflight
+def _splits_of(name: str) -> tuple[str, ...]:
+    return ("train", "valid", "test", "all") if name == "celeba" else ("train", "test")
+
+
+def require_dataset(
+    name: str, data_dir=None, *, splits: tuple[str, ...] = ("train", "test"), download=True
+) -> Path:
+    """Check that dataset ``name`` can be read, without loading it; return its folder.
+
+    Meant to run before any compute (the image experiments' preflight). ``splits``: the
+    splits a run will read. Per dataset:
+
+    * ``digits``: bundled with scikit-learn; returns the package folder holding it.
+    * ``mnist``: each split's image archive, present with the published size and sha256
+      (downloaded first when missing and ``download``); returns ``<data_dir>/mnist``.
+    * ``olivetti``: ``<data_dir>/olivetti/olivettifaces.mat`` readable, returning that
+      folder; else scikit-learn's copy, fetched into its cache when the network allows,
+      returning the cache folder.
+    * ``celeba``: ``img_align_celeba/`` with images in it, and the partition file unless
+      ``splits`` is ``("all",)``; returns ``<data_dir>/celeba``.
+
+    Raises FileNotFoundError naming the missing file, its checksum and the command that
+    fetches it, and ValueError for a damaged file or a bad argument.
+    """
+    if name not in DATASETS:
+        raise ValueError(f"dataset must be one of {DATASETS}, got {name!r}")
+    allowed = _splits_of(name)
+    if not splits or not set(splits) <= set(allowed):
+        raise ValueError(f"splits for {name} must be among {allowed}, got {splits!r}")
+    if name == "digits":
+        import sklearn.datasets
+
+        return Path(sklearn.datasets.__file__).parent / "data"  # digits.csv.gz
+    root = data_directory(data_dir)
+    if name == "mnist":
+        for split in dict.fromkeys(splits):
+            path = _mnist_path(root, split, download)
+        return path.parent
+    if name == "olivetti":
+        path = None if root is None else root / downloads.OLIVETTI_FILE
+        if path is not None and path.is_file():
+            state = downloads.check_olivetti(root)
+            if state != "ok":
+                raise ValueError(
+                    f"{path} is {state}; replace it, or delete it to use "
+                    f"scikit-learn's copy ({downloads.fetch_command('olivetti', None)})"
+                )
+            return path.parent
+        olivetti_from_sklearn(root)  # fetches into scikit-learn's cache, or says how to
+        return downloads.olivetti_cache().parent
+    folder = _require_dir(root, "celeba") / "celeba" / "img_align_celeba"
+    if not folder.is_dir():
+        raise _missing(folder, "put CelebA's aligned images folder (img_align_celeba/) there")
+    if next(folder.glob("*.jpg"), None) is None:
+        raise FileNotFoundError(f"no CelebA images (*.jpg) in {folder}")
+    partition = folder.parent / "list_eval_partition.txt"
+    if set(splits) != {"all"} and not partition.is_file():
+        raise _missing(
+            partition, f"splits {splits} need CelebA's partition file; use split 'all' without it"
+        )
+    return folder.parent
+
+
 # ----------------------------------------------------------------------- entry point
 def load_images(
     name: str,
@@ -216,7 +286,7 @@ def load_images(
     """
     if name not in DATASETS:
         raise ValueError(f"dataset must be one of {DATASETS}, got {name!r}")
-    splits = ("train", "valid", "test", "all") if name == "celeba" else ("train", "test")
+    splits = _splits_of(name)
     if split not in splits:
         raise ValueError(f"split for {name} must be one of {splits}, got {split!r}")
     if limit is not None and limit < 1:

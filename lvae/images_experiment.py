@@ -32,7 +32,7 @@ import torch
 
 from .conv import conv_networks
 from .experiments import check_training_fields, entry_point, profile_config
-from .images import DATASETS, QUANTIZATION_LEVELS, load_images
+from .images import DATASETS, QUANTIZATION_LEVELS, load_images, require_dataset
 from .likelihood import (
     bits_per_dim,
     dequantize,
@@ -217,9 +217,12 @@ def _datasets(config: ImagesConfig):
 
 
 def check_data(config: ImagesConfig) -> None:
-    """Before training: the images load (files present and checked, or downloaded), so a
-    missing dataset is reported before the run starts, not after its first message."""
-    if config.dataset != "celeba":  # CelebA's loader reads every image: checked when run
+    """Before training: the dataset's files are there and intact (or downloaded), so a
+    missing one is reported, with the command that fetches it, before the run starts, not
+    after its first message; then the images load with the configured split sizes."""
+    splits = (config.split,) if config.n_holdout else (config.split, config.eval_split)
+    require_dataset(config.dataset, splits=splits)
+    if config.dataset != "celeba":  # CelebA's loader decodes every image: read when run
         _datasets(config)
 
 

@@ -1,9 +1,12 @@
 """Fetching and checking the image datasets: checksums, a local HTTP server, Olivetti."""
 
 import dataclasses
+import gzip
 import hashlib
 import http.server
+import os
 import shutil
+import struct
 import subprocess
 import sys
 import threading
@@ -122,9 +125,6 @@ def test_fetch_downloads_only_what_is_missing_or_wrong(tmp_path, server, monkeyp
 
 def test_mnist_loader_downloads_a_missing_file_and_verifies_it(tmp_path, server, monkeypatch):
     """load_images fetches a missing archive through the same checked download."""
-    import gzip
-    import struct
-
     levels = np.arange(2 * 3 * 3, dtype=np.uint8).reshape(2, 3, 3)
     archive = gzip.compress(struct.pack(">IIII", 0x803, 2, 3, 3) + levels.tobytes())
     (tmp_path / "www" / "t10k-images-idx3-ubyte.gz").write_bytes(archive)
@@ -320,3 +320,109 @@ def test_fetch_without_network_says_so_without_a_traceback(tmp_path, monkeypatch
     assert err.startswith("error: could not download train-images-idx3-ubyte.gz: http://127.0.0.1")
     assert err.endswith("This command needs internet access.\n")
     assert not list((tmp_path / "mnist").iterdir())
+
+
+# ------------------------------------------------------- local files hashed, preflight
+DEAD = "http://127.0.0.1:9/"  # nothing listens there: a download fails at once
+
+
+def fake_test_images(data_dir: Path, monkeypatch) -> tuple[Path, np.ndarray]:
+    """A small valid archive in place of MNIST's test images, registered with its own sum."""
+    levels = np.arange(2 * 3 * 3, dtype=np.uint8).reshape(2, 3, 3)
+    archive = gzip.compress(struct.pack(">IIII", 0x803, 2, 3, 3) + levels.tobytes())
+    path = data_dir / "mnist" / "t10k-images-idx3-ubyte.gz"
+    path.parent.mkdir(parents=True)
+    path.write_bytes(archive)
+    digest = hashlib.sha256(archive).hexdigest()
+    file = downloads.DataFile("mnist", "mnist/t10k-images-idx3-ubyte.gz", len(archive), digest)
+    monkeypatch.setitem(downloads.MNIST, "test-images", file)
+    monkeypatch.setattr(downloads.download, "__defaults__", ((DEAD,), 5))
+    return path, levels
+
+
+def test_a_damaged_local_file_of_the_right_size_is_caught_by_its_sum(tmp_path, monkeypatch):
+    path, _ = fake_test_images(tmp_path, monkeypatch)
+    damaged = bytearray(path.read_bytes())
+    damaged[20] ^= 0xFF  # same size: only the sum tells (gzip alone would fail confusingly)
+    path.write_bytes(bytes(damaged))
+    expected = downloads.MNIST["test-images"].sha256
+    with pytest.raises(ValueError) as err:
+        images.load_images("mnist", tmp_path, split="test")
+    assert str(err.value) == (
+        f"{path} is corrupt: sha256 {hashlib.sha256(damaged).hexdigest()}, expected "
+        f"{expected}; delete it and run python -m lvae data fetch mnist --data-dir {tmp_path}"
+    )
+
+
+def test_a_local_file_is_hashed_on_first_use_and_again_once_changed(tmp_path, monkeypatch):
+    path, levels = fake_test_images(tmp_path, monkeypatch)
+    calls = []
+    real = downloads.sha256
+    monkeypatch.setattr(downloads, "sha256", lambda p: calls.append(p) or real(p))
+    for _ in range(3):
+        x = images.load_images("mnist", tmp_path, split="test")
+    np.testing.assert_allclose(x[:, 0].numpy() * 255, levels, atol=1e-4)
+    assert calls == [path]
+    # Overwritten in place with other bytes of the same size: hashed again, and refused.
+    damaged = bytearray(path.read_bytes())
+    damaged[-1] ^= 0xFF
+    path.write_bytes(bytes(damaged))
+    stat = path.stat()
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+    with pytest.raises(ValueError, match="is corrupt: sha256"):
+        images.load_images("mnist", tmp_path, split="test")
+    assert calls == [path, path]
+
+
+def test_require_dataset_checks_mnist_files_without_reading_them(tmp_path, monkeypatch):
+    fake_test_images(tmp_path, monkeypatch)
+
+    def unread(path):
+        raise AssertionError(f"{path} was read")
+
+    monkeypatch.setattr(images, "read_idx_images", unread)
+    assert images.require_dataset("mnist", tmp_path, splits=("test",)) == tmp_path / "mnist"
+    # Both splits by default: the training archive is missing, and cannot be downloaded.
+    with pytest.raises(FileNotFoundError) as err:
+        images.require_dataset("mnist", tmp_path, download=False)
+    assert str(err.value) == downloads.missing_message(downloads.MNIST["train-images"], tmp_path)
+    assert "python -m lvae data fetch mnist --data-dir" in str(err.value)
+
+
+def test_require_dataset_refuses_bad_arguments_before_looking():
+    with pytest.raises(ValueError, match="dataset must be one of .*, got 'cifar'"):
+        images.require_dataset("cifar")
+    with pytest.raises(ValueError) as err:
+        images.require_dataset("mnist", splits=("valid",))
+    assert str(err.value) == "splits for mnist must be among ('train', 'test'), got ('valid',)"
+    with pytest.raises(ValueError, match="splits for digits must be among"):
+        images.require_dataset("digits", splits=())
+
+
+def test_require_dataset_for_digits_olivetti_and_celeba(tmp_path):
+    assert (images.require_dataset("digits") / "digits.csv.gz").is_file()
+    # Olivetti: no .mat and (conftest) no network.
+    with pytest.raises(FileNotFoundError, match="OLIVETTI file olivetti/olivettifaces.mat not"):
+        images.require_dataset("olivetti", tmp_path)
+    mat = tmp_path / downloads.OLIVETTI_FILE
+    mat.parent.mkdir()
+    mat.write_bytes(b"not a MATLAB file")
+    with pytest.raises(ValueError, match=f"{mat} is corrupt: not a MATLAB file"):
+        images.require_dataset("olivetti", tmp_path)
+    # CelebA: the folder, an image in it, and the partition file unless only 'all' is read.
+    folder = tmp_path / "celeba" / "img_align_celeba"
+    with pytest.raises(FileNotFoundError, match=f"missing file {folder}: put CelebA"):
+        images.require_dataset("celeba", tmp_path, splits=("all",))
+    folder.mkdir(parents=True)
+    with pytest.raises(FileNotFoundError, match=r"no CelebA images \(\*\.jpg\) in"):
+        images.require_dataset("celeba", tmp_path, splits=("all",))
+    (folder / "000001.jpg").write_bytes(b"")
+    assert images.require_dataset("celeba", tmp_path, splits=("all",)) == tmp_path / "celeba"
+    with pytest.raises(FileNotFoundError, match="list_eval_partition.txt: splits"):
+        images.require_dataset("celeba", tmp_path, splits=("train", "test"))
+
+
+@needs_olivetti_mat
+def test_require_dataset_accepts_the_real_olivetti_file():
+    olivetti = SHARED_DATA / "olivetti"
+    assert images.require_dataset("olivetti", SHARED_DATA, splits=("test",)) == olivetti

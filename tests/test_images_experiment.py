@@ -119,6 +119,24 @@ def test_missing_data_fails_before_training(tmp_path, monkeypatch):
     assert not (tmp_path / "r" / ".checkpoints").exists()
 
 
+def test_missing_mnist_is_named_with_its_fetch_command_before_the_run_starts(
+    tmp_path, monkeypatch, capsys
+):
+    from lvae import downloads
+
+    monkeypatch.setenv("LVAE_DATA_DIR", str(tmp_path))
+    monkeypatch.setattr(downloads.download, "__defaults__", (("http://127.0.0.1:9/",), 5))
+    with pytest.raises(FileNotFoundError) as err:
+        experiments.images("mnist", "smoke", results_dir=tmp_path / "r", device="cpu")
+    # The smoke profile reads the test set only: that archive is the one named.
+    assert str(err.value).startswith(
+        f"MNIST file mnist/t10k-images-idx3-ubyte.gz not found in {tmp_path} (sha256 8d422c7b"
+    )
+    assert f"Fetch it with: python -m lvae data fetch mnist --data-dir {tmp_path}" in str(err.value)
+    assert "[lvae] running" not in capsys.readouterr().out
+    assert not (tmp_path / "r").exists()
+
+
 def test_only_flagged_models_train_on_dequantised_pixels():
     levels = 17
     x_train = torch.randint(0, levels, (50, 64)).float() / (levels - 1)
