@@ -13,6 +13,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -276,7 +277,7 @@ def test_a_killed_job_resubmitted_resumes_to_the_same_record(tmp_path, capsys):
 # ------------------------------------------------------------- a local Ray cluster
 def _free_port() -> int:
     with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
+        s.bind(("", 0))
         return s.getsockname()[1]
 
 
@@ -287,27 +288,30 @@ def _free_port() -> int:
 )
 def test_ray_sweep_on_a_head_and_a_worker_node(tmp_path):
     ray_cli = str(Path(sys.executable).parent / "ray")
-    port = _free_port()
-    address = f"127.0.0.1:{port}"
+    import ray.util
+
+    ip, port = ray.util.get_node_ip_address(), _free_port()  # Ray binds to this IP
+    address = f"{ip}:{port}"
     common = ["--num-cpus=1", "--block", "--disable-usage-stats", "--object-store-memory=80000000"]
     env = {**os.environ, "RAY_ADDRESS": ""}
     nodes = []
     results = tmp_path / "results"
+    # Ray's sockets live in its temp dir, and a socket path must stay under 108 characters.
+    ray_tmp = tempfile.mkdtemp(prefix="lvae-ray-", dir="/tmp")
     try:
         # --block keeps each node in the foreground: it is stopped by its pid below, not by
         # `ray stop`, which would stop every Ray process of this user.
         nodes.append(
             subprocess.Popen(
-                [ray_cli, "start", "--head", f"--port={port}", "--node-ip-address=127.0.0.1",
-                 "--include-dashboard=false", f"--temp-dir={tmp_path / 'ray'}", *common],
+                [ray_cli, "start", "--head", f"--port={port}",
+                 "--include-dashboard=false", f"--temp-dir={ray_tmp}", *common],
                 env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             )
         )  # fmt: skip
-        assert _wait_until(lambda: _port_open(port), 60), "the Ray head did not start"
+        assert _wait_until(lambda: _port_open(ip, port), 60), "the Ray head did not start"
         nodes.append(
             subprocess.Popen(
-                [ray_cli, "start", f"--address={address}", "--node-ip-address=127.0.0.1",
-                 *common],
+                [ray_cli, "start", f"--address={address}", *common],
                 env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             )
         )  # fmt: skip
@@ -349,8 +353,9 @@ def test_ray_sweep_on_a_head_and_a_worker_node(tmp_path):
                 node.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 node.kill()
+        shutil.rmtree(ray_tmp, ignore_errors=True)
 
 
-def _port_open(port: int) -> bool:
+def _port_open(ip: str, port: int) -> bool:
     with socket.socket() as s:
-        return s.connect_ex(("127.0.0.1", port)) == 0
+        return s.connect_ex((ip, port)) == 0
