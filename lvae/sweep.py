@@ -26,6 +26,7 @@ Nothing here imports torch at module level; a job imports it when it runs.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as _dt
 import importlib
@@ -33,6 +34,9 @@ import itertools
 import json
 import os
 import secrets
+import signal
+import sys
+import threading
 import types
 import typing
 from dataclasses import dataclass
@@ -232,14 +236,52 @@ class SweepJob:
         with config_lock(self.results_dir, self.experiment, point.config_hash, wait=True):
             if has_record(point):  # written by the job we waited for
                 return {**outcome, "outcome": "done by another job"}
-            EXPERIMENTS[self.experiment].run(
-                self.profile, results_dir=self.results_dir, device=self.device, **self.overrides
-            )
+            with _checkpoint_before_requeue():
+                EXPERIMENTS[self.experiment].run(
+                    self.profile,
+                    results_dir=self.results_dir,
+                    device=self.device,
+                    **self.overrides,
+                )
         return {**outcome, "outcome": "trained"}
 
     def checkpoint(self, *args, **kwargs):
         submitit = import_engine("submitit")
         return submitit.helpers.DelayedSubmission(dataclasses.replace(self))
+
+
+@contextlib.contextmanager
+def _checkpoint_before_requeue():
+    """Under submitit, turn its timeout signal into a Ctrl-C first: the trainer writes a
+    checkpoint at the end of the current step and stops, and only then does submitit's own
+    handler run (``checkpoint``, requeue, exit). Without this, the requeued job would lose
+    everything since the trainer's last periodic checkpoint."""
+    submitit = sys.modules.get("submitit")
+    in_main = threading.current_thread() is threading.main_thread()
+    if submitit is None or not in_main:
+        yield
+        return
+    usr = submitit.JobEnvironment._usr_sig()
+    previous = signal.getsignal(usr)
+    if not callable(previous):  # not inside a submitit job
+        yield
+        return
+    caught = []
+
+    def interrupt(signum, frame):
+        caught.append(signum)
+        signal.raise_signal(signal.SIGINT)
+
+    signal.signal(usr, interrupt)
+    try:
+        yield
+    except KeyboardInterrupt:  # TrainingInterrupted is one
+        if not caught:
+            raise
+        previous(caught[0], None)  # submitit: checkpoint() resubmits this job, then exits
+        raise
+    finally:
+        signal.signal(usr, previous)
 
 
 def _run_ray_job(job: SweepJob) -> dict:  # a module-level function: Ray imports it by name

@@ -274,6 +274,24 @@ def test_a_killed_job_resubmitted_resumes_to_the_same_record(tmp_path, capsys):
     assert [r["state"].split()[0] for r in rows] == ["DONE", "DONE"]
 
 
+@pytest.mark.slow
+def test_a_timed_out_job_is_requeued_and_resumes_to_the_same_record(tmp_path):
+    # submitit's timeout signal comes 6 s before a 12 s limit: the job writes a checkpoint at
+    # the step it is on, submitit requeues it (SweepJob.checkpoint), and it resumes there.
+    results = tmp_path / "results"
+    executor = submitit.LocalExecutor(tmp_path / "jobs" / "%j", max_num_timeout=5)
+    executor.update_parameters(timeout_min=0.2, signal_delay_s=6)
+    job = executor.submit(sweep.SweepJob("table1", "smoke", {"steps": 1500}, str(results)))
+    assert job.result()["outcome"] == "trained"
+    assert "Requeued job" in Path(job.paths.stdout).read_text()  # submitit's log
+    assert "[lvae] resuming table1 phase" in Path(job.paths.stderr).read_text()
+    (path,) = (results / "table1").glob("*.json")
+    requeued = json.loads(path.read_text())
+    whole = table1("smoke", results_dir=tmp_path / "uninterrupted", steps=1500)
+    assert requeued["provenance"]["resumed"] is True
+    assert requeued["result"] == whole["result"]
+
+
 # ------------------------------------------------------------- a local Ray cluster
 def _free_port() -> int:
     with socket.socket() as s:
