@@ -17,6 +17,7 @@ from pathlib import Path
 
 from .cli_data import add_data_parser, run_data
 from .cli_fit import add_fit_parser, run_fit
+from .cli_sweep import add_sweep_parser, run_sweep
 from .registry import DEVICES, EXPERIMENTS, PROFILES, taking
 
 LONG_RUN_S = 3600  # a run estimated to take longer asks for --yes on a terminal
@@ -150,6 +151,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--results-dir", type=Path, default=None, help="where --save writes")
     add_fit_parser(sub)
     add_data_parser(sub)
+    add_sweep_parser(sub)
     return parser
 
 
@@ -397,6 +399,8 @@ def main(argv: list[str] | None = None) -> int:
             return run_fit(args)
         if args.command == "data":
             return run_data(args)
+        if args.command == "sweep":
+            return run_sweep(args)
         return _run(args) if args.command == "run" else _bench(args)
     except (ValueError, FileNotFoundError) as exc:  # bad input: a clear message, no traceback
         print(f"error: {exc}", file=sys.stderr)

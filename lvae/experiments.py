@@ -24,6 +24,7 @@ import torch
 
 from . import store
 from .devices import describe, resolve_device
+from .locks import config_lock
 from .registry import PROFILES  # defined torch-free, for the CLI
 
 CHECKPOINTS = ".checkpoints"  # the folder of unfinished runs, inside a results folder
@@ -125,6 +126,21 @@ def cached_run(
             warnings.warn(f"recomputing: {exc}", stacklevel=3)
     if preflight is not None:
         preflight(config)
+    # One process trains a configuration at a time: a duplicate (a second sweep job, a
+    # second terminal) waits here, then finds the record the first one wrote.
+    with config_lock(results_dir, name, store.config_hash(plain), wait=True):
+        if path.exists() and not recompute:
+            try:
+                return store.load_record(path, name, plain)
+            except store.InvalidRecord:
+                pass  # warned above; train it
+        return _train_and_store(
+            name, config, plain, profile, dev, path, checkpoints, recompute, run
+        )
+
+
+def _train_and_store(name, config, plain, profile, dev, path, checkpoints, recompute, run):
+    """Train (resuming from ``checkpoints`` unless ``recompute``) and write the record."""
     if recompute:
         for stale in checkpoints.glob("*.pt"):
             stale.unlink()

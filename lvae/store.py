@@ -22,6 +22,7 @@ import numpy as np
 import torch
 
 from . import __version__
+from .locks import job_provenance
 
 SCHEMA = 1
 # Bump when training code changes its numbers for an unchanged configuration: the version
@@ -110,6 +111,7 @@ def provenance(
         "wall_time_s": round(float(wall_time_s), 2),
         "resumed": bool(resumed),
         "created_utc": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
+        **job_provenance(),  # the cluster job id (None when interactive) and the host
     }
 
 
