@@ -222,3 +222,15 @@ def __getattr__(name):  # the experiment functions, as lvae.experiments.<name>
         if hasattr(module, name):
             return getattr(module, name)
     raise AttributeError(name)
+
+
+def record(name: str, profile: str = "book", **kwargs) -> store.Record:
+    """The record of experiment ``name`` (``python -m lvae list``) for ``profile``, as a
+    ``store.Record``: loaded when stored, else computed and stored. ``kwargs`` are the
+    entry point's (``device``, ``results_dir``, ``recompute``, configuration overrides)."""
+    from .registry import EXPERIMENTS
+
+    if name not in EXPERIMENTS:
+        raise ValueError(f"experiment must be one of {sorted(EXPERIMENTS)}, got {name!r}")
+    data = EXPERIMENTS[name].run(profile, **kwargs)
+    return store.Record(data)
