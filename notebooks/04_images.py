@@ -39,8 +39,6 @@ device = "auto"
 datasets = ["digits", "mnist", "olivetti"]
 
 # %% tags=["hide-input"]
-import math
-
 import matplotlib.pyplot as plt
 from IPython.display import display
 from myst_nb import glue
@@ -366,16 +364,7 @@ glue("sigma_edge_verdict", im.sigma_edge_verdict(ratios), display=False)
 # ## The floor and dequantisation: what each measure rewards
 
 # %% tags=["hide-input"]
-measure_rows = []
-for name, rec in records.items():
-    uniform = f"{math.log2(im.levels(rec)):.3g}"  # bits/dim of a uniform guess
-    for key, label in [
-        ("paper_bits_per_pixel", "paper's bits/px"),
-        ("bits_per_dim_elbo", "bits/dim (ELBO)"),
-        ("bits_per_dim_iw", "bits/dim (IW)"),
-    ]:
-        cells = [report.sig(table[name][key][s].mean(), 4) for s in im.LEARNED]
-        measure_rows.append([name, label, *cells, "" if key[0] == "p" else uniform])
+measure_rows = [row for n, rec in records.items() for row in im.compared_rows(n, rec, table[n])]
 display(
     report.table(
         measure_rows,
@@ -390,10 +379,7 @@ best = {name: im.best_by_bpd(rec) for name, rec in records.items()}
 print("best setting by the importance-weighted bits/dim:\n ", best)
 glue("best_by_bpd", "; ".join(f"{n}: {s}" for n, s in best.items()), display=False)
 glue("worse_than_uniform", ", ".join(im.worse_than_uniform(records)) or "none", display=False)
-kl_text = "; ".join(
-    f"{n}: {t['kl']['LV'].mean():.3g} without, {t['kl']['LV-floor'].mean():.3g} with"
-    for n, t in table.items()
-)
+kl_text = im.kl_with_and_without_floor(table)
 print(
     "KL (nats per image) of LV-VAE without and with the floor:\n ", kl_text.replace("; ", ";\n  ")
 )

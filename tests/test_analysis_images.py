@@ -435,3 +435,17 @@ def test_the_cli_headline_table_computes_the_paper_measure():
     # The mean over seeds of the values stored before migration: 5.877 for LV-floor.
     assert lines[5].split()[:4] == ["LV-floor", "2473", "±", "67"]
     assert lines[5].split()[4] == "5.877"
+
+
+def test_the_two_conventions_side_by_side_and_the_kl_text():
+    rec = make_record({}, dataset="digits")
+    table = {
+        key: {s: np.array([i + 1.0, i + 2.0]) for i, s in enumerate(im.LEARNED)}
+        for key in im.COMPARED
+    }
+    rows = im.compared_rows("digits", rec, table)
+    assert [row[1] for row in rows] == list(im.COMPARED.values())
+    assert rows[0] == ["digits", "paper's bits/px", "1.5", "2.5", "3.5", ""]
+    assert rows[2][-1] == "4.09"  # log2(17): a uniform guess on the digits
+    kl = {"a": {"kl": {"LV": np.array([1.0, 2.0]), "LV-floor": np.array([13.31])}}}
+    assert im.kl_with_and_without_floor(kl) == "a: 1.5 without, 13.3 with"

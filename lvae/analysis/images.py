@@ -21,6 +21,7 @@ from .. import metrics
 from ..images import QUANTIZATION_LEVELS
 from ..images_experiment import log_sigma_from_images, unpack
 from ..likelihood import paper_bits_per_pixel as _paper_bits_per_pixel
+from ..report import sig
 
 ALPHA = 0.05  # level of the two-sided Welch tests behind the claims
 PAPER_TABLE2 = {"mnist": {"F": 0.06, "LV": 4.89}, "celeba": {"F": 5.52, "LV": 57.51}}
@@ -132,8 +133,6 @@ def measures(record) -> dict[str, dict[str, np.ndarray]]:
 def table2_rows(name: str, table: dict) -> list[list[str]]:
     """Table 2's rows for dataset ``name`` from ``measures``: per setting, mean ± sample sd
     over seeds of each measure (no sd for one seed), and the paper's value where it has one."""
-    from ..report import sig
-
     rows = []
     for setting in table["kl"]:
         cells = []
@@ -411,6 +410,33 @@ def sigma_edge_verdict(ratios) -> str:
 
 
 # -- the measures compared --------------------------------------------------------------
+
+
+COMPARED = {  # measure: row label, in the table that sets the two conventions side by side
+    "paper_bits_per_pixel": "paper's bits/px",
+    "bits_per_dim_elbo": "bits/dim (ELBO)",
+    "bits_per_dim_iw": "bits/dim (IW)",
+}
+
+
+def compared_rows(name: str, record, table: dict, settings=LEARNED) -> list[list[str]]:
+    """Per measure of ``COMPARED``, the mean over seeds of each of ``settings`` and, for the
+    bits/dim measures, log2 L: the cost of a uniform guess."""
+    uniform = f"{math.log2(levels(record)):.3g}"
+    return [
+        [name, label, *(sig(table[key][s].mean(), 4) for s in settings)]
+        + ["" if key == "paper_bits_per_pixel" else uniform]
+        for key, label in COMPARED.items()
+    ]
+
+
+def kl_with_and_without_floor(tables: dict) -> str:
+    """LV-VAE's mean KL (nats per image) without and with the sigma floor, per dataset
+    (``tables``: {dataset: ``measures``})."""
+    return "; ".join(
+        f"{n}: {t['kl']['LV'].mean():.3g} without, {t['kl']['LV-floor'].mean():.3g} with"
+        for n, t in tables.items()
+    )
 
 
 def best_by_bpd(record) -> str:
