@@ -328,6 +328,12 @@ def headline_table(record: dict) -> str | None:
         return None
     key, columns = HEADLINES[record["experiment"]]
     result = record["result"]
+    if record["experiment"].startswith("images-"):  # a conversion, not stored: computed
+        from .analysis.images import record_paper_bits_per_pixel
+        from .store import Record
+
+        paper = record_paper_bits_per_pixel(Record(record)).tolist()
+        result = {**result, "paper_bits_per_pixel": paper}
     models = result.get("models", [])
     columns = [
         (title, field)

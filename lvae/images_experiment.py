@@ -33,12 +33,7 @@ import torch
 from .conv import conv_networks
 from .experiments import check_training_fields, entry_point, profile_config
 from .images import DATASETS, QUANTIZATION_LEVELS, load_images, require_dataset
-from .likelihood import (
-    bits_per_dim,
-    dequantize,
-    importance_weighted_bounds,
-    paper_bits_per_pixel,
-)
+from .likelihood import bits_per_dim, dequantize, importance_weighted_bounds
 from .train import train_stacked
 from .vae import StackedVAE
 
@@ -319,8 +314,8 @@ def _run_images(config: ImagesConfig, device: torch.device, checkpoints: Path) -
         recon, log_sigma = model.decode(z)
         generated = model.generate(config.n_show, gen)
 
-    def images(t):
-        return _pack(t[first].reshape(len(first), config.n_show, *shape))
+    def panels(t):  # one named panel per setting (its first seed): {setting: images}
+        return {specs[j][0]: _pack(t[j].reshape(config.n_show, *shape)) for j in first}
 
     return {
         "models": [{"setting": name, "seed": seed} for name, seed in specs],
@@ -328,12 +323,9 @@ def _run_images(config: ImagesConfig, device: torch.device, checkpoints: Path) -
         "n_train": len(train),
         "n_eval": len(held_out),
         "elbo_raw": raw["elbo"].cpu().tolist(),
-        "paper_bits_per_pixel": paper_bits_per_pixel(raw["elbo"], dim).cpu().tolist(),
         "sigma_geomean": raw["sigma"].cpu().tolist(),
         "kl": raw["kl"].cpu().tolist(),
-        "levels": levels,
         "bits_per_dim_elbo": bits_per_dim(deq["elbo"], dim, levels).cpu().tolist(),
-        "n_iw_used": len(x_iw),
         "bits_per_dim_elbo_iw_subset": bits_per_dim(deq_iw["elbo"], dim, levels).cpu().tolist(),
         "bits_per_dim_iw": bits_per_dim(iw[config.iw_k], dim, levels).cpu().tolist(),
         # {k: per-model bits/dim}, keys as strings (JSON)
@@ -345,15 +337,12 @@ def _run_images(config: ImagesConfig, device: torch.device, checkpoints: Path) -
             **{k: history[k] for k in ("log_likelihood", "kl", "elbo", "sigma")},
         },
         "figures": {
-            "settings": [specs[j][0] for j in first],
             "originals": _pack(show.reshape(config.n_show, *shape)),
-            "recon": images(recon),
-            "gen_mean": images(generated["mean"]),
-            "gen_sample": images(generated["sample"]),
+            "recon": panels(recon),
+            "gen_mean": panels(generated["mean"]),
+            "gen_sample": panels(generated["sample"]),
             # log sigma of the reconstructions, on a fixed scale: [-10, 0] -> [0, 1].
-            "log_sigma_map": _pack(
-                images_from_log_sigma(log_sigma[first]).reshape(len(first), config.n_show, *shape)
-            ),
+            "log_sigma_map": panels(images_from_log_sigma(log_sigma)),
         },
     }
 

@@ -39,49 +39,24 @@ device = "auto"
 datasets = ["digits", "mnist", "olivetti"]
 
 # %% tags=["hide-input"]
-import math
-
 import matplotlib.pyplot as plt
-import numpy as np
-import torch
 from IPython.display import display
 from myst_nb import glue
-from scipy import stats
-from torch.utils.flop_counter import FlopCounterMode
 
-from lvae import experiments, metrics, report
-from lvae.conv import conv_networks
+from lvae import experiments, plots, report
+from lvae.analysis import images as im
 from lvae.images import CELEBA_SIZE
-from lvae.images_experiment import images_config, log_sigma_from_images, unpack
-from lvae.vae import StackedVAE
+from lvae.images_experiment import images_config
 
 plt.rcParams.update({"figure.dpi": 110, "font.size": 9})
-
-
-fmt = report.fmt
-
-
 records = {}
 for name in datasets:
     try:
-        records[name] = experiments.images(name, profile, device=device)
+        records[name] = experiments.record(f"images-{name}", profile, device=device)
     except FileNotFoundError as missing:  # no stored record and no data to train on
         print(f"{name}: skipped ({missing})")
-for name, rec in records.items():
-    cfg, prov, res = rec["config"], rec["provenance"], rec["result"]
-    print(
-        f"{name}: profile {prov['profile']}; seeds {prov['seeds']}; {prov['steps']} steps of "
-        f"{cfg['batch_size']} images; device {prov['device']};\n"
-        f"  torch {prov['torch']}; commit {prov['git_commit'][:12]}; "
-        f"{prov['wall_time_s'] / 60:.0f} min"
-    )
-    print(
-        f"  {res['n_train']} training and {res['n_eval']} held-out images of shape "
-        f"{res['image_shape']};\n  networks: {cfg['n_convs']} convolutions of width "
-        f"{cfg['width']}, {cfg['n_blocks']} residual blocks, latent {cfg['latent_dim']};\n"
-        f"  importance-weighted bound with k = {cfg['iw_k']} on the first {res['n_iw_used']} "
-        "held-out images"
-    )
+    else:
+        print(im.describe(name, records[name]))
 glue("datasets_shown", ", ".join(records), display=False)
 
 # %% [markdown]
@@ -143,68 +118,21 @@ glue("datasets_shown", ", ".join(records), display=False)
 # measures the choice of σ, not the quality of the model.
 
 # %% tags=["hide-input"]
-PAPER_TABLE2 = {"mnist": {"F": 0.06, "LV": 4.89}, "celeba": {"F": 5.52, "LV": 57.51}}
-KEYS = {
-    "paper_bits_per_pixel": "paper's bits/px ↑",
-    "bits_per_dim_elbo": "bits/dim, ELBO ↓",
-    "bits_per_dim_iw": "bits/dim, IW bound ↓",
-    "sigma_geomean": "σ (geom. mean)",
-    "kl": "KL (nats/image)",
-}
-
-
-def by_setting(models, values):
-    """{setting: array over seeds} of per-model ``values``."""
-    out = {}
-    for m, v in zip(models, values, strict=True):
-        out.setdefault(m["setting"], []).append(v)
-    return {s: np.asarray(v) for s, v in out.items()}
-
-
-def per_setting(res, key):
-    """{setting: array over seeds} of the metric ``res[key]``."""
-    return by_setting(res["models"], res[key])
-
-
-def mse_bound(levels):
-    return math.log2(levels) + 0.5 * math.log2(math.pi)
-
-
-table = {}
+table = {name: im.measures(rec) for name, rec in records.items()}
 for name, rec in records.items():
-    res = rec["result"]
-    table[name] = {key: per_setting(res, key) for key in KEYS}
-    rows = []
-    for setting in rec["config"]["settings"]:
-        cells = []
-        for key in KEYS:
-            v = table[name][key][setting]
-            spread = f" ±\u00a0{report.sig(v.std(ddof=1), 3)}" if len(v) > 1 else ""
-            cells.append(f"{report.sig(v.mean(), 4)}{spread}")
-        paper = PAPER_TABLE2.get(name, {}).get(setting)
-        rows.append([setting, *cells, "" if paper is None else f"{paper}"])
     display(
         report.table(
-            rows,
-            ["setting", *KEYS.values(), "paper's bits/px"],
-            caption=f"Table 2, {name} ({report.provenance(rec['provenance'])}): mean ± std over "
-            f"seeds (↑ higher is better, ↓ lower is better). F-VAE's bits/dim cannot go below "
-            f"{mse_bound(res['levels']):.2f} with {res['levels']} grey levels; ELBO columns on all "
-            f"{res['n_eval']} held-out images, the IW bound on the first {res['n_iw_used']}.",
+            im.table2_rows(name, table[name]),
+            ["setting", *im.TABLE2.values(), "paper's bits/px"],
+            caption=f"Table 2, {name} ({rec.describe()}): mean ± std over seeds (↑ higher is "
+            f"better, ↓ lower is better). F-VAE's bits/dim cannot go below "
+            f"{im.mse_bound(im.levels(rec)):.2f} with {im.levels(rec)} grey levels; ELBO "
+            f"columns on all {rec.result['n_eval']} held-out images, the IW bound on the first "
+            f"{im.n_iw_used(rec)}.",
             name=f"table2_{name}",
         )
     )
-
-if "mnist" in table:
-    bpp = {k: v.mean() for k, v in table["mnist"]["paper_bits_per_pixel"].items()}
-    mnist_vs_paper = (
-        f"On MNIST the paper reports {PAPER_TABLE2['mnist']['F']} bits per pixel for F-VAE "
-        f"and {PAPER_TABLE2['mnist']['LV']} for LV-VAE; we find {bpp['F']:.2f} and "
-        f"{bpp['LV']:.2f}, and {bpp['LV-floor']:.2f} for LV-VAE with the floor."
-    )
-else:
-    mnist_vs_paper = "(No MNIST record in this run.)"
-glue("mnist_vs_paper", mnist_vs_paper, display=False)
+glue("mnist_vs_paper", im.mnist_vs_paper(table.get("mnist")), display=False)
 
 # %% [markdown]
 # The paper's own values sit beside its two datasets (MNIST here; CelebA is given as a
@@ -225,69 +153,18 @@ glue("mnist_vs_paper", mnist_vs_paper, display=False)
 
 # %% tags=["hide-input"]
 print("bits/dim on dequantised held-out images, mean over seeds (lower is better)")
-decade_gain, elbo_gap, rankings, worse_than_f = {}, {}, {}, []
-
-
-def ranking(values):
-    """Settings ordered by their mean over seeds, best (lowest bits/dim) first."""
-    return sorted(values, key=lambda s: values[s].mean())
-
-
+iw = im.iw_convergence(records)
 for name, rec in records.items():
-    res = rec["result"]
-    by_k = {int(k): by_setting(res["models"], v) for k, v in res["bits_per_dim_iw_by_k"].items()}
-    ks = sorted(by_k)
-    subset_elbo = per_setting(res, "bits_per_dim_elbo_iw_subset")
-    print(f"\n{name}: first {res['n_iw_used']} held-out images")
-    print(f"{'setting':<10}{'ELBO':>10}" + "".join(f"{f'IW k={k}':>12}" for k in ks))
-    for setting in rec["config"]["settings"]:
-        cells = "".join(f"{by_k[k][setting].mean():>12.4g}" for k in ks)
-        print(f"{setting:<10}{subset_elbo[setting].mean():>10.4g}{cells}")
-        if len(ks) > 1:  # the gain of the last step in k, and of the bound over the ELBO
-            decade_gain[(name, setting)] = (
-                by_k[ks[-2]][setting].mean() - by_k[ks[-1]][setting].mean()
-            )
-        if by_k[ks[-1]][setting].mean() > by_k[ks[-1]]["F"].mean():
-            worse_than_f.append((name, setting))
-        elbo_gap[(name, setting)] = subset_elbo[setting].mean() - by_k[ks[-1]][setting].mean()
-
-    rankings[name] = {"ELBO": ranking(subset_elbo), **{k: ranking(by_k[k]) for k in ks}}
-    print("ranking (best first):", " < ".join(rankings[name][ks[-1]]), f"(IW, k = {ks[-1]})")
-largest_k = max(rec["config"]["iw_k"] for rec in records.values())
-glue("iw_largest_k", largest_k, display=False)
-
-
-def largest(gains, keys):
-    """The largest of ``gains`` over ``keys``, as text naming its setting and dataset."""
-    keys = [k for k in keys if k in gains]
-    if not keys:
-        return "not measured"
-    top = max(keys, key=gains.get)
-    return f"{gains[top]:.3g} bits/dim ({top[1]} on {top[0]})"
-
-
+    k = rec.config["iw_k"]
+    print(f"\n{name}: first {im.n_iw_used(rec)} held-out images\n{im.iw_table(rec)}")
+    print("ranking (best first):", " < ".join(iw.rankings[name][k]), f"(IW, k = {k})")
+glue("iw_largest_k", max(rec.config["iw_k"] for rec in records.values()), display=False)
 # Models worse than even the MSE F-VAE are degenerate (below); they are reported apart.
-sound = [k for k in elbo_gap if k not in worse_than_f]
-glue("iw_last_step_gain", largest(decade_gain, sound), display=False)
-glue("iw_elbo_gap", largest(elbo_gap, sound), display=False)
-glue(
-    "iw_degenerate",
-    "; ".join(
-        f"{setting} on {name}: {decade_gain.get((name, setting), float('nan')):.4g} bits/dim"
-        for name, setting in worse_than_f
-    )
-    or "none",
-    display=False,
-)
-
-changed = [n for n, r in rankings.items() if any(v != r["ELBO"] for v in r.values())]
-glue(
-    "iw_ranking_verdict",
-    "the ranking of the settings is the same for the ELBO and for every k, on every dataset"
-    if not changed
-    else "the ranking of the settings changes with k on " + ", ".join(changed),
-    display=False,
-)
+sound = [key for key in iw.elbo_gap if key not in iw.worse_than_f]
+glue("iw_last_step_gain", im.largest(iw.decade_gain, sound), display=False)
+glue("iw_elbo_gap", im.largest(iw.elbo_gap, sound), display=False)
+glue("iw_degenerate", im.degenerate_gains(iw), display=False)
+glue("iw_ranking_verdict", im.iw_ranking_verdict(iw.rankings), display=False)
 
 # %% [markdown]
 # Among the models that do at least as well as the MSE F-VAE, the largest gain of the
@@ -317,90 +194,17 @@ glue(
 #   $[0, 1]$, as a reader sees them). We call LV-VAE's samples close to their means when
 #   this gap is at least four times smaller than F-VAE's.
 
-
 # %% tags=["hide-input"]
-def gradient_size(images):
-    """Mean absolute difference between neighbouring pixels, per image: (n,)."""
-    dx = np.abs(np.diff(images, axis=-1)).mean(axis=(-3, -2, -1))
-    dy = np.abs(np.diff(images, axis=-2)).mean(axis=(-3, -2, -1))
-    return dx + dy
-
-
-ALPHA = 0.05
-visual, claims = {}, []
-
-
-def significant(a, b, better):
-    """Welch test of a against b in the direction ``better`` (+1: higher); None when a
-    setting has a single seed (the smoke profile), where no test is possible."""
-    if min(len(a), len(b)) < 2:
-        return None, float("nan")
-    d, p = metrics.welch(a, b)
-    return bool(better * d > 0 and p < ALPHA), p
-
-
-for name, rec in records.items():
-    figs = rec["result"]["figures"]
-    settings = figs["settings"]
-    originals = unpack(figs["originals"])
-    recon, means, samples = (unpack(figs[k]) for k in ("recon", "gen_mean", "gen_sample"))
-    visual[name] = {
-        s: {
-            "sharpness": float(np.mean(gradient_size(recon[i]) / gradient_size(originals))),
-            "error": float(np.abs(recon[i] - originals).mean()),
-            "sample_gap": float(np.abs(samples[i] - means[i]).mean()),
-        }
-        for i, s in enumerate(settings)
-    }
-    paper_bpp = table[name]["paper_bits_per_pixel"]
-    bpd = table[name]["bits_per_dim_iw"]
-    holds, p = significant(paper_bpp["LV"], paper_bpp["F"], +1)
-    claims.append(
-        (
-            name,
-            "LV-VAE's ELBO (paper's bits/px) is far above F-VAE's",
-            holds,
-            f"LV {paper_bpp['LV'].mean():.3g} vs F {paper_bpp['F'].mean():.3g} (p = {p:.1e})",
-        )
-    )
-    v = visual[name]
-    for s in ("LV", "LV-floor"):
-        claims.append(
-            (
-                name,
-                f"{s} reconstructs sharper and closer than F-VAE",
-                v[s]["sharpness"] > v["F"]["sharpness"] and v[s]["error"] < v["F"]["error"],
-                f"sharpness {s} {v[s]['sharpness']:.2f} vs F {v['F']['sharpness']:.2f}; "
-                f"error {s} {v[s]['error']:.3f} vs F {v['F']['error']:.3f}",
-            )
-        )
-    for s in ("LV", "LV-floor"):
-        claims.append(
-            (
-                name,
-                f"F-VAE's samples are noise around their means; {s}'s are close to them",
-                v["F"]["sample_gap"] > 4 * v[s]["sample_gap"],
-                f"sample - mean: F {v['F']['sample_gap']:.3f}, {s} {v[s]['sample_gap']:.3f}",
-            )
-        )
-    for s, text in (
-        ("LV", "LV-VAE also wins on dequantised bits/dim (IW bound)"),
-        ("LV-deq", "LV-VAE trained on dequantised pixels wins on bits/dim"),
-    ):
-        holds, p = significant(bpd[s], bpd["F"], -1)
-        claims.append(
-            (
-                name,
-                text,
-                holds,
-                f"{s} {bpd[s].mean():.3g} vs F {bpd['F'].mean():.3g} bits/dim (p = {p:.1e})",
-            )
-        )
-VERDICT = {True: "holds", False: "does not hold", None: "untested"}
-scales = "; ".join(f"{n}: {report.provenance(r['provenance'])}" for n, r in records.items())
+visual = {name: im.visual_measures(rec) for name, rec in records.items()}
+claims = [
+    claim
+    for name, rec in records.items()
+    for claim in im.image_claims(name, rec, table[name], visual[name])
+]
+scales = "; ".join(f"{n}: {r.describe()}" for n, r in records.items())
 display(
     report.table(
-        [[name, text, VERDICT[holds], evidence] for name, text, holds, evidence in claims],
+        [[c.dataset, c.text, im.VERDICT[c.holds], c.evidence] for c in claims],
         ["data", "claim", "ours", "evidence"],
         caption=f"The paper's claims about images, tested ({scales}). p: Welch test over seeds.",
         name="image_claims",
@@ -422,28 +226,9 @@ display(
         align_left=2,
     )
 )
-n_hold = sum(h is True for *_, h, _ in claims)
-
-
-def where(text):
-    """The datasets on which the claim ``text`` holds, as readable text."""
-    names = [n for n, t, h, _ in claims if t == text and h]
-    return ", ".join(names) if names else "none of them"
-
-
-WHERE = {  # glue name: the claim whose datasets it lists
-    "where_paper_ratio": "LV-VAE's ELBO (paper's bits/px) is far above F-VAE's",
-    "where_lv_sharp": "LV reconstructs sharper and closer than F-VAE",
-    "where_floor_sharp": "LV-floor reconstructs sharper and closer than F-VAE",
-    "where_floor_samples": (
-        "F-VAE's samples are noise around their means; LV-floor's are close to them"
-    ),
-    "where_lv_wins": "LV-VAE also wins on dequantised bits/dim (IW bound)",
-    "where_deq_wins": "LV-VAE trained on dequantised pixels wins on bits/dim",
-}
-for key, text in WHERE.items():
-    glue(key, where(text), display=False)
-glue("n_claims_hold", n_hold, display=False)
+for key, text in im.CLAIMS.items():
+    glue(key, im.where(claims, text), display=False)
+glue("n_claims_hold", sum(c.holds is True for c in claims), display=False)
 glue("n_claims", len(claims), display=False)
 
 # %% [markdown]
@@ -469,35 +254,9 @@ glue("n_claims", len(claims), display=False)
 #
 # ## Reconstructions (Figs. 5a-b, 11, 12, 15, 16)
 
-
 # %% tags=["hide-input"]
-def mosaic(rows, labels, title, cmap="gray", vmin=0.0, vmax=1.0):
-    """One row of images per entry of ``rows`` (each (n, C, H, W)), labelled on the left."""
-    n = rows[0].shape[0]  # sized to the book's column, so that labels print at their size
-    fig, axes = plt.subplots(len(rows), 1, figsize=(0.7 * n + 0.8, 0.78 * len(rows) + 0.3))
-    for ax, images, label in zip(np.atleast_1d(axes), rows, labels, strict=True):
-        pad = np.full((*images.shape[1:3], 1), np.nan)
-        strip = np.concatenate([np.concatenate([im, pad], axis=-1) for im in images], axis=-1)
-        picture = strip[0] if strip.shape[0] == 1 else np.moveaxis(strip, 0, -1)
-        ax.imshow(picture, cmap=cmap, vmin=vmin, vmax=vmax, interpolation="nearest")
-        ax.set_xticks([])
-        ax.set_yticks([])
-        ax.set_ylabel(label, rotation=0, ha="right", va="center")
-    fig.suptitle(title, fontsize=10)
-    fig.tight_layout(h_pad=0.4)
-    return fig
-
-
 for name, rec in records.items():
-    figs = rec["result"]["figures"]
-    recon = unpack(figs["recon"])
-    fig = mosaic(
-        [unpack(figs["originals"])] + list(recon),
-        ["held-out"] + figs["settings"],
-        f"{name}: reconstructions (means of p(x|z), z ~ q(z|x))",
-    )
-    glue(f"fig_recon_{name}", fig, display=False)
-    plt.close(fig)
+    plots.show(plots.reconstructions(name, rec), f"fig_recon_{name}")
 
 # %% [markdown]
 # ```{glue:figure} fig_recon_digits
@@ -526,15 +285,7 @@ for name, rec in records.items():
 
 # %%
 for name, rec in records.items():
-    figs = rec["result"]["figures"]
-    means, samples = unpack(figs["gen_mean"]), unpack(figs["gen_sample"])
-    rows, labels = [], []
-    for i, s in enumerate(figs["settings"]):
-        rows += [means[i], samples[i]]
-        labels += [f"{s} mean", f"{s} sample"]
-    fig = mosaic(rows, labels, f"{name}: generation from the prior")
-    glue(f"fig_gen_{name}", fig, display=False)
-    plt.close(fig)
+    plots.show(plots.generations(name, rec), f"fig_gen_{name}")
 
 # %% [markdown]
 # ```{glue:figure} fig_gen_digits
@@ -562,59 +313,17 @@ for name, rec in records.items():
 # image gradient) with the rest, and, for the digits and MNIST, the σ of the black
 # background with the σ of the strokes.
 
-
 # %% tags=["hide-input"]
-def edge_strength(images):
-    """Size of the local gradient at every pixel, same shape as ``images``."""
-    gy, gx = np.gradient(images, axis=(-2, -1))
-    return np.hypot(gx, gy)
-
-
-sigma_rows = {}
+sigma_rows = {name: im.sigma_map_stats(rec) for name, rec in records.items()}
 for name, rec in records.items():
-    figs = rec["result"]["figures"]
-    settings = figs["settings"]
-    originals = unpack(figs["originals"])
-    log_sigma = log_sigma_from_images(unpack(figs["log_sigma_map"]))
-    edges = edge_strength(originals)
-    strong = edges >= np.quantile(edges, 0.75)
-    for s in ("LV", "LV-floor", "LV-deq"):
-        ls = log_sigma[settings.index(s)]
-        rho = stats.spearmanr(ls.ravel(), edges.ravel())[0]
-        row = {
-            "edges": math.exp(ls[strong].mean()),
-            "elsewhere": math.exp(ls[~strong].mean()),
-            "rho": rho,
-        }
-        if name != "olivetti":
-            background = originals == 0
-            row["background"] = math.exp(ls[background].mean())
-            row["strokes"] = math.exp(ls[originals > 0.5].mean())
-        sigma_rows[(name, s)] = row
-    fig = mosaic(
-        [originals] + [log_sigma[settings.index(s)] for s in ("LV", "LV-floor", "LV-deq")],
-        ["held-out", "LV log σ", "LV-floor log σ", "LV-deq log σ"],
-        f"{name}: learned σ per pixel (dark = small; scale log σ from -10 to 0)",
-    )
-    for ax in fig.axes[1:]:
-        ax.images[0].set_cmap("magma")
-        ax.images[0].set_clim(-10, 0)
-    glue(f"fig_sigma_{name}", fig, display=False)
-    plt.close(fig)
-
+    plots.show(plots.sigma_maps(name, rec), f"fig_sigma_{name}")
 display(
     report.table(
         [
-            [
-                name,
-                s,
-                f"{row['edges']:.3g}",
-                f"{row['elsewhere']:.3g}",
-                f"{row['rho']:.2f}",
-                f"{row['background']:.2g}" if "background" in row else "",
-                f"{row['strokes']:.2g}" if "background" in row else "",
-            ]
-            for (name, s), row in sigma_rows.items()
+            [name, s, f"{r['edges']:.3g}", f"{r['elsewhere']:.3g}", f"{r['rho']:.2f}"]
+            + ([f"{r['background']:.2g}", f"{r['strokes']:.2g}"] if "background" in r else ["", ""])
+            for name, rows in sigma_rows.items()
+            for s, r in rows.items()
         ],
         ["data", "setting", "σ on edges", "elsewhere", "ρ(log σ, edge)", "background", "strokes"],
         caption="The learned σ maps: geometric means of σ over the pixels of the images shown "
@@ -624,22 +333,9 @@ display(
         align_left=2,
     )
 )
-lv_sigma_edge_ratio = [
-    row["edges"] / row["elsewhere"] for (n, s), row in sigma_rows.items() if s == "LV"
-]
-glue(
-    "sigma_edge_ratio_range",
-    f"{min(lv_sigma_edge_ratio):.2g} to {max(lv_sigma_edge_ratio):.2g}",
-    display=False,
-)
-edges_larger = all(r > 1 for r in lv_sigma_edge_ratio)
-glue(
-    "sigma_edge_verdict",
-    "LV-VAE keeps σ larger on edges in every dataset"
-    if edges_larger
-    else "σ is not larger on edges in every dataset",
-    display=False,
-)
+ratios = [rows["LV"]["edges"] / rows["LV"]["elsewhere"] for rows in sigma_rows.values()]
+glue("sigma_edge_ratio_range", f"{min(ratios):.2g} to {max(ratios):.2g}", display=False)
+glue("sigma_edge_verdict", im.sigma_edge_verdict(ratios), display=False)
 
 # %% [markdown]
 # ```{glue:figure} fig_sigma_digits
@@ -668,45 +364,22 @@ glue(
 # ## The floor and dequantisation: what each measure rewards
 
 # %% tags=["hide-input"]
-compare = ("LV", "LV-floor", "LV-deq")
-measures = {
-    "paper_bits_per_pixel": "paper's bits/px",
-    "bits_per_dim_elbo": "bits/dim (ELBO)",
-    "bits_per_dim_iw": "bits/dim (IW)",
-}
-best, measure_rows = {}, []
-for name, rec in records.items():
-    t = table[name]
-    uniform = math.log2(rec["result"]["levels"])  # bits/dim of a uniform guess
-    for key, label in measures.items():
-        cells = [report.sig(t[key][s].mean(), 4) for s in compare]
-        reference = f"{uniform:.3g}" if key != "paper_bits_per_pixel" else ""
-        measure_rows.append([name, label, *cells, reference])
-    iw = {s: t["bits_per_dim_iw"][s].mean() for s in rec["config"]["settings"]}
-    best[name] = min(iw, key=iw.get)
+measure_rows = [row for n, rec in records.items() for row in im.compared_rows(n, rec, table[n])]
 display(
     report.table(
         measure_rows,
-        ["data", "measure", *compare, "uniform guess"],
+        ["data", "measure", *im.LEARNED, "uniform guess"],
         caption="The learned-σ settings under both measures, mean over seeds (paper's bits/px: "
         "higher is better; bits/dim: lower is better, and a uniform guess costs log2 L).",
         name="measures",
         align_left=2,
     )
 )
+best = {name: im.best_by_bpd(rec) for name, rec in records.items()}
 print("best setting by the importance-weighted bits/dim:\n ", best)
 glue("best_by_bpd", "; ".join(f"{n}: {s}" for n, s in best.items()), display=False)
-worse_than_uniform = [
-    f"{n} ({s})"
-    for n, rec in records.items()
-    for s in compare
-    if table[n]["bits_per_dim_iw"][s].mean() > math.log2(rec["result"]["levels"])
-]
-glue("worse_than_uniform", ", ".join(worse_than_uniform) or "none", display=False)
-kl_text = "; ".join(
-    f"{n}: {table[n]['kl']['LV'].mean():.3g} without, {table[n]['kl']['LV-floor'].mean():.3g} with"
-    for n in records
-)
+glue("worse_than_uniform", ", ".join(im.worse_than_uniform(records)) or "none", display=False)
+kl_text = im.kl_with_and_without_floor(table)
 print(
     "KL (nats per image) of LV-VAE without and with the floor:\n ", kl_text.replace("; ", ";\n  ")
 )
@@ -761,34 +434,20 @@ glue("lv_kl_text", kl_text, display=False)
 
 # %% tags=["hide-input"]
 celeba = images_config("celeba", "paper")
-shape = (3, CELEBA_SIZE, CELEBA_SIZE)
-one = StackedVAE(
-    [0],
-    math.prod(shape),
-    celeba.latent_dim,
-    0,
-    0,
-    torch.ones(1),
-    ["vector"],
-    networks=conv_networks(shape, celeba.width, celeba.n_convs, celeba.n_blocks),
-)
-counted_batch = 2  # operations grow linearly with the batch: count 2 images, scale up
-with FlopCounterMode(display=False) as counter:
-    one.elbo_terms(torch.rand(1, counted_batch, math.prod(shape)))["loss"].sum().backward()
-per_step = counter.get_total_flops() * celeba.batch_size / counted_batch
-n_models = len(celeba.seeds) * len(celeba.settings)
-total = per_step * n_models * celeba.steps
-n_params = sum(p.numel() for p in one.parameters())
+cost = im.training_cost(celeba, (3, CELEBA_SIZE, CELEBA_SIZE))
 print(
-    f"images-celeba, paper profile: {n_models} models of {n_params / 1e6:.0f} M parameters; "
-    f"{celeba.steps} steps of {celeba.batch_size} images"
+    f"images-celeba, paper profile: {cost['n_models']} models of {cost['n_params'] / 1e6:.0f} M "
+    f"parameters; {celeba.steps} steps of {celeba.batch_size} images"
 )
-print(f"  {per_step / 1e12:.2f} TFLOP per model and step; {total / 1e18:.2f} EFLOP in all")
+print(
+    f"  {cost['per_step'] / 1e12:.2f} TFLOP per model and step; "
+    f"{cost['total'] / 1e18:.2f} EFLOP in all"
+)
 for rate in (50e12, 150e12):
-    print(f"  at a sustained {rate / 1e12:.0f} TFLOP/s: {total / rate / 3600:.1f} hours")
-glue("celeba_eflop", fmt(total / 1e18, 2), display=False)
-glue("celeba_hours_slow", fmt(total / 50e12 / 3600, 2), display=False)
-glue("celeba_hours_fast", fmt(total / 150e12 / 3600, 2), display=False)
+    print(f"  at a sustained {rate / 1e12:.0f} TFLOP/s: {cost['total'] / rate / 3600:.1f} hours")
+glue("celeba_eflop", report.fmt(cost["total"] / 1e18, 2), display=False)
+glue("celeba_hours_slow", report.fmt(cost["total"] / 50e12 / 3600, 2), display=False)
+glue("celeba_hours_fast", report.fmt(cost["total"] / 150e12 / 3600, 2), display=False)
 
 # %% [markdown]
 # The run amounts to about {glue:text}`celeba_eflop` EFLOP. If one H100 sustains 50 to

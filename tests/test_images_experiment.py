@@ -23,28 +23,24 @@ def test_digits_smoke_record(tmp_path):
     res, cfg = rec["result"], rec["config"]
     n = len(cfg["settings"]) * len(cfg["seeds"])
     assert rec["provenance"]["wall_time_s"] < 60  # the issue's bound for this command
-    assert res["levels"] == 17 and res["image_shape"] == [1, 8, 8]
-    for key in ("elbo_raw", "paper_bits_per_pixel", "bits_per_dim_elbo", "bits_per_dim_iw"):
+    assert res["image_shape"] == [1, 8, 8]
+    for key in ("elbo_raw", "bits_per_dim_elbo", "bits_per_dim_iw"):
         assert len(res[key]) == n and all(math.isfinite(v) for v in res[key]), key
-    # The paper's number is the raw ELBO plus (D/2) log 2 pi, in bits per pixel.
-    for e, b in zip(res["elbo_raw"], res["paper_bits_per_pixel"], strict=True):
-        assert b == pytest.approx((e + 32 * math.log(2 * math.pi)) / (64 * math.log(2)), rel=1e-5)
     # A lower bound on a discrete probability: never below 0 bits per dimension.
     assert min(res["bits_per_dim_elbo"] + res["bits_per_dim_iw"]) > 0
-    assert_mse_bound(res)
+    assert_mse_bound(res, 17)
     # The IW bound at every recorded k, on the same images as the subset ELBO.
-    assert res["n_iw_used"] == min(cfg["n_iw"], res["n_eval"])
     by_k = res["bits_per_dim_iw_by_k"]
     assert sorted(by_k, key=int) == [str(k) for k in iw_ks(cfg["iw_k"])]
     assert by_k[str(cfg["iw_k"])] == res["bits_per_dim_iw"]
     assert len(res["bits_per_dim_elbo_iw_subset"]) == n
     figs = res["figures"]
-    assert unpack(figs["recon"]).shape == (len(cfg["settings"]), cfg["n_show"], 1, 8, 8)
+    assert sorted(figs["recon"]) == sorted(cfg["settings"])  # one named panel per setting
+    assert unpack(figs["recon"]["LV"]).shape == (cfg["n_show"], 1, 8, 8)
     assert unpack(figs["originals"]).shape == (cfg["n_show"], 1, 8, 8)
     # sigma maps: F-VAE's is its constant 1/sqrt(2), to the record's 8-bit resolution.
-    log_sigma = log_sigma_from_images(unpack(figs["log_sigma_map"]))
-    f_row = figs["settings"].index("F")
-    assert np.allclose(log_sigma[f_row], -0.5 * math.log(2), atol=10 / 255)
+    log_sigma = log_sigma_from_images(unpack(figs["log_sigma_map"]["F"]))
+    assert np.allclose(log_sigma, -0.5 * math.log(2), atol=10 / 255)
     again = experiments.images("digits", "smoke", results_dir=tmp_path / "b", device="cpu")
     assert again["result"] == res  # reproducible from the seeds
 
@@ -54,14 +50,14 @@ def test_mnist_smoke_trains_on_the_test_set_minus_a_holdout(tmp_path, monkeypatc
     monkeypatch.setenv("LVAE_DATA_DIR", str(SHARED_DATA))
     res = experiments.images("mnist", "smoke", results_dir=tmp_path, device="cpu")["result"]
     assert (res["n_train"], res["n_eval"]) == (9000, 1000)
-    assert res["levels"] == 256 and all(b > 0 for b in res["bits_per_dim_elbo"])
-    assert_mse_bound(res)
+    assert all(b > 0 for b in res["bits_per_dim_elbo"])
+    assert_mse_bound(res, 256)
 
 
-def assert_mse_bound(res):
+def assert_mse_bound(res, levels):
     """With sigma^2 = 1/2 a Gaussian density never exceeds 1/sqrt(pi) per dimension, so the
     MSE-trained F-VAE cannot go below log2(levels) + log2(pi)/2 bits per dimension."""
-    bound = math.log2(res["levels"]) + 0.5 * math.log2(math.pi)
+    bound = math.log2(levels) + 0.5 * math.log2(math.pi)
     f_vae = [
         b
         for b, m in zip(res["bits_per_dim_elbo"], res["models"], strict=True)

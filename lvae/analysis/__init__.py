@@ -1,0 +1,1 @@
+"""The analysis layer: tables, statistics and verdicts computed from run records."""
