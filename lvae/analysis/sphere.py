@@ -120,3 +120,49 @@ def collapse_evidence(s: SphereSummary) -> dict[str, float | None]:
         "near": s.ratios[above[0]] if above else None,
         "above_min_radius": float(s.median_radius[above].min()) if above else float("nan"),
     }
+
+
+def summary_table(record, s: SphereSummary):
+    """The trained VAEs by ratio: theory r*, median |mu(z)|, ELBO, collapsed ELBO, KL."""
+    from ..report import fixed, pm, provenance, table
+
+    rows = [
+        [
+            f"{q:g}",
+            fixed(s.theory_r[i], 3),
+            pm(s.median_radius[i].mean(), s.median_radius[i].std()),
+            pm(s.elbo[i].mean(), s.elbo[i].std()),
+            fixed(s.collapsed[i], 3),
+            pm(s.kl[i].mean(), s.kl[i].std()),
+        ]
+        for i, q in enumerate(s.ratios)
+    ]
+    return table(
+        rows,
+        ["R/σ", "theory r*", "median |μ(z)|", "ELBO", "ELBO if collapsed", "KL"],
+        caption=f"VAEs trained on the unit circle ({provenance(record.provenance)}): mean ± std "
+        "over seeds; ELBO and KL in nats per point, on fresh data.",
+        name="sphere_vae",
+        align_left=0,
+    )
+
+
+# ------------------------------------------------------------- the theory, checked
+def eq9_check(r: float, R: float, sigma: float, D: int, h: float = 1e-5) -> dict[str, float]:
+    """dp/dr of Eq. (8) three ways: a central difference of p with step ``h``
+    (``finite_difference``), and exp(-r^2 / (2 sigma^2)) times Eq. (9)'s integral with the
+    corrected exponent r R cos(phi) / sigma^2 (``corrected``) and as printed, r R cos(phi)
+    (``printed``). The corrected form equals the derivative; the printed one only at
+    sigma = 1."""
+    if not h > 0 or not r - h >= 0:
+        raise ValueError(f"need 0 < h <= r for a central difference, got h={h!r}, r={r!r}")
+
+    def p(x: float) -> float:
+        return math.exp(float(theory.log_marginal(x, R, sigma, D, method="bessel")))
+
+    damp = math.exp(-(r**2) / (2 * sigma**2))
+    return {
+        "finite_difference": (p(r + h) - p(r - h)) / (2 * h),
+        "corrected": damp * float(theory.eq9_integral(r, R, sigma, D, as_printed=False)),
+        "printed": damp * float(theory.eq9_integral(r, R, sigma, D, as_printed=True)),
+    }
