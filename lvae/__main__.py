@@ -328,6 +328,10 @@ def headline_table(record: dict) -> str | None:
         return None
     key, columns = HEADLINES[record["experiment"]]
     result = record["result"]
+    if record["experiment"] == "sphere-vae":  # the theory's values: computed, not stored
+        from .analysis.sphere import derived_columns
+
+        result = {**result, **derived_columns(record["config"], result["models"])}
     models = result.get("models", [])
     columns = [
         (title, field)

@@ -112,3 +112,13 @@ def test_eq9_corrected_matches_the_derivative_and_the_printed_form_only_at_sigma
     assert abs(other["printed"] - other["corrected"]) > 0.01 * abs(other["corrected"])
     with pytest.raises(ValueError, match="central difference"):
         sphere.eq9_check(0.0, 2.0, 1.0, 3)
+
+
+def test_cli_headline_table_shows_the_recomputed_theory_values():
+    from lvae import __main__ as cli
+
+    record = store.Record.load(ROOT / "sphere-vae" / "7330f8fb73b1af89.json").data
+    lines = cli.headline_table(record).splitlines()
+    assert "collapsed ELBO" in lines[1] and "optimal radius" in lines[1]
+    row_16 = [line for line in lines if line.startswith("1.6 ")][0]
+    assert "-2.178 ± 0" in row_16 and "0.6125 ± 0" in row_16  # the values held at 81773eb
