@@ -45,8 +45,8 @@ from IPython.display import display
 from myst_nb import glue
 
 from lvae import experiments, plots
-from lvae.analysis import claims as tests
 from lvae.analysis import table1 as t1
+from lvae.analysis.claims import claims_table, mean_diff_ci
 from lvae.data import TOY2D_NOISE, sample_toy2d
 from lvae.report import fmt, provenance
 
@@ -168,7 +168,7 @@ glue("same_top", "the same" if rank_final == rank_second else "not the same", di
 # %% tags=["hide-input"]
 claims = t1.claims(elbo, alpha=t1.ALPHA)
 display(
-    tests.claims_table(
+    claims_table(
         claims,
         caption=f"The paper's claims about Table 1 ({provenance(prov)}): "
         "difference of mean ELBOs (nats) and Welch p-values.",
@@ -185,7 +185,7 @@ glue("ls_weakest", weakest["setting"].replace("F sigma=", "σ = "), display=Fals
 for key in ("gap", "p", "sd"):
     glue(f"ls_weakest_{key}", fmt(weakest[key], 2), display=False)
 glue("fstar_minus_f01", fmt(t1.mean_gap(elbo, "F*", "F sigma=0.1"), 2), display=False)
-d, lo, hi = tests.mean_diff_ci(elbo["F schedule"], elbo["F*"])
+d, lo, hi = mean_diff_ci(elbo["F schedule"], elbo["F*"])
 glue("replay_vs_fstar", fmt(d, 2), display=False)
 glue("replay_vs_fstar_ci", f"[{fmt(lo, 2)}, {fmt(hi, 2)}]", display=False)
 glue("replay_vs_ls", fmt(t1.mean_gap(elbo, "F schedule", "LS"), 2), display=False)
