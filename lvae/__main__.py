@@ -334,6 +334,10 @@ def headline_table(record: dict) -> str | None:
 
         paper = record_paper_bits_per_pixel(Record(record)).tolist()
         result = {**result, "paper_bits_per_pixel": paper}
+    elif record["experiment"] == "sphere-vae":  # the theory's values: computed, not stored
+        from .analysis.sphere import derived_columns
+
+        result = {**result, **derived_columns(record["config"], result["models"])}
     models = result.get("models", [])
     columns = [
         (title, field)

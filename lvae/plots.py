@@ -1,14 +1,159 @@
-"""Figures for the book: image mosaics of the image chapter, and the one epilogue that
-glues a figure for the prose."""
+"""The book's figures: one epilogue that glues a figure, and the figures chapters share.
+
+Every figure of the book ends the same way, with :func:`show`: it is glued under a name
+(myst-nb), which the prose places with ``{glue:figure}``, and closed, so the notebook
+shows it only where the text puts it. Figure builders here take plain arrays (or the
+named panels of a record) and return the figure; they compute nothing the book claims.
+"""
 
 from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
 
 from .analysis import images as image_stats
+from .report import fmt  # noqa: F401  (one fmt for the book; chapters may import it here)
+
+BOOK_STYLE = {"figure.dpi": 110, "font.size": 9}
 
 
+def use_book_style() -> None:
+    """The book's figure resolution and font size (every chapter calls it once)."""
+    plt.rcParams.update(BOOK_STYLE)
+
+
+def show(fig, name: str) -> None:
+    """Glue ``fig`` under ``name`` (not displayed here: the prose places it) and close it."""
+    from myst_nb import glue
+
+    if not isinstance(name, str) or not name.isidentifier():
+        raise ValueError(f"name must be a plain identifier, got {name!r}")
+    glue(name, fig, display=False)
+    plt.close(fig)
+
+
+# ----------------------------------------------------------------- chapter 1: the sphere
+def decoder_rings(
+    means: Sequence, ratios: Sequence[float], theory_radius: Sequence[float], radius: float = 1.0
+):
+    """One panel per R/sigma: decoder means (orange) over the data circle (blue) and the
+    theorem's optimal radius (dashed). ``means[i]`` is an (n, 2) array for ``ratios[i]``."""
+    if not len(means) == len(ratios) == len(theory_radius) or not len(ratios):
+        raise ValueError(
+            f"means, ratios and theory_radius must have one equal, non-zero length, got "
+            f"{len(means)}, {len(ratios)}, {len(theory_radius)}"
+        )
+    fig, axes = plt.subplots(
+        1, len(ratios), figsize=(1.35 * len(ratios), 2.0), sharex=True, sharey=True
+    )
+    circle = np.linspace(0, 2 * np.pi, 200)
+    lim = 1.3 * radius
+    for ax, pts, q, r in zip(np.atleast_1d(axes), means, ratios, theory_radius, strict=True):
+        pts = np.asarray(pts)
+        ax.plot(
+            radius * np.cos(circle), radius * np.sin(circle), color="tab:blue", lw=1, label="data"
+        )
+        ax.plot(
+            r * np.cos(circle), r * np.sin(circle), color="k", lw=0.8, ls="--", label="theory $r^*$"
+        )
+        ax.scatter(pts[:, 0], pts[:, 1], s=3, color="tab:orange", label="decoder means")
+        ax.set_title(f"$R/\\sigma$ = {q:g}")
+        ax.set_aspect("equal")
+        ax.set_xlim(-lim, lim)
+        ax.set_ylim(-lim, lim)
+        ax.set_xticks([])
+        ax.set_yticks([])
+    handles, labels = np.atleast_1d(axes)[0].get_legend_handles_labels()
+    fig.legend(
+        handles, labels, loc="lower center", ncol=3, fontsize=8, frameon=False, markerscale=3
+    )
+    fig.tight_layout(rect=(0, 0.1, 1, 1))
+    return fig
+
+
+# ------------------------------------------------------------ chapter 2: the 2-D problem
+def toy_data(points, region, names: Sequence[str], noise: Sequence[float], curve):
+    """Points of the toy problem coloured by noise region (``region[i]`` indexes ``names``),
+    with the manifold ``curve(u)`` drawn over u in [-1, 1] (the chapter's Fig. 3)."""
+    points, region = np.asarray(points), np.asarray(region)
+    if len(names) != len(noise):
+        raise ValueError(f"names and noise must match, got {len(names)} and {len(noise)}")
+    fig, ax = plt.subplots(figsize=(6, 2.6))
+    colors = ("tab:blue", "tab:green", "tab:red")
+    for r, (name, std) in enumerate(zip(names, noise, strict=True)):
+        sel = region == r
+        ax.scatter(
+            points[sel, 0],
+            points[sel, 1],
+            s=2,
+            color=colors[r % len(colors)],
+            label=f"{name} noise (std {std:g})",
+        )
+    grid = np.linspace(-1, 1, 400)
+    ax.plot(grid, curve(grid), color="k", lw=0.8, label="manifold $c(u)$")
+    ax.set_aspect("equal")
+    ax.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.02, 0.5), markerscale=4)
+    fig.tight_layout()
+    return fig
+
+
+def panel_label(setting: str) -> str:
+    """A setting's name as a panel title: ``F sigma=0.1`` becomes ``F, σ=0.1``."""
+    return setting.replace("F sigma=", "F, σ=")
+
+
+def panel_grid(panels: Mapping[str, Mapping], names: Sequence[str], title: str, per_row: int = 3):
+    """Reconstruction over generation for each setting in ``names``, ``per_row`` a row.
+
+    ``panels[name]`` holds (n, 2) point sets: ``data`` and ``recon`` (top: reconstructions,
+    orange, over the data they came from, blue), ``gen_sample`` and ``gen_mean`` (bottom:
+    samples of p(x|z), green, and their means, orange, for z from the prior).
+    """
+    missing = [n for n in names if n not in panels]
+    if not names or missing:
+        raise ValueError(f"names must be non-empty panels of {sorted(panels)}, missing {missing}")
+    if not (isinstance(per_row, int) and per_row >= 1):
+        raise ValueError(f"per_row must be an integer >= 1, got {per_row!r}")
+    ncols = min(per_row, len(names))
+    blocks = math.ceil(len(names) / ncols)
+    fig, axes = plt.subplots(
+        2 * blocks,
+        ncols,
+        figsize=(2.1 * ncols, 3.0 * blocks + 0.3),
+        sharex=True,
+        sharey=True,
+        squeeze=False,
+    )
+    for ax in axes[:, len(names) - (blocks - 1) * ncols :][-2:].flat:
+        ax.set_visible(False)  # empty slots of a last, shorter row
+    for j, name in enumerate(names):
+        panel = {k: np.asarray(v) for k, v in panels[name].items()}
+        b, col = divmod(j, ncols)
+        top, bottom = axes[2 * b, col], axes[2 * b + 1, col]
+        top.set_visible(True)
+        bottom.set_visible(True)
+        top.scatter(panel["data"][:, 0], panel["data"][:, 1], s=1, color="tab:blue")
+        top.scatter(panel["recon"][:, 0], panel["recon"][:, 1], s=1, color="tab:orange")
+        bottom.scatter(panel["gen_sample"][:, 0], panel["gen_sample"][:, 1], s=1, color="tab:green")
+        bottom.scatter(panel["gen_mean"][:, 0], panel["gen_mean"][:, 1], s=1, color="tab:orange")
+        top.set_title(panel_label(name), fontsize=9)
+        for ax in (top, bottom):
+            ax.set_xlim(-1.4, 1.4)
+            ax.set_ylim(-1.2, 1.2)
+            ax.set_xticks([])
+            ax.set_yticks([])
+    for b in range(blocks):
+        axes[2 * b, 0].set_ylabel("reconstruction")
+        axes[2 * b + 1, 0].set_ylabel("generation")
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+# ------------------------------------------------------------------ chapter 4: images
 def mosaic(rows, labels, title, cmap="gray", vmin=0.0, vmax=1.0):
     """One row of images per entry of ``rows`` (each (n, C, H, W)), labelled on the left;
     a one-channel image is drawn with ``cmap`` on [vmin, vmax], a three-channel one as RGB."""
@@ -59,11 +204,3 @@ def sigma_maps(name: str, record, settings=image_stats.LEARNED):
         ax.images[0].set_cmap("magma")
         ax.images[0].set_clim(-10, 0)
     return fig
-
-
-def show(fig, name: str) -> None:
-    """Glue ``fig`` under ``name`` for the prose (not displayed in place) and close it."""
-    from myst_nb import glue
-
-    glue(name, fig, display=False)
-    plt.close(fig)

@@ -9,7 +9,6 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from . import theory
 from .data import sample_sphere
 from .experiments import check_training_fields, entry_point, profile_config
 from .train import train_stacked
@@ -97,24 +96,14 @@ def _run(config: SphereVAEConfig, device: torch.device, checkpoints: Path) -> di
         terms = model.elbo_terms(x, gen)
         means = model.generate(config.n_eval, gen)["mean"]
         radii = means.norm(dim=-1)
-    # The collapsed solution (all decoder means at the centre) has ELBO = log N(x; 0, sigma^2).
-    dim = config.dim
-    collapsed = [
-        -0.5 * q**2 - dim * math.log(config.radius / q) - 0.5 * dim * math.log(2 * math.pi)
-        for q, _ in pairs
-    ]
     quantiles = torch.tensor([0.1, 0.5, 0.9], device=device)
     return {
         "models": [{"ratio": q, "seed": s, "sigma": config.radius / q} for q, s in pairs],
         "elbo": terms["elbo"].mean(dim=1).cpu().tolist(),
         "log_likelihood": terms["log_likelihood"].mean(dim=1).cpu().tolist(),
         "kl": terms["kl"].mean(dim=1).cpu().tolist(),
-        "elbo_collapsed": collapsed,
         "mean_radius": radii.mean(dim=1).cpu().tolist(),
         "radius_quantiles": torch.quantile(radii, quantiles, dim=1).T.cpu().tolist(),
-        "theory_optimal_radius": [
-            theory.optimal_radius(config.radius, config.radius / q, dim) for q, _ in pairs
-        ],
         "decoder_means": np.round(means[:, : config.n_keep].cpu().numpy(), 4).tolist(),
         "history": history,
     }

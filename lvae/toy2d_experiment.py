@@ -20,7 +20,6 @@ import torch
 
 from .data import sample_toy2d
 from .experiments import check_training_fields, entry_point, profile_config
-from .observation import paper_convention_elbo
 from .train import train_stacked
 from .vae import StackedVAE
 
@@ -114,7 +113,6 @@ def _evaluate(model: StackedVAE, config, gen, device) -> dict[str, list]:
     means = model.mean_terms(fresh_points(), gen)
     out = {k: means[k].cpu().tolist() for k in ("elbo", "log_likelihood", "kl")}
     out["final_sigma"] = means["sigma"].cpu().tolist()
-    out["elbo_paper"] = [paper_convention_elbo(e, DATA_DIM) for e in out["elbo"]]
     return out
 
 
@@ -271,14 +269,19 @@ def _run_table1(config: Table1Config, device: torch.device, checkpoints: Path) -
     fig1 = _figure_points(model1, first_seed, config, gen1, device)
     first_seed2 = [j for j, s in enumerate(specs2) if s[4] == seeds[0]]
     fig2 = _figure_points(model2, first_seed2, config, gen2, device)
-    settings = [name for name, *_ in phase1] + [setting_name("fstar"), setting_name("schedule")]
-    figures = {"data": fig1["data"], "settings": settings}
-    for key in ("recon", "recon_sigma", "gen_mean", "gen_sample"):
-        figures[key] = fig1[key] + fig2[key]
-    figures["data_phase2"] = fig2["data"]
+    # One named panel per setting: its seed-0 points and the data they reconstruct.
+    panels = {}
+    for fig, names in (
+        (fig1, [name for name, *_ in phase1]),
+        (fig2, [setting_name("fstar"), setting_name("schedule")]),
+    ):
+        for j, name in enumerate(names):
+            panels[name] = {"data": fig["data"]}
+            panels[name].update(
+                {k: fig[k][j] for k in ("recon", "recon_sigma", "gen_mean", "gen_sample")}
+            )
     return {
         "models": [{"setting": s[0], "kind": s[1], "sigma": s[2], "seed": s[4]} for s in specs],
-        "settings": settings,
         **{k: _rounded(eval1[k] + eval2[k], 7) for k in eval1},
         "f_star_sigma": f_star,
         "history": {
@@ -292,7 +295,7 @@ def _run_table1(config: Table1Config, device: torch.device, checkpoints: Path) -
             ),
         },
         "ls_sigma_trace": {"step": hist1["trace_step"], "sigma": _rounded(ls_trace.tolist())},
-        "figures": figures,
+        "figures": {"panels": panels},
     }
 
 

@@ -49,11 +49,11 @@ import numpy as np
 from IPython.display import display
 from myst_nb import glue
 
-from lvae import experiments, theory
-from lvae.report import below, fixed, fmt, pm, provenance, sig, table
+from lvae import experiments, plots, theory
+from lvae.analysis import sphere
+from lvae.report import below, fixed, fmt, sig, table
 
-plt.rcParams.update({"figure.dpi": 110, "font.size": 9})
-
+plots.use_book_style()
 
 # %% [markdown]
 # ## The setting, and what can be computed exactly
@@ -177,8 +177,7 @@ ax.set_ylim(0, 4)
 ax.legend(loc="upper left", fontsize=8, framealpha=0.85)
 fig.colorbar(im, ax=ax, label="$p(x)$ / column maximum")
 fig.tight_layout()
-glue("fig_heatmap", fig, display=False)
-plt.close(fig)
+plots.show(fig, "fig_heatmap")
 
 # %% [markdown]
 # ```{glue:figure} fig_heatmap
@@ -232,8 +231,7 @@ ax.set_xlabel("dimension $D$")
 ax.set_ylabel("critical $R/\\sigma$, relative to $\\sqrt{D}$")
 ax.legend(fontsize=8)
 fig.tight_layout()
-glue("fig_critical", fig, display=False)
-plt.close(fig)
+plots.show(fig, "fig_critical")
 table(
     [[D, sig(c), sig(t), sig(e)] for D, c, t, e in crit_rows],
     ["D", "numerical", "√(D−1) (Thm 1)", "√D"],
@@ -365,8 +363,7 @@ ax.set_xlabel("$R / (\\sigma\\sqrt{D})$")
 ax.set_ylabel("$r^*/R$")
 ax.legend(fontsize=8)
 fig.tight_layout()
-glue("fig_transition", fig, display=False)
-plt.close(fig)
+plots.show(fig, "fig_transition")
 
 # %% [markdown]
 # ```{glue:figure} fig_transition
@@ -407,17 +404,13 @@ gaps = {"corrected": 0.0, "printed_sigma1": 0.0, "printed_other": 0.0}
 sign_flips = n_other = 0
 for D in (2, 3, 10):
     for sigma in (1.0, 0.6):
-        R = 2.0
         for r in (0.3, 1.0, 1.9):
-            h = 1e-5
-
-            def p(x, R=R, sigma=sigma, D=D):
-                return math.exp(theory.log_marginal(x, R, sigma, D, method="bessel"))
-
-            fd = (p(r + h) - p(r - h)) / (2 * h)
-            damp = math.exp(-(r**2) / (2 * sigma**2))
-            corrected = damp * theory.eq9_integral(r, R, sigma, D, as_printed=False)
-            printed = damp * theory.eq9_integral(r, R, sigma, D, as_printed=True)
+            check = sphere.eq9_check(r, 2.0, sigma, D, h=1e-5)  # R = 2
+            fd, corrected, printed = (
+                check["finite_difference"],
+                check["corrected"],
+                check["printed"],
+            )
             gaps["corrected"] = max(gaps["corrected"], abs(corrected - fd) / abs(fd))
             key = "printed_sigma1" if sigma == 1.0 else "printed_other"
             gaps[key] = max(gaps[key], abs(printed - fd) / abs(fd))
@@ -469,8 +462,8 @@ table(
 # sphere to be. The record is loaded from `results/` when it exists and trained otherwise.
 
 # %% tags=["hide-input"]
-record = experiments.sphere_vae(profile, device=device)
-cfg, prov, res = record["config"], record["provenance"], record["result"]
+record = experiments.record("sphere-vae", profile, device=device)
+cfg, prov = record.config, record.provenance
 print(
     f"profile {prov['profile']}; seeds {prov['seeds']}; {prov['steps']} steps; "
     f"device {prov['device']};\ntorch {prov['torch']}; commit {prov['git_commit'][:12]}; "
@@ -480,90 +473,22 @@ print(
     f"networks: {cfg['n_blocks']} residual blocks of {cfg['hidden']} units; latent dim "
     f"{cfg['latent_dim']}; batch {cfg['batch_size']}; Adam lr {cfg['lr']}"
 )
+vae = sphere.summarise(record)  # measurements by ratio, beside the theory's values
+display(sphere.summary_table(record, vae))
 
-ratios = cfg["ratios"]
-n_seeds = len(cfg["seeds"])
-
-
-def per_ratio(values):
-    return np.asarray(values).reshape(len(ratios), n_seeds)
-
-
-median_radius = per_ratio([q[1] for q in res["radius_quantiles"]])
-elbo = per_ratio(res["elbo"])
-elbo_collapsed = per_ratio(res["elbo_collapsed"])[:, 0]
-kl = per_ratio(res["kl"])
-theory_r = per_ratio(res["theory_optimal_radius"])[:, 0]
-sphere_table = table(
-    [
-        [
-            f"{q:g}",
-            fixed(theory_r[i], 3),
-            pm(median_radius[i].mean(), median_radius[i].std()),
-            pm(elbo[i].mean(), elbo[i].std()),
-            fixed(elbo_collapsed[i], 3),
-            pm(kl[i].mean(), kl[i].std()),
-        ]
-        for i, q in enumerate(ratios)
-    ],
-    ["R/σ", "theory r*", "median |μ(z)|", "ELBO", "ELBO if collapsed", "KL"],
-    caption=f"VAEs trained on the unit circle ({provenance(prov)}): mean ± std over seeds; "
-    "ELBO and KL in nats per point, on fresh data.",
-    name="sphere_vae",
-    align_left=0,
-)
-display(sphere_table)
-
-under = [i for i, q in enumerate(ratios) if q < math.sqrt(2)]
-over = [i for i, q in enumerate(ratios) if q > math.sqrt(2)]
-glue("vae_seeds", n_seeds, display=False)
+evidence = sphere.collapse_evidence(vae)
+glue("vae_seeds", len(cfg["seeds"]), display=False)
 glue("vae_steps", int(prov["steps"]), display=False)
-glue("vae_below_max_radius", fmt(float(median_radius[under].max()), 2), display=False)
-glue(
-    "vae_below_max_elbo_gap",
-    fmt(float(np.max(np.abs(elbo[under] - elbo_collapsed[under, None]))), 1),
-    display=False,
-)
-glue(
-    "vae_between",
-    ", ".join(f"{q:g}" for q in ratios if 1.0 < q < math.sqrt(2)) or "none",
-    display=False,
-)
-glue("vae_near", f"{ratios[over[0]]:g}" if over else "none", display=False)
-glue(
-    "vae_above_min_radius",
-    fmt(float(median_radius[over].min()), 2) if over else float("nan"),
-    display=False,
-)
+glue("vae_below_max_radius", fmt(evidence["below_max_radius"], 2), display=False)
+glue("vae_below_max_elbo_gap", fmt(evidence["below_max_elbo_gap"], 1), display=False)
+glue("vae_between", ", ".join(f"{q:g}" for q in vae.between) or "none", display=False)
+glue("vae_near", f"{evidence['near']:g}" if evidence["near"] is not None else "none", display=False)
+glue("vae_above_min_radius", fmt(evidence["above_min_radius"], 2), display=False)
 
 # %% tags=["hide-input"]
-fig, axes = plt.subplots(
-    1, len(ratios), figsize=(1.35 * len(ratios), 2.0), sharex=True, sharey=True
-)
-circle = np.linspace(0, 2 * np.pi, 200)
-for i, (ax, q) in enumerate(zip(np.atleast_1d(axes), ratios, strict=True)):
-    means = np.asarray(res["decoder_means"][i * n_seeds])  # first seed of this ratio
-    ax.plot(np.cos(circle), np.sin(circle), color="tab:blue", lw=1, label="data")
-    ax.plot(
-        theory_r[i] * np.cos(circle),
-        theory_r[i] * np.sin(circle),
-        color="k",
-        lw=0.8,
-        ls="--",
-        label="theory $r^*$",
-    )
-    ax.scatter(means[:, 0], means[:, 1], s=3, color="tab:orange", label="decoder means")
-    ax.set_title(f"$R/\\sigma$ = {q:g}")
-    ax.set_aspect("equal")
-    ax.set_xlim(-1.3, 1.3)
-    ax.set_ylim(-1.3, 1.3)
-    ax.set_xticks([])
-    ax.set_yticks([])
-handles, labels = np.atleast_1d(axes)[0].get_legend_handles_labels()
-fig.legend(handles, labels, loc="lower center", ncol=3, fontsize=8, frameon=False, markerscale=3)
-fig.tight_layout(rect=(0, 0.1, 1, 1))
-glue("fig_vae", fig, display=False)
-plt.close(fig)
+first_seed = record.models.where(seed=cfg["seeds"][0])
+means = [np.asarray(first_seed.where(ratio=q).column("decoder_means")[0]) for q in vae.ratios]
+plots.show(plots.decoder_rings(means, vae.ratios, vae.theory_r, cfg["radius"]), "fig_vae")
 
 # %% [markdown]
 # ```{glue:figure} fig_vae

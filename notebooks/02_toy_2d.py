@@ -40,26 +40,17 @@ profile = "book"
 device = "auto"
 
 # %%
-import math
-
-import matplotlib.pyplot as plt
-import numpy as np
 import torch
 from IPython.display import display
 from myst_nb import glue
 
-from lvae import experiments, metrics, report
-from lvae.data import TOY2D_NOISE, sample_toy2d, toy2d_curve
+from lvae import experiments, plots
+from lvae.analysis import table1 as t1
+from lvae.analysis.claims import claims_table, mean_diff_ci
+from lvae.data import TOY2D_NOISE, sample_toy2d
+from lvae.report import fmt, provenance
 
-plt.rcParams.update({"figure.dpi": 110, "font.size": 9})
-
-
-def curve_np(x):
-    return toy2d_curve(torch.as_tensor(x)).numpy()
-
-
-fmt = report.fmt
-
+plots.use_book_style()
 
 # %% [markdown]
 # ## The data (Fig. 3)
@@ -74,31 +65,12 @@ fmt = report.fmt
 # The code is `lvae.data.sample_toy2d`.
 
 # %% tags=["hide-input"]
-moderate, small, large = TOY2D_NOISE
-glue("noise_moderate", moderate, display=False)
-glue("noise_small", small, display=False)
-glue("noise_large", large, display=False)
+region_names = ("moderate", "small", "large")
+for name, std in zip(region_names, TOY2D_NOISE, strict=True):
+    glue(f"noise_{name}", std, display=False)
 points = sample_toy2d((3000,), torch.Generator().manual_seed(0)).numpy()
-region = np.digitize(points[:, 0], [-1 / 3, 1 / 3])
-fig, ax = plt.subplots(figsize=(6, 2.6))
-for r, (name, color) in enumerate(
-    [("moderate", "tab:blue"), ("small", "tab:green"), ("large", "tab:red")]
-):
-    sel = region == r
-    ax.scatter(
-        points[sel, 0],
-        points[sel, 1],
-        s=2,
-        color=color,
-        label=f"{name} noise (std {TOY2D_NOISE[r]:g})",
-    )
-grid = np.linspace(-1, 1, 400)
-ax.plot(grid, curve_np(grid), color="k", lw=0.8, label="manifold $c(u)$")
-ax.set_aspect("equal")
-ax.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.02, 0.5), markerscale=4)
-fig.tight_layout()
-glue("fig_data", fig, display=False)
-plt.close(fig)
+fig = plots.toy_data(points, t1.region_of(points[:, 0]), region_names, TOY2D_NOISE, t1.curve_np)
+plots.show(fig, "fig_data")
 
 # %% [markdown]
 # ```{glue:figure} fig_data
@@ -127,36 +99,8 @@ plt.close(fig)
 #   one latent sample per point.
 
 # %% tags=["hide-input"]
-record = experiments.table1(profile, device=device)
-cfg, prov, res = record["config"], record["provenance"], record["result"]
-settings = res["settings"]
-n_seeds = len(cfg["seeds"])
-
-
-def by_setting(values):
-    out = {s: [] for s in settings}
-    for m, v in zip(res["models"], values, strict=True):
-        out[m["setting"]].append(v)
-    return {s: np.asarray(v) for s, v in out.items()}
-
-
-elbo = by_setting(res["elbo"])
-elbo_paper = by_setting(res["elbo_paper"])
-sigma_final = by_setting(res["final_sigma"])
-kl = by_setting(res["kl"])
-
-PAPER = {  # Table 1 of the paper (ELBO in its convention, mean ± std over 10 runs)
-    "F sigma=1": "-1.14 ± 0.02",
-    "F sigma=0.3": "-0.063 ± 0.03",
-    "F sigma=0.1": "0.773 ± 0.09",
-    "F sigma=0.043": "0.335 ± 0.08",
-    "F sigma=0.03": "0.141 ± 0.10",
-    "F sigma=0.01": "-0.961 ± 0.12",
-    "LS": "1.26 ± 0.09",
-    "LV": "1.62 ± 0.08",
-    "F*": "0.335 ± 0.08 (σ=0.043)",
-    "F schedule": "not given",
-}
+record = experiments.record("table1", profile, device=device)
+cfg, prov = record.config, record.provenance
 print(
     f"profile {prov['profile']}; seeds {prov['seeds']}; {prov['steps']} steps;\n"
     f"device {prov['device']}; torch {prov['torch']}; commit {prov['git_commit'][:12]}; "
@@ -167,29 +111,11 @@ print(
     f"{cfg['latent_dim']}; batch {cfg['batch_size']}; Adam lr {cfg['lr']};\n"
     f"final ELBO on {cfg['n_eval']} fresh points"
 )
-display(
-    report.table(
-        [
-            [
-                s,
-                report.fixed(np.exp(np.log(sigma_final[s]).mean()), 4),
-                report.pm(elbo[s].mean(), elbo[s].std(ddof=1)),
-                report.pm(elbo_paper[s].mean(), elbo_paper[s].std(ddof=1)),
-                PAPER[s],
-            ]
-            for s in settings
-        ],
-        ["setting", "final σ", "ELBO (exact)", "ELBO (paper conv.)", "paper, Table 1"],
-        caption=f"Table 1 ({report.provenance(prov)}): mean ± standard deviation over seeds, "
-        "nats per point; paper convention = exact + log 2π.",
-        name="table1",
-    )
-)
-
-glue("n_seeds", n_seeds, display=False)
+display(t1.results_table(record))
+glue("n_seeds", len(cfg["seeds"]), display=False)
 glue("steps", int(prov["steps"]), display=False)
-glue("f_star_sigma", fmt(res["f_star_sigma"], 3), display=False)
-glue("log2pi", fmt(math.log(2 * math.pi), 4), display=False)
+glue("f_star_sigma", fmt(record.result["f_star_sigma"], 3), display=False)
+glue("log2pi", fmt(t1.paper_elbo(0.0), 4), display=False)  # the convention's shift
 
 # %% [markdown]
 # Two columns of ELBO are shown. The **exact** ELBO includes every constant of the Gaussian
@@ -213,43 +139,17 @@ glue("log2pi", fmt(math.log(2 * math.pi), 4), display=False)
 # (fresh points, seen once) instead of the 10,000 evaluation points.
 
 # %% tags=["hide-input"]
-hist = res["history"]
-n_log = len(hist["step"])
-batch_elbo = np.asarray(hist["elbo"])  # (logged steps, models)
-setting_of = [m["setting"] for m in res["models"]]
-trend, second = {}, {}
-for s in settings:
-    cols = [j for j, m in enumerate(setting_of) if m == s]
-    e = batch_elbo[:, cols]
-    trend[s] = e[int(0.8 * n_log) :].mean() - e[int(0.6 * n_log) : int(0.8 * n_log)].mean()
-    second[s] = e[int(0.9 * n_log) :].mean(axis=0)
-display(
-    report.table(
-        [
-            [
-                s,
-                ("+" if trend[s] > 0 else "") + report.fixed(trend[s], 3),
-                report.pm(second[s].mean(), second[s].std(ddof=1)),
-                report.fixed(elbo[s].mean(), 3),
-            ]
-            for s in settings
-        ],
-        ["setting", "ELBO gain, last fifth", "batch ELBO, last 10%", "final ELBO"],
-        caption=f"Convergence and a second estimate ({report.provenance(prov)}): nats per point; "
-        "batch ELBO is mean ± std over seeds.",
-        name="convergence",
-    )
-)
-rank_final = sorted(settings, key=lambda s: -elbo[s].mean())
-rank_second = sorted(settings, key=lambda s: -second[s].mean())
+elbo = t1.by_setting(record, "elbo")
+conv = t1.convergence(record)
+display(t1.convergence_table(record, conv))
 top = 3
-same_top = rank_final[:top] == rank_second[:top]
-print(f"top {top} by final ELBO: {rank_final[:top]}; by batch ELBO: {rank_second[:top]}")
-still_rising = [s for s in settings if trend[s] > 0.01]
-glue("n_still_rising", len(still_rising), display=False)
-glue("n_settings", len(settings), display=False)
-glue("rank_top", ", ".join(rank_final[:top]), display=False)
-glue("same_top", "the same" if same_top else "not the same", display=False)
+rank_final = t1.ranking({s: e.mean() for s, e in elbo.items()})[:top]
+rank_second = t1.ranking({s: e.mean() for s, e in conv.second.items()})[:top]
+print(f"top {top} by final ELBO: {rank_final}; by batch ELBO: {rank_second}")
+glue("n_still_rising", len(conv.still_rising(0.01)), display=False)
+glue("n_settings", len(elbo), display=False)
+glue("rank_top", ", ".join(rank_final), display=False)
+glue("same_top", "the same" if rank_final == rank_second else "not the same", display=False)
 
 # %% [markdown]
 # In {glue:text}`n_still_rising` of the {glue:text}`n_settings` settings the ELBO was still
@@ -266,80 +166,30 @@ glue("same_top", "the same" if same_top else "not the same", display=False)
 # LV-VAE and F\*-VAE; the schedule replay is a separate experiment.
 
 # %% tags=["hide-input"]
-table_settings = [s for s in settings if s != "F schedule"]
-fixed = [s for s in settings if s.startswith("F sigma")]
-ALPHA = 0.05
-claims = []
-
-
-def claim(text, holds, evidence):
-    claims.append((text, holds, evidence))
-
-
-diffs = {s: metrics.welch(elbo["LV"], elbo[s]) for s in table_settings if s != "LV"}
-claim(
-    "LV-VAE is best, significantly",
-    all(d > 0 and p < ALPHA for d, p in diffs.values()),
-    f"LV - LS = {diffs['LS'][0]:+.3f} (p = {diffs['LS'][1]:.1e}); "
-    f"min gap {min(d for d, _ in diffs.values()):+.3f}",
-)
-ls_vs = {s: metrics.welch(elbo["LS"], elbo[s]) for s in fixed + ["F*"]}
-claim(
-    "LS-VAE beats every fixed sigma (sweep and F*)",
-    all(d > 0 and p < ALPHA for d, p in ls_vs.values()),
-    f"smallest gap {min(d for d, _ in ls_vs.values()):+.3f}, "
-    f"largest p {max(p for _, p in ls_vs.values()):.1e}",
-)
-d, p = metrics.welch(elbo["F*"], elbo["LS"])
-claim(
-    "F*-VAE is significantly below LS-VAE", d < 0 and p < ALPHA, f"F* - LS = {d:+.3f}, p = {p:.1e}"
-)
-d, p = metrics.welch(elbo["F*"], elbo["F sigma=0.1"])
-claim(
-    "F*-VAE is significantly below F-VAE at sigma = 0.1",
-    d < 0 and p < ALPHA,
-    f"F* - F(0.1) = {d:+.3f}, p = {p:.1e}",
-)
-best_fixed = max(fixed, key=lambda s: elbo[s].mean())
-claim("sigma = 0.1 is the best fixed sigma", best_fixed == "F sigma=0.1", f"best: {best_fixed}")
-d, lo, hi = metrics.mean_diff_ci(elbo["F schedule"], elbo["LS"])
-claim(
-    "replaying LS-VAE's sigma schedule matches LS-VAE",
-    lo < 0 < hi,
-    f"schedule - LS = {d:+.3f}, 95% CI [{lo:+.3f}, {hi:+.3f}]",
-)
-
+claims = t1.claims(elbo, alpha=t1.ALPHA)
 display(
-    report.table(
-        [
-            [text, "holds" if holds else "does not hold", evidence]
-            for text, holds, evidence in claims
-        ],
-        ["claim", "ours", "evidence"],
-        caption=f"The paper's claims about Table 1 ({report.provenance(prov)}): "
+    claims_table(
+        claims,
+        caption=f"The paper's claims about Table 1 ({provenance(prov)}): "
         "difference of mean ELBOs (nats) and Welch p-values.",
         name="claims",
-        align_left=3,
     )
 )
-for i, (_, holds, _) in enumerate(claims):
-    glue(f"claim{i}", "holds" if holds else "does not hold", display=False)
-glue("n_claims_hold", sum(h for _, h, _ in claims), display=False)
+for i, claim in enumerate(claims):
+    glue(f"claim{i}", claim.verdict, display=False)
+glue("n_claims_hold", sum(claim.holds for claim in claims), display=False)
 glue("n_claims", len(claims), display=False)
-glue("best_fixed", best_fixed.replace("F sigma=", ""), display=False)
-weakest = max(ls_vs, key=lambda k: ls_vs[k][1])  # the fixed sigma LS-VAE beats least clearly
-glue("ls_weakest", weakest.replace("F sigma=", "σ = "), display=False)
-glue("ls_weakest_gap", fmt(ls_vs[weakest][0], 2), display=False)
-glue("ls_weakest_p", fmt(ls_vs[weakest][1], 2), display=False)
-glue("ls_weakest_sd", fmt(elbo[weakest].std(ddof=1), 2), display=False)
-glue(
-    "fstar_minus_f01", fmt(float(elbo["F*"].mean() - elbo["F sigma=0.1"].mean()), 2), display=False
-)
-d, lo, hi = metrics.mean_diff_ci(elbo["F schedule"], elbo["F*"])
+glue("best_fixed", t1.best_fixed(elbo).replace("F sigma=", ""), display=False)
+weakest = t1.ls_weakest(elbo)  # the fixed sigma LS-VAE beats least clearly
+glue("ls_weakest", weakest["setting"].replace("F sigma=", "σ = "), display=False)
+for key in ("gap", "p", "sd"):
+    glue(f"ls_weakest_{key}", fmt(weakest[key], 2), display=False)
+glue("fstar_minus_f01", fmt(t1.mean_gap(elbo, "F*", "F sigma=0.1"), 2), display=False)
+d, lo, hi = mean_diff_ci(elbo["F schedule"], elbo["F*"])
 glue("replay_vs_fstar", fmt(d, 2), display=False)
 glue("replay_vs_fstar_ci", f"[{fmt(lo, 2)}, {fmt(hi, 2)}]", display=False)
-glue("replay_vs_ls", fmt(float(elbo["F schedule"].mean() - elbo["LS"].mean()), 2), display=False)
-lv_minus_ls = float(elbo["LV"].mean() - elbo["LS"].mean())
+glue("replay_vs_ls", fmt(t1.mean_gap(elbo, "F schedule", "LS"), 2), display=False)
+lv_minus_ls = t1.mean_gap(elbo, "LV", "LS")
 glue("lv_ls_gap", fmt(abs(lv_minus_ls), 2), display=False)
 glue("lv_ls_side", "below" if lv_minus_ls < 0 else "above", display=False)
 
@@ -383,57 +233,12 @@ glue("lv_ls_side", "below" if lv_minus_ls < 0 else "above", display=False)
 # from the prior: actual samples of $p(x \mid z)$ (green) and their means $\mu(z)$ (orange).
 
 # %% tags=["hide-input"]
-figs = res["figures"]
-data_fig = np.asarray(figs["data"])
-
-
-def panel_grid(names, title, per_row=3):
-    """Reconstruction over generation for each setting, ``per_row`` settings a row."""
-    ncols = min(per_row, len(names))
-    blocks = math.ceil(len(names) / ncols)
-    fig, axes = plt.subplots(
-        2 * blocks,
-        ncols,
-        figsize=(2.1 * ncols, 3.0 * blocks + 0.3),
-        sharex=True,
-        sharey=True,
-        squeeze=False,
-    )
-    for ax in axes[:, len(names) - (blocks - 1) * ncols :][-2:].flat:
-        ax.set_visible(False)  # empty slots of a last, shorter row
-    for j, name in enumerate(names):
-        i = settings.index(name)
-        b, col = divmod(j, ncols)
-        top, bottom = axes[2 * b, col], axes[2 * b + 1, col]
-        top.set_visible(True)
-        bottom.set_visible(True)
-        data = data_fig if i < len(settings) - 2 else np.asarray(figs["data_phase2"])
-        top.scatter(data[:, 0], data[:, 1], s=1, color="tab:blue")
-        rec = np.asarray(figs["recon"][i])
-        top.scatter(rec[:, 0], rec[:, 1], s=1, color="tab:orange")
-        gen_s, gen_m = np.asarray(figs["gen_sample"][i]), np.asarray(figs["gen_mean"][i])
-        bottom.scatter(gen_s[:, 0], gen_s[:, 1], s=1, color="tab:green")
-        bottom.scatter(gen_m[:, 0], gen_m[:, 1], s=1, color="tab:orange")
-        top.set_title(name.replace("F sigma=", "F, σ="), fontsize=9)
-        for ax in (top, bottom):
-            ax.set_xlim(-1.4, 1.4)
-            ax.set_ylim(-1.2, 1.2)
-            ax.set_xticks([])
-            ax.set_yticks([])
-    for b in range(blocks):
-        axes[2 * b, 0].set_ylabel("reconstruction")
-        axes[2 * b + 1, 0].set_ylabel("generation")
-    fig.suptitle(title, fontsize=10)
-    fig.tight_layout()
-    return fig
-
-
-fig = panel_grid(fixed, "F-VAE, fixed σ")
-glue("fig_fixed", fig, display=False)
-plt.close(fig)
-fig = panel_grid(["LS", "F*", "F schedule", "LV"], "learned σ, and its two fixed-σ replays", 2)
-glue("fig_learned", fig, display=False)
-plt.close(fig)
+panels = record.result["figures"]["panels"]
+fig = plots.panel_grid(panels, t1.fixed_settings(record), "F-VAE, fixed σ")
+plots.show(fig, "fig_fixed")
+learned = ["LS", "F*", "F schedule", "LV"]
+fig = plots.panel_grid(panels, learned, "learned σ, and its two fixed-σ replays", per_row=2)
+plots.show(fig, "fig_learned")
 
 # %% [markdown]
 # ```{glue:figure} fig_fixed
@@ -463,81 +268,29 @@ plt.close(fig)
 #   should track the noise levels of the data.
 
 # %% tags=["hide-input"]
-regions = [
-    (-1.0, -1 / 3, "left (moderate)"),
-    (-1 / 3, 1 / 3, "middle (small)"),
-    (1 / 3, 1.0, "right (large)"),
-]
-
-
-def by_region(values, xs):
-    return [float(np.mean(values[(xs >= lo) & (xs < hi)])) for lo, hi, _ in regions]
-
-
-fresh_a = sample_toy2d((len(data_fig),), torch.Generator().manual_seed(101)).numpy()
+names = t1.settings(record)
 # The statistic's noise level: the same distance between pairs of independent data batches.
-reference_pairs = [
-    metrics.energy_distance(
-        sample_toy2d((len(data_fig),), torch.Generator().manual_seed(200 + 2 * k)).numpy(),
-        sample_toy2d((len(data_fig),), torch.Generator().manual_seed(201 + 2 * k)).numpy(),
-    )
-    for k in range(20)
-]
-reference = float(np.mean(reference_pairs))
-band = reference + 3 * float(np.std(reference_pairs, ddof=1))
-energy, recon_rows = {}, []
-for i, name in enumerate(settings):
-    data = data_fig if i < len(settings) - 2 else np.asarray(figs["data_phase2"])
-    rec = np.asarray(figs["recon"][i])
-    d_data = by_region(metrics.distance_to_curve(data, curve_np), data[:, 0])
-    d_rec = by_region(metrics.distance_to_curve(rec, curve_np), data[:, 0])
-    energy[name] = metrics.energy_distance(np.asarray(figs["gen_sample"][i]), fresh_a)
-    cells = [f"{a:.3f} → {b:.3f}" for a, b in zip(d_data, d_rec, strict=True)]
-    recon_rows.append([name, *cells, report.fixed(energy[name], 4)])
-recon_rows.append(
-    ["data vs data", "", "", "", f"{report.sig(reference, 2)} (band {report.sig(band, 2)})"]
-)
-display(
-    report.table(
-        recon_rows,
-        ["setting", *(f"{name}: data → recon." for _, _, name in regions), "energy distance"],
-        caption=f"Distance to the curve, data → reconstruction, by region, and the energy distance "
-        f"of 600 generated points to fresh data ({report.provenance(prov)}, seed 0). Data vs "
-        "data: mean over 20 pairs of independent batches (unbiased, so it can be below 0); "
-        "band = mean + 3 std.",
-        name="recon",
-    )
-)
-
-lv = settings.index("LV")
-lv_sigma = by_region(np.asarray(figs["recon_sigma"][lv]), data_fig[:, 0])
+reference, band = t1.energy_reference(len(panels["LV"]["data"]))
+energy = t1.generation_distance({s: panels[s] for s in names})
+display(t1.recon_table(record, names, energy, reference, band))
+lv = t1.thickness(panels["LV"])
 print()
 print("LV-VAE's learned sigma at the reconstructions, by region, against the data's noise:")
-for (_, _, name), s, true in zip(regions, lv_sigma, TOY2D_NOISE, strict=True):
+for (_, _, name), s, true in zip(t1.REGIONS, lv.sigma, lv.noise, strict=True):
     print(f"  {name:<17} learned {s:.4f}   noise std {true:.3f}")
-indistinct = [s for s in settings if energy[s] <= band]
-distinct = [s for s in settings if energy[s] > band]
+like, unlike = t1.within_band(energy, band)
 glue("energy_band", fmt(band, 2), display=False)
-glue("gen_like_data", ", ".join(indistinct) or "none", display=False)
-glue("gen_unlike_data", ", ".join(distinct) or "none", display=False)
-for (_, _, name), s in zip(regions, lv_sigma, strict=True):
-    glue(f"lv_sigma_{name.split()[0]}", fmt(s, 2), display=False)
-lv_data = by_region(metrics.distance_to_curve(data_fig, curve_np), data_fig[:, 0])
-lv_rec = by_region(
-    metrics.distance_to_curve(np.asarray(figs["recon"][lv]), curve_np), data_fig[:, 0]
-)
-glue("lv_quiet_lowest", "lowest" if np.argmin(lv_sigma) == 1 else "not lowest", display=False)
-glue("lv_right_ratio", fmt(lv_sigma[2] / TOY2D_NOISE[2], 2), display=False)
-glue("lv_middle_ratio", fmt(lv_sigma[1] / TOY2D_NOISE[1], 2), display=False)
-glue("lv_right_rec", fmt(lv_rec[2], 2), display=False)
-glue("lv_right_data", fmt(lv_data[2], 2), display=False)
-glue(
-    "lv_generation",
-    "generates samples within the data-vs-data band"
-    if energy["LV"] <= band
-    else "generates samples outside the data-vs-data band",
-    display=False,
-)
+glue("gen_like_data", ", ".join(like) or "none", display=False)
+glue("gen_unlike_data", ", ".join(unlike) or "none", display=False)
+for (_, _, name), s in zip(t1.REGIONS, lv.sigma, strict=True):
+    glue(f"lv_sigma_{name.split()[0]}", fmt(s, 2), display=False)  # lv_sigma_left, ...
+glue("lv_quiet_lowest", "lowest" if lv.quiet_lowest else "not lowest", display=False)
+glue("lv_right_ratio", fmt(lv.ratio[2], 2), display=False)
+glue("lv_middle_ratio", fmt(lv.ratio[1], 2), display=False)
+glue("lv_right_rec", fmt(lv.recon[2], 2), display=False)
+glue("lv_right_data", fmt(lv.data[2], 2), display=False)
+where = "within" if "LV" in like else "outside"
+glue("lv_generation", f"generates samples {where} the data-vs-data band", display=False)
 
 # %% [markdown]
 # With 600 points per sample, the energy distance between two independent batches of real

@@ -30,12 +30,15 @@
 # Chapters never train models with hand-written loops. They ask `lvae.experiments` for a
 # result. If `results/` holds a record whose configuration hash matches, the record is
 # loaded. Otherwise the experiment runs with a progress bar, checkpointing into
-# `.checkpoints/` inside the results folder so that an interrupted run resumes where it stopped, and its record is
-# written atomically. A record holds:
+# `.checkpoints/` inside the results folder so that an interrupted run resumes where it
+# stopped, and its record is written atomically. A record holds:
 #
 # * the full configuration and its hash (the file name), which includes a version number
 #   of the training code, so records made by older code are recomputed, never reused;
-# * the result: metrics, training histories, and the few points the figures need;
+# * the result: measurements only (metrics, training histories, and the few points the
+#   figures need, one named panel per figure); what follows from the configuration alone,
+#   such as a theoretical optimum or the paper's convention, is computed when the book is
+#   built (`lvae.analysis`), so a fix to the theory reaches every record;
 # * its provenance: profile, seeds, steps, device, PyTorch, NumPy and Python versions,
 #   git commit, wall time and date, and whether it resumed from the checkpoints of an
 #   interrupted session (its wall time then counts the last session only).
@@ -57,27 +60,29 @@ from lvae import report, store
 
 results = store.default_results_dir()
 print(f"records of profile {profile} in {results.name}/:")
-rows = []
-for path in sorted(results.glob("*/*.json")):
-    rec = json.loads(path.read_text())
-    if rec.get("experiment") == "bench" or rec["provenance"]["profile"] != profile:
-        continue
-    p = rec["provenance"]
-    rows.append(
-        (
-            rec["experiment"],
-            p["profile"],
-            len(p["seeds"]),
-            p["steps"],
-            p["device"],
-            p["torch"],
-            p["git_commit"][:10],
-            p["wall_time_s"] / 60,
-            path.stem,
-        )
-    )
+# Every run record, validated (a record that fails its hash check stops the book here);
+# results/bench/ holds speed measurements, which are not run records.
+records = [
+    store.Record.load(path)
+    for path in sorted(results.glob("*/*.json"))
+    if path.parent.name != "bench"
+]
+rows = [
+    [
+        r.experiment,
+        len(r.provenance["seeds"]),
+        r.provenance["steps"],
+        r.provenance["device"],
+        r.provenance["torch"],
+        r.provenance["git_commit"][:10],
+        f"{r.provenance['wall_time_s'] / 60:.1f}",
+        r.config_hash,
+    ]
+    for r in records
+    if r.provenance["profile"] == profile
+]
 report.table(
-    [[r[0], *r[2:7], f"{r[7]:.1f}", r[8]] for r in rows],
+    rows,
     ["experiment", "seeds", "steps", "device", "torch", "commit", "minutes", "record"],
     caption=f"Records of profile {profile} in {results.name}/: the scale and provenance of every "
     "number in the book (minutes of wall time; record: the configuration hash, its file name).",

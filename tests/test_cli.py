@@ -159,7 +159,7 @@ def test_the_headline_table_of_a_stored_record():
     mean, sd = ls.split()[1], ls.split()[3]
     assert float(mean) == pytest.approx(sum(elbo) / len(elbo), rel=1e-3)
     assert float(sd) == pytest.approx(torch.tensor(elbo).std().item(), rel=0.05)
-    assert len(lines) == 2 + len(record["result"]["settings"])
+    assert len(lines) == 2 + len({m["setting"] for m in record["result"]["models"]})
     described = cli.describe_run(record, path, loaded=True)
     assert described == (
         f"loaded {path}, trained in 61 min on cpu at commit cc8c15d (profile book, 10 seeds, "

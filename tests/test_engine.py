@@ -165,14 +165,13 @@ def test_table1_smoke_record(tmp_path):
     rec = experiments.table1("smoke", results_dir=tmp_path, device="cpu")
     res, cfg = rec["result"], rec["config"]
     n_settings = len(cfg["fixed_sigmas"]) + 4
-    assert res["settings"][-2:] == ["F*", "F schedule"] and len(res["settings"]) == n_settings
+    settings = list(dict.fromkeys(m["setting"] for m in res["models"]))
+    assert settings[-2:] == ["F*", "F schedule"] and len(settings) == n_settings
     assert len(res["elbo"]) == n_settings * len(cfg["seeds"])
     ls = [m for m, s in zip(res["final_sigma"], res["models"], strict=True) if s["setting"] == "LS"]
     assert res["f_star_sigma"] == pytest.approx(
         math.exp(sum(map(math.log, ls)) / len(ls)), rel=1e-5
     )
-    for e, p in zip(res["elbo"], res["elbo_paper"], strict=True):  # stored to 7 digits
-        assert p - e == pytest.approx(math.log(2 * math.pi), abs=1e-6 * max(1.0, abs(e)))
     # The schedule replay used seed 0's LS trajectory: its final sigma is the last traced.
     sched = [
         m
@@ -180,7 +179,7 @@ def test_table1_smoke_record(tmp_path):
         if s["setting"] == "F schedule"
     ]
     assert sched[0] == pytest.approx(res["ls_sigma_trace"]["sigma"][-1][0], rel=1e-4)
-    assert len(res["figures"]["recon"]) == n_settings
+    assert sorted(res["figures"]["panels"]) == sorted(settings)  # one named panel each
     again = experiments.table1("smoke", results_dir=tmp_path / "b", device="cpu")
     assert again["result"] == res  # reproducible from the seeds
     # The monitored ELBO: one value per model at every logged step.

@@ -1,0 +1,124 @@
+"""lvae.analysis.sphere on synthetic sphere-vae records with known answers, and against
+the values the committed record held before the migration."""
+
+import math
+
+import numpy as np
+import pytest
+
+from lvae import store
+from lvae.analysis import sphere
+
+ROOT = store.default_results_dir()
+
+
+def synthetic_record(ratios=(0.7, 1.2, 2.0), seeds=(0, 1), dim=2, radius=1.0):
+    """Model (ratio q, seed s) has ELBO 10 q + s, KL q, median radius q / 4 + s / 100."""
+    models, elbo, kl, quantiles = [], [], [], []
+    for q in ratios:
+        for s in seeds:
+            models.append({"ratio": q, "seed": s, "sigma": radius / q})
+            elbo.append(10 * q + s)
+            kl.append(q)
+            quantiles.append([0.0, q / 4 + s / 100, 1.0])
+    config = {"ratios": list(ratios), "seeds": list(seeds), "dim": dim, "radius": radius}
+    result = {"models": models, "elbo": elbo, "kl": kl, "radius_quantiles": quantiles}
+    prov = {"profile": "smoke", "seeds": list(seeds), "steps": 10, "device": "cpu"}
+    return store.Record({"config": config, "provenance": prov, "result": result})
+
+
+def test_collapsed_elbo_is_log_normal_density_at_the_data_radius():
+    # D = 2, R = 2, sigma = 1: log N(x; 0, I) at |x| = 2 is -2 - log(2 pi).
+    assert sphere.collapsed_elbo(2.0, 2.0, 2) == pytest.approx(-2 - math.log(2 * math.pi))
+    # D = 3, R = 1, sigma = 0.5: -1 / (2 * 0.25) - 3 log 0.5 - 1.5 log(2 pi)
+    expected = -2.0 - 3 * math.log(0.5) - 1.5 * math.log(2 * math.pi)
+    assert sphere.collapsed_elbo(2.0, 1.0, 3) == pytest.approx(expected)
+
+
+def test_theory_radius_is_zero_below_sqrt_d_and_positive_above():
+    assert sphere.theory_radius(1.2, 1.0, 2) == 0.0  # 1.2 < sqrt(2): collapsed
+    r = sphere.theory_radius(4.0, 1.0, 2)
+    assert 0.9 < r < 1.0  # just inside the data sphere, by about (D - 1) / (2 ratio^2)
+    assert 1.0 - r == pytest.approx(1 / (2 * 4.0**2), rel=0.1)
+
+
+@pytest.mark.parametrize(
+    "args, match",
+    [((0.0, 1.0, 2), "ratio"), ((1.0, -1.0, 2), "radius"), ((1.0, 1.0, 1), "dim")],
+)
+def test_bad_input_is_named(args, match):
+    with pytest.raises(ValueError, match=match):
+        sphere.collapsed_elbo(*args)
+
+
+def test_recomputed_values_match_what_the_committed_record_held():
+    """elbo_collapsed and theory_optimal_radius of results/sphere-vae/7330f8fb73b1af89.json
+    as stored at commit 81773eb, before the migration dropped them (one value per ratio;
+    the three seeds of a ratio held the same)."""
+    held = {
+        0.7: (-2.7962269542868103, 0.0),
+        1.2: (-2.193233952821436, 0.0),
+        1.6: (-2.177869807917874, 0.6124969867757841),
+        2.5: (-3.130295602661035, 0.9068697349341177),
+        4.0: (-7.065288344169564, 0.9671280956253573),
+    }
+    record = store.Record.load(ROOT / "sphere-vae" / "7330f8fb73b1af89.json")
+    assert "elbo_collapsed" not in record.result  # measurements only
+    summary = sphere.summarise(record)
+    assert summary.ratios == list(held)
+    np.testing.assert_allclose(summary.collapsed, [c for c, _ in held.values()], rtol=1e-15)
+    np.testing.assert_allclose(summary.theory_r, [r for _, r in held.values()], rtol=1e-12)
+    derived = sphere.derived_columns(record.config, list(record.models))
+    assert derived["elbo_collapsed"][3:6] == [held[1.2][0]] * 3
+
+
+def test_per_ratio_and_summary_of_a_synthetic_record():
+    rec = synthetic_record()
+    np.testing.assert_array_equal(sphere.per_ratio(rec, "elbo"), [[7, 8], [12, 13], [20, 21]])
+    s = sphere.summarise(rec)
+    np.testing.assert_allclose(s.median_radius, [[0.175, 0.185], [0.3, 0.31], [0.5, 0.51]])
+    np.testing.assert_array_equal(s.kl[:, 0], [0.7, 1.2, 2.0])
+    assert s.below == [0, 1] and s.above == [2] and s.between == [1.2]  # 1 < 1.2 < sqrt 2
+    assert s.collapsed[0] == pytest.approx(sphere.collapsed_elbo(0.7, 1.0, 2))
+
+
+def test_collapse_evidence_of_a_synthetic_record():
+    s = sphere.summarise(synthetic_record())
+    ev = sphere.collapse_evidence(s)
+    assert ev["below_max_radius"] == pytest.approx(0.31)
+    gap = max(
+        abs(10 * q + seed - sphere.collapsed_elbo(q, 1.0, 2)) for q in (0.7, 1.2) for seed in (0, 1)
+    )
+    assert ev["below_max_elbo_gap"] == pytest.approx(gap)
+    assert ev["near"] == 2.0 and ev["above_min_radius"] == pytest.approx(0.5)
+    none_above = sphere.collapse_evidence(sphere.summarise(synthetic_record(ratios=(0.7,))))
+    assert none_above["near"] is None and math.isnan(none_above["above_min_radius"])
+    with pytest.raises(ValueError, match="no ratio below"):
+        sphere.collapse_evidence(sphere.summarise(synthetic_record(ratios=(2.0, 3.0))))
+
+
+def test_summary_table_rows():
+    rec = synthetic_record(ratios=(2.0,), seeds=(0, 1))
+    row = list(sphere.summary_table(rec, sphere.summarise(rec)).data.iloc[0])
+    assert row[0] == "2" and row[3] == "20.50 ±\u00a00.500"  # population sd over seeds (4 digits)
+
+
+def test_eq9_corrected_matches_the_derivative_and_the_printed_form_only_at_sigma_one():
+    at_one = sphere.eq9_check(1.0, 2.0, 1.0, 3)
+    assert at_one["corrected"] == pytest.approx(at_one["finite_difference"], rel=1e-7)
+    assert at_one["printed"] == pytest.approx(at_one["corrected"], rel=1e-12)
+    other = sphere.eq9_check(1.0, 2.0, 0.6, 3)
+    assert other["corrected"] == pytest.approx(other["finite_difference"], rel=1e-7)
+    assert abs(other["printed"] - other["corrected"]) > 0.01 * abs(other["corrected"])
+    with pytest.raises(ValueError, match="central difference"):
+        sphere.eq9_check(0.0, 2.0, 1.0, 3)
+
+
+def test_cli_headline_table_shows_the_recomputed_theory_values():
+    from lvae import __main__ as cli
+
+    record = store.Record.load(ROOT / "sphere-vae" / "7330f8fb73b1af89.json").data
+    lines = cli.headline_table(record).splitlines()
+    assert "collapsed ELBO" in lines[1] and "optimal radius" in lines[1]
+    row_16 = [line for line in lines if line.startswith("1.6 ")][0]
+    assert "-2.178 ± 0" in row_16 and "0.6125 ± 0" in row_16  # the values held at 81773eb

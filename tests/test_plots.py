@@ -1,0 +1,74 @@
+"""lvae.plots: the figure epilogue and the figures of chapters 1-2, on small arrays."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from lvae import plots  # noqa: E402
+
+
+def panel(shift=0.0, n=20):
+    pts = np.linspace(-1, 1, 2 * n).reshape(n, 2) + shift
+    return {"data": pts, "recon": pts, "gen_sample": pts, "gen_mean": pts, "recon_sigma": 0 * pts}
+
+
+def test_show_glues_under_the_name_and_closes(monkeypatch):
+    glued = []
+    monkeypatch.setattr("myst_nb.glue", lambda name, obj, display: glued.append((name, display)))
+    fig = plt.figure()
+    plots.show(fig, "fig_x")
+    assert glued == [("fig_x", False)]
+    assert not plt.fignum_exists(fig.number)
+    with pytest.raises(ValueError, match="plain identifier"):
+        plots.show(plt.figure(), "fig x")
+    plt.close("all")
+
+
+def test_panel_grid_lays_out_rows_and_hides_empty_slots():
+    panels = {name: panel(i / 10) for i, name in enumerate("abcde")}
+    fig = plots.panel_grid(panels, list("abcde"), "title", per_row=3)
+    axes = fig.axes
+    assert len(axes) == 2 * 2 * 3  # two blocks of (reconstruction, generation) rows
+    visible = [ax for ax in axes if ax.get_visible()]
+    assert len(visible) == 2 * 5  # the sixth slot of the last block stays empty
+    assert [ax.get_title() for ax in visible if ax.get_title()] == list("abcde")
+    assert fig._suptitle.get_text() == "title"
+    plt.close(fig)
+
+
+def test_panel_grid_titles_fixed_sigma_settings():
+    fig = plots.panel_grid({"F sigma=0.1": panel()}, ["F sigma=0.1"], "t")
+    assert fig.axes[0].get_title() == "F, σ=0.1"
+    plt.close(fig)
+
+
+def test_panel_grid_names_missing_panels():
+    with pytest.raises(ValueError, match=r"missing \['LV'\]"):
+        plots.panel_grid({"LS": panel()}, ["LS", "LV"], "t")
+    with pytest.raises(ValueError, match="per_row"):
+        plots.panel_grid({"LS": panel()}, ["LS"], "t", per_row=0)
+
+
+def test_decoder_rings_one_panel_per_ratio():
+    means = [np.zeros((5, 2)), np.ones((5, 2))]
+    fig = plots.decoder_rings(means, [0.7, 4.0], [0.0, 0.9])
+    assert [ax.get_title() for ax in fig.axes] == ["$R/\\sigma$ = 0.7", "$R/\\sigma$ = 4"]
+    assert fig.axes[1].collections[0].get_offsets().shape == (5, 2)  # the decoder means
+    plt.close(fig)
+    with pytest.raises(ValueError, match="equal, non-zero length"):
+        plots.decoder_rings(means, [0.7], [0.0])
+
+
+def test_toy_data_colours_each_region():
+    pts = np.array([[-0.5, 0.0], [0.0, 0.0], [0.5, 0.0], [0.6, 0.1]])
+    fig = plots.toy_data(pts, np.array([0, 1, 2, 2]), ["a", "b", "c"], [0.1, 0.2, 0.3], np.sin)
+    labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert labels[:3] == ["a noise (std 0.1)", "b noise (std 0.2)", "c noise (std 0.3)"]
+    assert [len(c.get_offsets()) for c in fig.axes[0].collections] == [1, 1, 2]
+    plt.close(fig)
+    with pytest.raises(ValueError, match="names and noise"):
+        plots.toy_data(pts, np.zeros(4), ["a"], [0.1, 0.2], np.sin)
