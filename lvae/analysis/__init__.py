@@ -1,0 +1,1 @@
+"""The analysis layer: what the book computes from run records (tables, statistics, verdicts)."""
