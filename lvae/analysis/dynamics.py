@@ -29,22 +29,51 @@ def geomean(values) -> float:
     return float(np.exp(np.log(v).mean()))
 
 
-def value_at(step_grid, values, step):
-    """The row of ``values`` logged at the last step of ``step_grid`` at or before ``step``:
-    the value a piecewise-constant trace holds at ``step``."""
+def value_at(step_grid, values, step, *, before: bool = False):
+    """The row of ``values`` logged at the last step of ``step_grid`` at or before ``step``
+    (the value a piecewise-constant trace holds at ``step``); with ``before``, at the last
+    step strictly before ``step``."""
     grid = np.asarray(step_grid)
-    i = np.searchsorted(grid, step, side="right") - 1
+    i = np.searchsorted(grid, step, side="left" if before else "right") - 1
     if i < 0:
-        raise ValueError(f"step must be at or after the first logged step {grid[0]}, got {step}")
+        raise ValueError(f"step must be after the first logged step {grid[0]}, got {step}")
     return np.asarray(values)[i]
+
+
+def histories(models: ModelTable, term: str) -> dict[str, np.ndarray]:
+    """``{setting: history}`` of a logged term, each (n_logged_steps, n_seeds) with the
+    seeds in record order, for every setting of ``models`` (in record order)."""
+    return {s: models.where(setting=s).history(term)[1] for s in models.values("setting")}
+
+
+def sigma_trace(record) -> tuple[np.ndarray, np.ndarray]:
+    """LS-VAE's learned sigma as traced along training in a table1 ``store.Record``:
+    (steps, sigma) with sigma (n_traced, n_seeds)."""
+    trace = record.result["ls_sigma_trace"]
+    return np.asarray(trace["step"]), np.asarray(trace["sigma"], dtype=float)
+
+
+def monitor_drops(record, skip: int, n_seeds: int | None = None) -> dict[str, np.ndarray]:
+    """``{setting: largest_drop}`` of the monitored ELBO of a record's models, from step
+    ``skip`` on, for the first ``n_seeds`` seeds of each setting (all when None)."""
+    steps = np.asarray(record.result["history"]["step"])
+    return {
+        s: largest_drop(steps, h[:, :n_seeds], skip)
+        for s, h in histories(record.models, "monitor_elbo").items()
+    }
+
+
+def _last_rows(n: int, fraction: float) -> int:
+    """How many of ``n`` logged rows make the last ``fraction`` (at least one)."""
+    if not 0 < fraction <= 1:
+        raise ValueError(f"fraction must be in (0, 1], got {fraction}")
+    return max(1, math.floor(n * fraction + 1e-9))  # 1e-9: 10 * 0.1 counts as 1
 
 
 def end_mean(values, fraction: float = 0.1) -> np.ndarray:
     """Per series: the mean over the last ``fraction`` of the logged steps (at least one)."""
-    if not 0 < fraction <= 1:
-        raise ValueError(f"fraction must be in (0, 1], got {fraction}")
     v = np.asarray(values, dtype=float)
-    return v[-max(1, int(len(v) * fraction)) :].mean(axis=0)
+    return v[-_last_rows(len(v), fraction) :].mean(axis=0)
 
 
 def end_gap(a, b, fraction: float = 0.1) -> tuple[float, float]:
@@ -52,7 +81,7 @@ def end_gap(a, b, fraction: float = 0.1) -> tuple[float, float]:
     series pooled), and the sample std of both pooled there (the seed spread it compares
     with)."""
     a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
-    n = max(1, int(len(a) * fraction))
+    n = _last_rows(len(a), fraction)
     pooled = np.concatenate([a[-n:], b[-n:]], axis=1)
     return float(a[-n:].mean() - b[-n:].mean()), float(pooled.std(ddof=1))
 
@@ -75,11 +104,20 @@ def settled_verdict(change, tol: float = SETTLED_TOL) -> str:
     return "has settled" if n_settled(change, tol) == len(change) else "has not fully settled"
 
 
+def _per_step(steps, values) -> tuple[np.ndarray, np.ndarray]:
+    steps, values = np.asarray(steps), np.asarray(values, dtype=float)
+    if steps.ndim != 1 or len(values) != len(steps):
+        raise ValueError(
+            f"values need one row per step: steps {steps.shape}, values {values.shape}"
+        )
+    return steps, values
+
+
 def largest_rise(steps, sigma, skip: int, threshold: float = RISE_THRESHOLD):
     """Per seed, from step ``skip`` on: the largest rise of sigma above its running minimum,
     max_t sigma(t) / min_{s <= t} sigma(s) - 1, and the first step where that rise exceeds
     ``threshold`` (None if never). Returns (rises, first_steps)."""
-    steps, sigma = np.asarray(steps), np.asarray(sigma, dtype=float)
+    steps, sigma = _per_step(steps, sigma)
     keep = steps >= skip
     rise = sigma[keep] / np.minimum.accumulate(sigma[keep], axis=0) - 1
     jumped = rise > threshold
@@ -97,7 +135,7 @@ def earliest(first_steps: Sequence[int | None], never: str) -> str:
 def largest_drop(steps, values, skip: int) -> np.ndarray:
     """Per column, from step ``skip`` on: the largest fall of ``values`` below their running
     maximum, max_t [max_{s <= t} v(s) - v(t)] (how much an ELBO lost from its best)."""
-    steps, values = np.asarray(steps), np.asarray(values, dtype=float)
+    steps, values = _per_step(steps, values)
     keep = steps >= skip
     return (np.maximum.accumulate(values[keep], axis=0) - values[keep]).max(axis=0)
 
@@ -152,7 +190,10 @@ def sigma_drop_vs_elbo_gain(trace_steps, sigma, steps, elbo, log_every: int) -> 
     have one column per seed, in the same order.
     """
     trace_steps, steps = np.asarray(trace_steps), np.asarray(steps)
-    log_sigma, elbo = np.log(np.asarray(sigma, dtype=float)), np.asarray(elbo, dtype=float)
+    sigma, elbo = np.asarray(sigma, dtype=float), np.asarray(elbo, dtype=float)
+    if not np.all(sigma > 0):
+        raise ValueError("sigma must be positive")
+    log_sigma = np.log(sigma)
     if log_sigma.shape[1:] != elbo.shape[1:]:
         raise ValueError(f"sigma and elbo need the same seeds: {log_sigma.shape}, {elbo.shape}")
     window = int(log_every) * max(1, min(4, len(steps) // 4))
