@@ -32,56 +32,26 @@
 # Papermill parameters: "smoke" (seconds), "book" (the committed results), "paper" (GPU).
 profile = "book"
 device = "auto"
-# A second run, this many times longer (3 seeds; F at sigma = 0.043, LS, LV, F*, replay),
-# tests whether sigma stops falling; 0 skips it.
-long_run_factor = 4
 
 # %% tags=["hide-input"]
-import math
-
 import matplotlib.pyplot as plt
 import numpy as np
-import torch
 from IPython.display import display
-from myst_nb import glue
-from scipy import stats
 
-from lvae import experiments, metrics, store
-from lvae.data import sample_toy2d, toy2d_curve
+from lvae import experiments, metrics, plots, store
+from lvae.analysis import dynamics as dyn
 from lvae.experiments import normalised
 from lvae.report import below, fixed, fmt, pm, provenance, table
 from lvae.toy2d_experiment import table1_config
-from lvae.vae import StackedVAE
 
 plt.rcParams.update({"figure.dpi": 110, "font.size": 9, "axes.formatter.limits": (-4, 4)})
-
-
-record = experiments.table1(profile, device=device)
-cfg, prov, res = record["config"], record["provenance"], record["result"]
-hist = res["history"]
-steps = np.asarray(hist["step"])
-setting_of = [m["setting"] for m in res["models"]]
-
-
-def plot_seeds(ax, x, values, color, label):
-    """One thin line per seed (columns of ``values``), labelled once."""
-    for k in range(values.shape[1]):
-        ax.plot(x, values[:, k], lw=0.7, color=color, alpha=0.6, label=label if k == 0 else None)
-
-
-def curves(term, setting):
-    """(n_logged_steps, n_seeds) history of ``term`` for one setting."""
-    cols = [j for j, s in enumerate(setting_of) if s == setting]
-    return np.asarray(hist[term])[:, cols]
-
-
+record = experiments.record("table1", profile, device=device)
+cfg, prov, res, models = record.config, record.provenance, record.result, record.models
+steps = np.asarray(res["history"]["step"])
 print(
-    f"profile {prov['profile']}; seeds {prov['seeds']}; {prov['steps']} steps; "
-    f"device {prov['device']};\ntorch {prov['torch']}; commit {prov['git_commit'][:12]}"
-)
-print(
-    f"history every {cfg['log_every']} steps (one batch of {cfg['batch_size']} each); "
-    f"LS-VAE's sigma traced every {cfg['trace_every']} steps"
+    f"{record.describe()}; commit {prov['git_commit'][:12]}\ntorch {prov['torch']}; history "
+    f"every {cfg['log_every']} steps (one batch of {cfg['batch_size']} each);\nLS-VAE's sigma "
+    f"traced every {cfg['trace_every']} steps"
 )
 
 # %% [markdown]
@@ -92,66 +62,38 @@ print(
 # step. Lines are means over seeds; the bands span the seeds.
 
 # %% tags=["hide-input"]
-pairs = [("F sigma=0.043", "F-VAE, σ = 0.043 (Fig. 8)"), ("LS", "LS-VAE (Fig. 9)")]
-fig, axes = plt.subplots(1, 2, figsize=(7.5, 2.8), sharey=True)
-for ax, (setting, title) in zip(axes, pairs, strict=True):
-    for term, sign, label, color in (
-        ("log_likelihood", -1, "reconstruction", "tab:blue"),
-        ("kl", 1, "KL", "tab:red"),
-    ):
-        c = sign * curves(term, setting)
-        ax.plot(steps, c.mean(axis=1), color=color, lw=1, label=label)
-        ax.fill_between(steps, c.min(axis=1), c.max(axis=1), color=color, alpha=0.2, lw=0)
-    ax.set_title(title)
-    ax.set_xlabel("step")
-    ax.set_yscale("symlog", linthresh=1.0)
-axes[0].set_ylabel("nats per point")
-axes[0].legend(fontsize=8)
-fig.tight_layout()
-glue("fig_losses", fig, display=False)
-plt.close(fig)
-
-first, last = slice(0, 1), slice(-max(1, len(steps) // 10), None)  # first log; last 10%
-rows = []
-for setting in ("F sigma=0.043", "F*", "LS"):
-    rec_c, kl_c = -curves("log_likelihood", setting), curves("kl", setting)
-    rows.append((setting, rec_c[first].mean(), rec_c[last].mean(axis=0), kl_c[last].mean(axis=0)))
-display(
-    table(
-        [
-            [
-                setting,
-                fixed(r0, 2),
-                pm(r_end.mean(), r_end.std(ddof=1)),
-                pm(k_end.mean(), k_end.std(ddof=1)),
-            ]
-            for setting, r0, r_end, k_end in rows
-        ],
-        ["setting", "recon. at first log", "recon., last 10%", "KL, last 10%"],
-        caption=f"Loss terms, nats per point ({provenance(prov)}): the first logged value (mean "
-        "over seeds) and the last 10 % of training (mean ± std over seeds).",
-        name="loss_terms",
-    )
+recon = {s: -h for s, h in dyn.histories(models, "log_likelihood").items()}  # -log p(x|z)
+kl = dyn.histories(models, "kl")
+ends = {s: (dyn.end_mean(recon[s]), dyn.end_mean(kl[s])) for s in ("F sigma=0.043", "F*", "LS")}
+rows = [
+    [s, fixed(recon[s][0].mean(), 2), *(pm(v.mean(), v.std(ddof=1)) for v in rk)]
+    for s, rk in ends.items()
+]
+columns = ["setting", "recon. at first log", "recon., last 10%", "KL, last 10%"]
+caption = (
+    f"Loss terms, nats per point ({provenance(prov)}): the first logged value (mean over "
+    "seeds) and the last 10 % of training (mean ± std over seeds)."
 )
-kl_gap, kl_p = metrics.welch(rows[2][3], rows[0][3])  # LS - F(0.043)
-rec_gap, rec_p = metrics.welch(rows[2][2], rows[0][2])
-kl_gap_eq, kl_p_eq = metrics.welch(rows[2][3], rows[1][3])  # LS - F*: the same sigma
-rec_gap_eq, rec_p_eq = metrics.welch(rows[2][2], rows[1][2])
-glue("first_log", int(steps[0]), display=False)
-glue("early_recon_f", fmt(rows[0][1], 3), display=False)
-glue("early_recon_ls", fmt(rows[2][1], 3), display=False)
-for name, value in (
-    ("kl_gap", kl_gap),
-    ("kl_p", kl_p),
-    ("rec_gap", rec_gap),
-    ("rec_p", rec_p),
-    ("kl_gap_eq", kl_gap_eq),
-    ("kl_p_eq", kl_p_eq),
-    ("rec_gap_eq", rec_gap_eq),
-    ("rec_p_eq", rec_p_eq),
-):
-    glue(name, fmt(value, 2), display=False)
-glue("ls_final_sigma", fmt(res["f_star_sigma"], 2), display=False)
+display(table(rows, columns, caption=caption, name="loss_terms"))
+values = {
+    "first_log": int(steps[0]),
+    "early_recon_f": fmt(recon["F sigma=0.043"][0].mean(), 3),
+    "early_recon_ls": fmt(recon["LS"][0].mean(), 3),
+    "ls_final_sigma": fmt(res["f_star_sigma"], 2),
+}
+# LS-VAE against F-VAE at sigma = 0.043, and against F*-VAE (the same sigma): Welch tests.
+for suffix, other in (("", "F sigma=0.043"), ("_eq", "F*")):
+    for term, k in (("rec", 0), ("kl", 1)):
+        gap, p = metrics.welch(ends["LS"][k], ends[other][k])
+        values |= {f"{term}_gap{suffix}": fmt(gap, 2), f"{term}_p{suffix}": fmt(p, 2)}
+plots.glue_values(values)
+
+panels = {
+    title: {"reconstruction": (recon[s], "tab:blue"), "KL": (kl[s], "tab:red")}
+    for s, title in (("F sigma=0.043", "F-VAE, σ = 0.043 (Fig. 8)"), ("LS", "LS-VAE (Fig. 9)"))
+}
+fig = plots.mean_curve_panels(steps, panels, figsize=(7.5, 2.8), ylabel="nats per point")
+plots.show(fig, "fig_losses")
 
 # %% [markdown]
 # ```{glue:figure} fig_losses
@@ -180,97 +122,34 @@ glue("ls_final_sigma", fmt(res["f_star_sigma"], 2), display=False)
 # ## The learned σ (Fig. 10): plateaus and jumps?
 
 # %% tags=["hide-input"]
-trace_steps = np.asarray(res["ls_sigma_trace"]["step"])
-trace = np.asarray(res["ls_sigma_trace"]["sigma"])  # (n_traced, n_seeds)
-lv_sigma = curves("sigma", "LV")
-fig, ax = plt.subplots(figsize=(6, 2.8))
-plot_seeds(ax, trace_steps, trace, "tab:purple", "LS-VAE (each seed)")
-ax.plot(
-    steps,
-    np.exp(np.log(lv_sigma).mean(axis=1)),
-    color="tab:orange",
-    lw=1.2,
-    label="LV-VAE (geometric mean over pixels and seeds)",
+trace_steps, trace = dyn.sigma_trace(record)  # trace: (n_traced, n_seeds)
+end = int(trace_steps[-1])
+monitor = dyn.histories(models, "monitor_elbo")  # ELBO on 2,000 fixed points, fixed noise
+link = dyn.sigma_drop_vs_elbo_gain(trace_steps, trace, steps, monitor["LS"], cfg["log_every"])
+change = dyn.last_tenth_change(trace_steps, trace)  # has sigma settled?
+plots.glue_values(
+    {
+        "fig_sigma_window": link.window,
+        "jitter_ratio": fmt(link.jitter_ratio, 2),
+        "rho": fmt(link.rho, 2),
+        "rho_p": fmt(link.rho_p, 2),
+        "rho_significant": link.significance(),
+        "share_of_gain": round(100 * link.share_of_gain),
+        "final_sigma": fmt(dyn.geomean(trace[-1]), 3),
+        "sigma_change_median": fmt(100 * float(np.median(change)), 2),
+        "sigma_settled": dyn.settled_verdict(change),
+        "n_seeds_settled": dyn.n_settled(change),
+        "n_seeds_sigma": len(change),
+    }
 )
-ax.axhline(res["f_star_sigma"], color="k", lw=0.6, ls="--", label="F*-VAE's σ")
-ax.set_yscale("log")
-ax.set_xlabel("step")
-ax.set_ylabel("σ")
-ax.legend(fontsize=8)
-fig.tight_layout()
-glue("fig_sigma", fig, display=False)
-plt.close(fig)
 
-# Rates of change over windows: how much log sigma falls, and how much the ELBO rises.
-window = cfg["log_every"] * max(1, min(4, len(steps) // 4))  # >= 4 windows on any profile
-edges = np.arange(window, steps[-1] + 1, window)
-log_trace = np.log(trace)
-
-
-def at(step_grid, values, s):
-    return values[np.searchsorted(step_grid, s, side="right") - 1]
-
-
-# The ELBO on the same 2,000 points with the same latent noise at every logged step
-# (recorded along training), so its changes come from the model, not from batch sampling.
-ls_elbo = curves("monitor_elbo", "LS")
-drops, gains = [], []
-for a, b in zip(edges[:-1], edges[1:], strict=True):
-    drops.append(at(trace_steps, log_trace, a) - at(trace_steps, log_trace, b))
-    in_a = (steps > a - window) & (steps <= a)
-    in_b = (steps > b - window) & (steps <= b)
-    gains.append(ls_elbo[in_b].mean(axis=0) - ls_elbo[in_a].mean(axis=0))
-drops, gains = np.asarray(drops), np.asarray(gains)  # (n_windows, n_seeds)
-skip = max(1, len(edges) // 10)  # leave out the first descent from sigma = 1
-rho, rho_p = stats.spearmanr(drops[skip:].ravel(), gains[skip:].ravel())
-fast = drops[skip:] >= np.quantile(drops[skip:], 0.8)
-share_of_gain = gains[skip:][fast].sum() / gains[skip:].sum()
-print(f"windows of {window} steps after the first {skip * window} steps:")
-print(f"  Spearman correlation of the sigma drop with the ELBO gain: {rho:+.2f} (p = {rho_p:.1e})")
-print(
-    f"  the 20% of windows where sigma falls fastest carry {100 * share_of_gain:.0f}% "
-    "of the ELBO gain"
-)
-# How steady is the monitored ELBO? Its jitter between consecutive logs (late in
-# training, where the trend is slow) against the typical size of a window's gain.
-jitter = float(np.diff(ls_elbo[len(steps) // 2 :], axis=0).std())
-typical_gain = float(np.median(np.abs(gains[skip:])))
-print(
-    f"  typical |ELBO gain| per window {typical_gain:.4f}; jitter between consecutive logs "
-    f"{jitter:.4f}"
-)
-glue("jitter_ratio", fmt(jitter / typical_gain, 2), display=False)
-glue("rho_significant", "a" if rho_p < 0.05 else "no", display=False)
-glue("fig_sigma_window", int(window), display=False)
-glue("rho", fmt(rho, 2), display=False)
-glue("rho_p", fmt(rho_p, 2), display=False)
-glue("share_of_gain", round(100 * float(share_of_gain)), display=False)
-
-
-# Has sigma settled? Its relative change over the last 10% of training.
-def last_tenth_change(steps_, sigma):
-    """Per seed: sigma's relative change over the last 10% of the steps."""
-    return sigma[-1] / sigma[np.searchsorted(steps_, 0.9 * steps_[-1])] - 1
-
-
-def geomean(values):
-    """Geometric mean (over seeds) of positive values."""
-    return float(np.exp(np.log(values).mean()))
-
-
-change = last_tenth_change(trace_steps, trace)
-settled = bool(np.all(np.abs(change) < 0.02))
-n_settled = int(np.sum(np.abs(change) < 0.02))
-glue("n_seeds_settled", n_settled, display=False)
-glue("n_seeds_sigma", len(change), display=False)
-print(
-    f"LS-VAE sigma at the end: {geomean(trace[-1]):.4f} (geometric mean);\n"
-    f"change over the last 10% of steps: median {100 * np.median(change):+.1f}%, "
-    f"range [{100 * change.min():+.1f}%, {100 * change.max():+.1f}%]"
-)
-glue("final_sigma", fmt(geomean(trace[-1]), 3), display=False)
-glue("sigma_change_median", fmt(100 * float(np.median(change)), 2), display=False)
-glue("sigma_settled", "has settled" if settled else "has not fully settled", display=False)
+lv_sigma = np.exp(np.log(dyn.histories(models, "sigma")["LV"]).mean(axis=1))
+lines = {
+    "LS-VAE (each seed)": (trace_steps, trace, "tab:purple"),
+    "LV-VAE (geometric mean over pixels and seeds)": (steps, lv_sigma, "tab:orange"),
+}
+fig = plots.seed_lines_figure(lines, ylabel="σ", reference=(res["f_star_sigma"], "F*-VAE's σ"))
+plots.show(fig, "fig_sigma")
 
 # %% [markdown]
 # ```{glue:figure} fig_sigma
@@ -314,187 +193,78 @@ glue("sigma_settled", "has settled" if settled else "has not fully settled", dis
 # new networks (the stack holds fewer settings, so the seeds do not give the same
 # initial weights); it is a replicate, not a continuation.
 
+# %% tags=["hide-input"]
+# The longer run: seeds 0-2, four times the steps, F-VAE at sigma = 0.043 and the others.
+overrides = {"seeds": tuple(cfg["seeds"][:3]), "fixed_sigmas": (0.043,), "steps": 4 * cfg["steps"]}
+long = experiments.record("table1", profile, device=device, **overrides)
 
 # %% tags=["hide-input"]
-def largest_rise(steps_, sigma, skip):
-    """Per seed: the largest rise of sigma above its running minimum after step ``skip``
-    (as a fraction), and the first step where that rise exceeds 10 % (None if never)."""
-    keep = steps_ >= skip
-    rise = sigma[keep] / np.minimum.accumulate(sigma[keep], axis=0) - 1
-    first = [int(steps_[keep][np.argmax(r > 0.1)]) if (r > 0.1).any() else None for r in rise.T]
-    return rise.max(axis=0), first
-
-
-def largest_drop(steps_, values, skip):
-    """Per column: the largest fall of ``values`` below their running maximum after ``skip``."""
-    keep = steps_ >= skip
-    return (np.maximum.accumulate(values[keep], axis=0) - values[keep]).max(axis=0)
-
-
 skip = cfg["steps"] // 10  # leave out the first descent from sigma = 1
 alpha = metrics.decay_exponent(trace_steps, trace)
-rise, first_rise = largest_rise(trace_steps, trace, skip)
-print(
-    f"decay exponent alpha over steps {trace_steps[-1] // 2}-{trace_steps[-1]}: "
-    f"median {np.median(alpha):.3f}, range [{alpha.min():.3f}, {alpha.max():.3f}]"
+first_rise = dyn.largest_rise(trace_steps, trace, skip)[1]
+lprov, seeds3, n3 = long.provenance, long.config["seeds"], len(long.config["seeds"])
+l_steps, l_trace = dyn.sigma_trace(long)
+l_rise, l_first = dyn.largest_rise(l_steps, l_trace, skip)
+print(f"alpha over steps {end // 2}-{end}, per seed:\n  {', '.join(f'{a:.3f}' for a in alpha)}")
+values = {
+    "alpha_median": fmt(float(np.median(alpha)), 2),
+    "alpha_drift": fmt(100 * float(np.median(alpha)) * np.log(10 / 9), 2),
+    "n_rise_short": len(first_rise) - first_rise.count(None),
+    "first_rise_short": dyn.earliest(first_rise, "nowhere"),
+    "long_steps": f"{lprov['steps']:,}",
+    "long_first_rise": dyn.earliest(l_first, "never"),
+    "long_max_rise": round(100 * float(l_rise.max())),
+    "long_n_settled": dyn.n_settled(dyn.last_tenth_change(l_steps, l_trace)),
+    "long_n_seeds": n3,
+}
+# The power law of this run's seeds, extrapolated to twice and four times its length.
+for factor in (2, lprov["steps"] // cfg["steps"]):
+    predicted = dyn.power_law_sigma(trace[-1, :n3], alpha[:n3], factor)
+    # sigma at the last trace before step factor * end (the value the book has always read)
+    observed = dyn.geomean(dyn.value_at(l_steps, l_trace, factor * end, before=True))
+    values |= {f"predicted_x{factor}": fmt(predicted, 3), f"observed_x{factor}": fmt(observed, 3)}
+    values[f"law_x{factor}"] = f"{100 * (observed / predicted - 1):+.0f} %"
+plots.glue_values(values)
+
+# %% tags=["hide-input"]
+# The monitored ELBO: how far each setting fell below its best value so far (seeds 0-2).
+drops, l_drops = dyn.monitor_drops(record, skip, n3), dyn.monitor_drops(long, skip, n3)
+ls_long, f_long = l_drops["LS"], l_drops["F sigma=0.043"]
+# Table 1's comparisons on the same seeds, after both lengths of training.
+settings = ("F sigma=0.043", "LS", "LV", "F*", "F schedule")
+before = {s: dyn.per_seed(models.where(setting=s), "elbo", seeds3) for s in settings}
+after = {s: dyn.per_seed(long.models.where(setting=s), "elbo", seeds3) for s in settings}
+lower, higher = dyn.lower_and_higher(before, after)
+plots.glue_values(
+    {
+        "drop_ls_short": fmt(float(drops["LS"].max()), 2),
+        "drop_ls_long": fmt(float(ls_long.max()), 2),
+        "drop_f_long": fmt(float(f_long.max()), 2),
+        "softer_verdict": dyn.softer_verdict(ls_long, f_long),
+        "lower_after_long": ", ".join(lower) or "no setting",
+        "higher_after_long": ", ".join(higher) or "none",
+    }
 )
-print(
-    f"seeds whose sigma rose more than 10% above its running minimum after step {skip}:\n"
-    f"  {sum(f is not None for f in first_rise)} of {len(first_rise)}, first at steps "
-    f"{sorted(f for f in first_rise if f is not None)}"
+rows = [[s, *(pm(v.mean(), v.std(ddof=1)) for v in (before[s], after[s]))] for s in settings]
+columns = ["setting", f"ELBO after {cfg['steps']:,} steps", f"ELBO after {lprov['steps']:,} steps"]
+caption = (
+    f"Final ELBO, nats per point, mean ± std over seeds {list(seeds3)}: this run "
+    f"({provenance(prov)}) against the longer one ({provenance(lprov)})."
 )
-glue("alpha_median", fmt(float(np.median(alpha)), 2), display=False)
-glue("alpha_drift", fmt(100 * float(np.median(alpha)) * math.log(10 / 9), 2), display=False)
-glue("n_rise_short", sum(f is not None for f in first_rise), display=False)
-glue(
-    "first_rise_short",
-    f"{min(f for f in first_rise if f is not None):,}"
-    if any(f is not None for f in first_rise)
-    else "nowhere",
-    display=False,
-)
-if long_run_factor:
-    seeds3 = tuple(cfg["seeds"][:3])
-    long_rec = experiments.table1(
-        profile,
-        device=device,
-        seeds=seeds3,
-        fixed_sigmas=(0.043,),
-        steps=long_run_factor * cfg["steps"],
-    )
-    lcfg, lprov, lres = long_rec["config"], long_rec["provenance"], long_rec["result"]
-    print(
-        f"\nlonger run: profile {lprov['profile']}; seeds {lprov['seeds']}; {lprov['steps']} "
-        f"steps;\n  device {lprov['device']}; commit {lprov['git_commit'][:12]}; "
-        f"{lprov['wall_time_s'] / 60:.0f} min"
-    )
-    l_steps = np.asarray(lres["ls_sigma_trace"]["step"])
-    l_trace = np.asarray(lres["ls_sigma_trace"]["sigma"])  # (n_traced, 3)
+display(table(rows, columns, caption=caption, name="long_run"))
 
-    # The power law of this run's seeds, extrapolated to twice and four times its length.
-    end = trace_steps[-1]
-    n3 = len(seeds3)
-    for factor in (2, long_run_factor):
-        predicted = geomean(trace[-1, :n3] * float(factor) ** -alpha[:n3])
-        observed = geomean(l_trace[np.searchsorted(l_steps, factor * end) - 1])
-        print(
-            f"sigma at {factor} x {end:,} steps: predicted {predicted:.4f}, "
-            f"observed {observed:.4f} (geometric means)"
-        )
-        glue(f"predicted_x{factor}", fmt(predicted, 3), display=False)
-        glue(f"observed_x{factor}", fmt(observed, 3), display=False)
-        glue(f"law_x{factor}", f"{100 * (observed / predicted - 1):+.0f} %", display=False)
-    l_rise, l_first = largest_rise(l_steps, l_trace, skip)
-    print(
-        "longer run, largest rise of sigma above its running minimum: "
-        + ", ".join(f"{100 * r:.0f}%" for r in l_rise)
-        + f";\n  first rise above 10% at steps {l_first}"
-    )
-    l_change = last_tenth_change(l_steps, l_trace)
-    print(
-        "change over the last 10% of the longer run: "
-        + ", ".join(f"{100 * c:+.1f}%" for c in l_change)
-    )
-    glue("long_steps", f"{lprov['steps']:,}", display=False)
-    glue(
-        "long_first_rise",
-        f"{min(f for f in l_first if f is not None):,}"
-        if any(f is not None for f in l_first)
-        else "never",
-        display=False,
-    )
-    glue("long_max_rise", round(100 * float(l_rise.max())), display=False)
-    glue("long_n_settled", int(np.sum(np.abs(l_change) < 0.02)), display=False)
-    glue("long_n_seeds", n3, display=False)
-
-    # The monitored ELBO: how far each setting fell below its best value so far.
-    def columns(result, setting):
-        return [j for j, m in enumerate(result["models"]) if m["setting"] == setting]
-
-    drops = {}
-    for label, result, hist_ in (("this run", res, hist), ("longer run", lres, lres["history"])):
-        h_steps, monitor = np.asarray(hist_["step"]), np.asarray(hist_["monitor_elbo"])
-        for setting in ("F sigma=0.043", "LS"):
-            cols = columns(result, setting)[:n3]
-            drops[(label, setting)] = largest_drop(h_steps, monitor[:, cols], skip)
-    print("largest fall of the monitored ELBO below its best so far (nats), per seed:")
-    for (label, setting), d in drops.items():
-        print(f"  {label:<11} {setting:<14} " + ", ".join(f"{v:.2f}" for v in d))
-    glue("drop_ls_short", fmt(float(drops[("this run", "LS")].max()), 2), display=False)
-    glue("drop_ls_long", fmt(float(drops[("longer run", "LS")].max()), 2), display=False)
-    glue("drop_f_long", fmt(float(drops[("longer run", "F sigma=0.043")].max()), 2), display=False)
-    median_ls = float(np.median(drops[("longer run", "LS")]))
-    median_f = float(np.median(drops[("longer run", "F sigma=0.043")]))
-    glue(
-        "softer_verdict",
-        (
-            "LS-VAE's ELBO loses less"
-            if median_ls < median_f
-            else "yet LS-VAE's ELBO does not lose less"
-        )
-        + f" than F-VAE's at a fixed small σ (median over seeds {median_ls:.2f} against "
-        f"{median_f:.2f} nats)",
-        display=False,
-    )
-
-    fig, (ax1, ax2) = plt.subplots(2, 1, figsize=(6.4, 5.2), sharex=True)
-    plot_seeds(ax1, l_steps, l_trace, "tab:purple", f"LS-VAE, {lprov['steps']:,} steps")
-    plot_seeds(ax1, trace_steps, trace[:, :n3], "tab:green", f"LS-VAE, {end:,} steps")
-    t_ext = np.linspace(end / 2, l_steps[-1], 50)
-    ax1.plot(
-        t_ext,
-        geomean(trace[-1, :n3]) * (t_ext / end) ** -np.median(alpha),
-        "k--",
-        lw=1,
-        label="power law fitted on the shorter run",
-    )
-    ax1.set_yscale("log")
-    ax1.set_ylabel("σ")
-    ax1.legend(fontsize=8)
-    l_hist = lres["history"]
-    for setting, color in (("F sigma=0.043", "tab:blue"), ("LS", "tab:purple")):
-        cols = columns(lres, setting)
-        plot_seeds(
-            ax2,
-            np.asarray(l_hist["step"]),
-            np.asarray(l_hist["monitor_elbo"])[:, cols],
-            color,
-            setting,
-        )
-    ax2.set_ylim(-3, 0.5)
-    ax2.set_xlabel("training step")
-    ax2.set_ylabel("monitored ELBO")
-    ax2.legend(fontsize=8)
-    fig.tight_layout()
-    glue("fig_long_run", fig, display=False)
-    plt.close(fig)
-
-    # Table 1's comparisons on the same seeds, after both lengths of training.
-    def elbos(result, setting, seeds):
-        by_seed = {
-            m["seed"]: e
-            for m, e in zip(result["models"], result["elbo"], strict=True)
-            if m["setting"] == setting
-        }
-        return np.array([by_seed[seed] for seed in seeds])
-
-    n_short, n_long = f"{cfg['steps']:,} steps", f"{lprov['steps']:,} steps"
-    lower_after, higher_after, long_rows = [], [], []
-    for setting in ("F sigma=0.043", "LS", "LV", "F*", "F schedule"):
-        a, b = elbos(res, setting, seeds3), elbos(lres, setting, seeds3)
-        (lower_after if b.mean() < a.mean() else higher_after).append(setting)
-        long_rows.append([setting, pm(a.mean(), a.std(ddof=1)), pm(b.mean(), b.std(ddof=1))])
-    display(
-        table(
-            long_rows,
-            ["setting", f"ELBO after {n_short}", f"ELBO after {n_long}"],
-            caption=f"Final ELBO, nats per point, mean ± std over seeds {list(seeds3)}: this "
-            f"run ({provenance(prov)}) against the longer one ({provenance(lprov)}).",
-            name="long_run",
-        )
-    )
-    glue("lower_after_long", ", ".join(lower_after) or "no setting", display=False)
-    glue("higher_after_long", ", ".join(higher_after) or "none", display=False)
+t_ext = np.linspace(end / 2, l_steps[-1], 50)
+law_sigma = dyn.geomean(trace[-1, :n3]) * (t_ext / end) ** -np.median(alpha)
+law = (t_ext, law_sigma, "power law fitted on the shorter run")
+sigma_lines = {
+    f"LS-VAE, {lprov['steps']:,} steps": (l_steps, l_trace, "tab:purple"),
+    f"LS-VAE, {end:,} steps": (trace_steps, trace[:, :n3], "tab:green"),
+}
+l_monitor, l_log = dyn.histories(long.models, "monitor_elbo"), long.result["history"]["step"]
+colors = {"F sigma=0.043": "tab:blue", "LS": "tab:purple"}
+elbo_lines = {s: (l_log, l_monitor[s], c) for s, c in colors.items()}
+fig = plots.sigma_and_elbo_figure(sigma_lines, elbo_lines, law=law, elbo_ylim=(-3, 0.5))
+plots.show(fig, "fig_long_run")
 
 # %% [markdown]
 # ```{glue:figure} fig_long_run
@@ -566,57 +336,31 @@ if long_run_factor:
 two_config = normalised(table1_config(profile, latent_dim=2))
 del two_config["n_monitor"]
 two_path = store.record_path(store.default_results_dir(), "table1", two_config)
-# The floor for a model whose reconstructions lie on the curve: the root mean square
-# distance of the data to the curve, per coordinate (measured on fresh points).
-fresh = sample_toy2d((20000,), torch.Generator().manual_seed(5)).numpy()
-to_curve = metrics.distance_to_curve(fresh, lambda u: toy2d_curve(torch.as_tensor(u)).numpy())
-noise_rms = math.sqrt(np.mean(np.square(to_curve)) / 2)
-print(f"rms distance of the data to the curve, per coordinate: {noise_rms:.4f}")
-glue("noise_rms", fmt(noise_rms, 2), display=False)
-if two_path.exists():
-    two = store.load_record(two_path, "table1", two_config)
-    two_trace = two["result"]["ls_sigma_trace"]
-    two_steps, two_sigma = np.asarray(two_trace["step"]), np.asarray(two_trace["sigma"])
-    fig, ax = plt.subplots(figsize=(6, 2.6))
-    plot_seeds(ax, trace_steps, trace, "tab:purple", "latent 1 (this book)")
-    plot_seeds(ax, two_steps, two_sigma, "tab:gray", "latent 2 (first version)")
-    ax.axhline(
-        noise_rms, color="k", ls="--", lw=0.6, label="rms distance to the curve, per coordinate"
+two = store.Record.load(two_path) if two_path.exists() else None  # None: e.g. a smoke run
+
+# %% tags=["hide-input"]
+# sigma's floor when reconstructions lie on the curve (rms distance to it, per coordinate)
+noise_rms = dyn.toy2d_noise_rms()
+plots.glue_values({"noise_rms": fmt(noise_rms, 2)})
+if two is None:
+    print("the latent-2 record is not stored; comparison skipped")
+    plots.glue_values({"two_final_sigma": "n/a", "two_change": "n/a"})
+    plots.show(plots.note_figure("latent-2 record not available"), "fig_latent")
+else:
+    two_steps, two_sigma = dyn.sigma_trace(two)
+    two_change = dyn.last_tenth_change(two_steps, two_sigma)
+    print(f"latent-2 record: {two.describe()};\n  commit {two.provenance['git_commit'][:12]}")
+    two_final, two_median = dyn.geomean(two_sigma[-1]), float(np.median(two_change))
+    plots.glue_values(
+        {"two_final_sigma": fmt(two_final, 2), "two_change": fmt(100 * two_median, 2)}
     )
-    ax.set_yscale("log")
-    ax.set_xlabel("step")
-    ax.set_ylabel("LS-VAE's σ")
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    glue("fig_latent", fig, display=False)
-    plt.close(fig)
-    for label, st, sg in (("latent 1", trace_steps, trace), ("latent 2", two_steps, two_sigma)):
-        change = last_tenth_change(st, sg)
-        print(
-            f"{label}: {st[-1]} steps; final sigma {geomean(sg[-1]):.4f};\n"
-            f"  change over the last 10%: median {100 * np.median(change):+.1f}%, "
-            f"range [{100 * change.min():+.1f}%, {100 * change.max():+.1f}%]"
-        )
-    two_prov = two["provenance"]
-    print(
-        f"latent-2 record: profile {two_prov['profile']}; seeds {two_prov['seeds']}; "
-        f"{two_prov['steps']} steps;\n  device {two_prov['device']}; commit "
-        f"{two_prov['git_commit'][:12]}"
-    )
-    glue("two_final_sigma", fmt(geomean(two_sigma[-1]), 2), display=False)
-    glue(
-        "two_change",
-        fmt(100 * float(np.median(last_tenth_change(two_steps, two_sigma))), 2),
-        display=False,
-    )
-else:  # e.g. a smoke run with its own results folder
-    print(f"the latent-2 record is not in {two_path.parent}; comparison skipped")
-    fig = plt.figure(figsize=(6, 0.5))
-    fig.text(0.5, 0.5, "latent-2 record not available", ha="center")
-    glue("fig_latent", fig, display=False)
-    plt.close(fig)
-    glue("two_final_sigma", "n/a", display=False)
-    glue("two_change", "n/a", display=False)
+    lines = {
+        "latent 1 (this book)": (trace_steps, trace, "tab:purple"),
+        "latent 2 (first version)": (two_steps, two_sigma, "tab:gray"),
+    }
+    ref = (noise_rms, "rms distance to the curve, per coordinate")
+    fig = plots.seed_lines_figure(lines, ylabel="LS-VAE's σ", reference=ref, figsize=(6, 2.6))
+    plots.show(fig, "fig_latent")
 
 # %% [markdown]
 # ```{glue:figure} fig_latent
@@ -642,45 +386,19 @@ else:  # e.g. a smoke run with its own results folder
 # initialisations.
 
 # %% tags=["hide-input"]
-fig, axes = plt.subplots(1, 3, figsize=(8, 2.5))
-gaps = {}
-for ax, (term, sign, title) in zip(
-    axes,
-    [("log_likelihood", -1, "reconstruction"), ("kl", 1, "KL"), ("elbo", 1, "ELBO")],
-    strict=True,
-):
-    for setting, color in (("LS", "tab:purple"), ("F schedule", "tab:green"), ("F*", "tab:gray")):
-        c = sign * curves(term, setting)
-        ax.plot(steps, c.mean(axis=1), color=color, lw=1, label=setting)
-    ax.set_title(title)
-    ax.set_xlabel("step")
-    ax.set_yscale("symlog", linthresh=1.0)
-    a, b = sign * curves(term, "F schedule"), sign * curves(term, "LS")
-    spread = np.concatenate([a, b], axis=1)[last].std(ddof=1)
-    gaps[term] = (a[last].mean() - b[last].mean(), spread)
-axes[0].legend(fontsize=8)
-fig.tight_layout()
-glue("fig_replay", fig, display=False)
-plt.close(fig)
-for term, (gap, spread) in gaps.items():
-    print(f"{term:<15} schedule - LS over the last 10%: {gap:+.3f}   (seed spread {spread:.3f})")
-elbo = {
-    s: np.asarray([e for e, m in zip(res["elbo"], setting_of, strict=True) if m == s])
-    for s in ("LS", "F schedule", "F*")
-}
-d, lo, hi = metrics.mean_diff_ci(elbo["F schedule"], elbo["LS"])
+elbo_terms = {"reconstruction": recon, "KL": kl, "ELBO": dyn.histories(models, "elbo")}
+for title, h in elbo_terms.items():
+    gap, spread = dyn.end_gap(h["F schedule"], h["LS"])
+    print(f"{title:<15} schedule - LS over the last 10%: {gap:+.3f}   (seed spread {spread:.3f})")
+final = {s: models.where(setting=s).column("elbo") for s in ("F schedule", "LS")}
+d, lo, hi = metrics.mean_diff_ci(final["F schedule"], final["LS"])
 print(f"final ELBO, schedule - LS: {d:+.3f}, 95% CI [{lo:+.3f}, {hi:+.3f}]")
-glue("replay_gap", fmt(d, 2), display=False)
-glue("replay_lo", fmt(lo, 2), display=False)
-glue("replay_hi", fmt(hi, 2), display=False)
-glue(
-    "replay_verdict",
-    "The interval contains 0: the replay recovers LS-VAE's result, as Appendix A.2 reports."
-    if lo < 0 < hi
-    else "The interval excludes 0: in our runs the replay does not recover LS-VAE's result, "
-    "although its loss curves follow LS-VAE's closely (figure).",
-    display=False,
-)
+values = {"replay_gap": fmt(d, 2), "replay_lo": fmt(lo, 2), "replay_hi": fmt(hi, 2)}
+plots.glue_values(values | {"replay_verdict": dyn.replay_verdict(lo, hi)})
+
+colors = {"LS": "tab:purple", "F schedule": "tab:green", "F*": "tab:gray"}
+panels = {t: {s: (h[s], c) for s, c in colors.items()} for t, h in elbo_terms.items()}
+plots.show(plots.mean_curve_panels(steps, panels, figsize=(8, 2.5), band=False), "fig_replay")
 
 # %% [markdown]
 # ```{glue:figure} fig_replay
@@ -711,38 +429,18 @@ glue(
 # rate divided by λ.
 
 # %% tags=["hide-input"]
-lam, sigma = 4.0, 0.1
-weighted = StackedVAE([0], 2, 2, 32, 1, torch.tensor([sigma]), kl_weight=torch.tensor([lam]))
-rescaled = StackedVAE([0], 2, 2, 32, 1, torch.tensor([sigma * math.sqrt(lam)]))
-differences = []
-with torch.no_grad():
-    for k in range(5):
-        x = sample_toy2d((1, 256), torch.Generator().manual_seed(k))
-        la = weighted.elbo_terms(x, torch.Generator().manual_seed(k))["loss"]
-        lb = rescaled.elbo_terms(x, torch.Generator().manual_seed(k))["loss"]
-        differences.append((la - lam * lb).flatten())
-differences = torch.cat(differences)
+differences = dyn.kl_weight_loss_differences(kl_weight=4.0, sigma=0.1)
 IDENTITY_TOL = 1e-4  # stated tolerance: float32 rounding of losses of order 1 to 10
-spread = float(differences.max() - differences.min())
+spread = below(np.ptp(differences), IDENTITY_TOL)  # checks the spread is below it
+kl_rec = experiments.record("kl-weight", profile, device=device)
+rel_gap = np.asarray(kl_rec.result["max_decoder_gap"]) / np.asarray(kl_rec.result["decoder_scale"])
 print(
-    f"loss(sigma, lambda) - lambda * loss(sigma sqrt(lambda), 1) over {differences.numel()} "
-    f"points:\n  mean {float(differences.mean()):.3f}, "
-    f"spread below {below(spread, IDENTITY_TOL):.0e}"
+    f"loss(sigma, lambda) - lambda * loss(sigma sqrt(lambda), 1) over {differences.size} points:\n"
+    f"  mean {differences.mean():.3f}, spread below {spread:.0e}\n"
+    f"trained side by side: {kl_rec.describe()};\n  sigma {kl_rec.config['sigma']}, "
+    f"lambda in {kl_rec.config['kl_weights']}"
 )
-
-kl_rec = experiments.kl_weight(profile, device=device)
-kl_cfg, kl_prov, kl_res = kl_rec["config"], kl_rec["provenance"], kl_rec["result"]
-rel_gap = np.asarray(kl_res["max_decoder_gap"]) / np.asarray(kl_res["decoder_scale"])
-print(
-    f"trained side by side: profile {kl_prov['profile']}; seeds {kl_prov['seeds']}; "
-    f"{kl_prov['steps']} steps;\n  device {kl_prov['device']}; sigma {kl_cfg['sigma']}, "
-    f"lambda in {kl_cfg['kl_weights']}"
-)
-print(
-    f"largest decoder-mean difference, relative to the decoder's output scale: {rel_gap.max():.1e}"
-)
-glue("identity_spread", IDENTITY_TOL, display=False)
-glue("kl_rel_gap", fmt(float(rel_gap.max()), 1), display=False)
+plots.glue_values({"identity_spread": IDENTITY_TOL, "kl_rel_gap": fmt(rel_gap.max(), 1)})
 
 # %% [markdown]
 # On random networks the difference between the two losses is the same constant at every
