@@ -16,17 +16,10 @@ import numpy as np
 from scipy import stats
 
 from ..store import ModelTable
+from .records import geomean  # noqa: F401  (shared, lvae.analysis.records)
 
 SETTLED_TOL = 0.02  # sigma has settled when every seed moved less than 2 % over the last tenth
 RISE_THRESHOLD = 0.1  # a rise of sigma by 10 % above its running minimum counts as a jump
-
-
-def geomean(values) -> float:
-    """Geometric mean exp(mean(log v)) of positive values (over seeds, pixels, ...)."""
-    v = np.asarray(values, dtype=float)
-    if v.size == 0 or not np.all(v > 0):
-        raise ValueError(f"values must be non-empty and positive, got {v}")
-    return float(np.exp(np.log(v).mean()))
 
 
 def value_at(step_grid, values, step, *, before: bool = False):

@@ -22,6 +22,7 @@ from ..images import QUANTIZATION_LEVELS
 from ..images_experiment import log_sigma_from_images, unpack
 from ..likelihood import paper_bits_per_pixel as _paper_bits_per_pixel
 from ..report import sig
+from .records import by_setting  # noqa: F401  (shared, lvae.analysis.records)
 
 ALPHA = 0.05  # level of the two-sided Welch tests behind the claims
 PAPER_TABLE2 = {"mnist": {"F": 0.06, "LV": 4.89}, "celeba": {"F": 5.52, "LV": 57.51}}
@@ -74,18 +75,6 @@ def mse_bound(levels: int) -> float:
 
 
 # -- models grouped by setting -----------------------------------------------------------
-
-
-def by_setting(record, values) -> dict[str, np.ndarray]:
-    """``values`` (one per model, in the record's order) as {setting: array over seeds},
-    settings in the configuration's order."""
-    values = np.asarray(values, dtype=float)
-    if len(values) != len(record.models):
-        raise ValueError(
-            f"values must hold one entry per model ({len(record.models)}), got {len(values)}"
-        )
-    settings = np.asarray([m["setting"] for m in record.models])
-    return {s: values[settings == s] for s in record.config["settings"]}
 
 
 def per_setting(record, measure: str) -> dict[str, np.ndarray]:

@@ -21,6 +21,7 @@ from ..observation import paper_convention_elbo
 from ..report import fixed as fixed_decimals
 from ..report import pm, provenance, sig, table
 from .claims import Claim, mean_diff_ci, significantly_above, welch
+from .records import by_setting, geomean, settings  # noqa: F401  (shared, lvae.analysis.records)
 
 DATA_DIM = 2
 ALPHA = 0.05  # "significantly": the paper does not define it; Welch p < 0.05 here
@@ -53,33 +54,15 @@ def curve_np(u):
     return toy2d_curve(torch.as_tensor(u)).numpy()
 
 
-def settings(record) -> list[str]:
-    """The record's settings in training order (F sweep, LS, LV, then F*, F schedule)."""
-    return record.models.values("setting")
-
-
 def fixed_settings(record) -> list[str]:
     """The F-VAE settings of the sigma sweep, in the record's order."""
     return [s for s in settings(record) if s.startswith("F sigma=")]
-
-
-def by_setting(record, column: str) -> dict[str, np.ndarray]:
-    """A per-model column grouped by setting: {setting: values over seeds}."""
-    return {s: record.models.where(setting=s).column(column) for s in settings(record)}
 
 
 def paper_elbo(elbo):
     """The ELBO in the paper's convention (no Gaussian constant): exact + (D/2) log 2 pi,
     with D = 2 (``lvae.observation.paper_convention_elbo``)."""
     return paper_convention_elbo(np.asarray(elbo, dtype=float), DATA_DIM)
-
-
-def geomean(values) -> float:
-    """Geometric mean of positive values (how the chapter averages sigma over seeds)."""
-    values = np.asarray(values, dtype=float)
-    if values.size == 0 or np.any(values <= 0):
-        raise ValueError(f"values must be positive and non-empty, got {values!r}")
-    return float(np.exp(np.log(values).mean()))
 
 
 def results_table(record):
