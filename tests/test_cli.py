@@ -54,6 +54,7 @@ REFUSALS = [
     (["bench", "--models", "x"], 2, "error: --models must be a whole number >= 1, got 'x'"),
     (["run", "--help"], 0, "--checkpoint-dir"),
     (["list"], 0, "table1"),
+    (["list"], 0, "table1-long table1 at 4x the steps"),
 ]
 
 
@@ -155,6 +156,14 @@ def test_the_headline_table_of_a_stored_record():
         f"loaded {path}, trained in 61 min on cpu at commit cc8c15d (profile book, 10 seeds, "
         "60000 steps)"
     )
+
+
+def test_a_variant_runs_by_name_and_loads_its_committed_record(capsys):
+    assert cli.main(["run", "table1-latent2", "--device", "cpu"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    path = ROOT / "results" / "table1" / "b135ea2fa8bd7881.json"
+    assert out[0].startswith(f"loaded {path}, trained in 29 min on cpu at commit dcb3cc3")
+    assert out[1] == "mean ± sd over 10 seeds:"
 
 
 def test_cuda_asked_for_where_there_is_none(tmp_path):
