@@ -11,6 +11,9 @@ VENV ?= .venv
 TORCH ?=
 TORCH_INDEX_URL ?=
 PROFILE ?=
+# A book build loads the committed records and stops at a missing one with the command that
+# makes it; TRAIN=1 trains what is missing instead (the smoke profile always trains).
+TRAIN ?=
 PYTEST_ARGS ?=
 # A plain `make test` skips the tests marked slow (papermill smoke runs of every chapter,
 # a full book build); CI (which sets CI=true) and FULL=1 run them too.
@@ -23,7 +26,9 @@ STAMP := $(VENV)/.installed
 .PHONY: help book test bench lint format sync notebooks clean
 
 help:
-	@echo "make book       execute every notebook fresh and build the book into _build/html"
+	@echo "make book       execute every notebook fresh and build the book into _build/html;"
+	@echo "                it loads the committed records and stops at a missing one with the"
+	@echo "                command that makes it (TRAIN=1: train it instead)"
 	@echo "make test       unit tests and nbval on the committed notebooks (FULL=1 or CI=true:"
 	@echo "                also papermill smoke runs of every chapter and a full book build)"
 	@echo "make bench      the stacked engine's speed against a one-model loop (a report)"
@@ -32,6 +37,7 @@ help:
 	@echo "make lint       ruff check and format check"
 	@echo "variables: TORCH='$(TORCH)' TORCH_INDEX_URL='$(TORCH_INDEX_URL)' (empty: chosen for this machine)"
 	@echo "           PROFILE='$(PROFILE)' (empty: each chapter's own default)"
+	@echo "           TRAIN='$(TRAIN)' (1: make book trains missing records; PROFILE=smoke always does)"
 
 $(STAMP): pyproject.toml constraints.txt tools/install_torch.py Makefile
 	@echo ">> creating $(VENV)"
@@ -40,7 +46,8 @@ $(STAMP): pyproject.toml constraints.txt tools/install_torch.py Makefile
 	touch $(STAMP)
 
 book: $(STAMP)
-	$(BIN)/python book/build.py $(if $(PROFILE),--profile $(PROFILE),)
+	$(BIN)/python book/build.py $(if $(PROFILE),--profile $(PROFILE),) \
+		$(if $(filter 1 true yes,$(TRAIN))$(filter smoke,$(PROFILE)),--train,)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(SLOW) $(PYTEST_ARGS)

@@ -3,16 +3,23 @@
     python book/build.py                 # make book: execute fresh (papermill), then build
     python book/build.py --profile smoke # the same on the seconds-long smoke profile
     python book/build.py --update-golden # make notebooks: refresh the committed .ipynb outputs
+    python book/build.py --train ...     # make book TRAIN=1: train the records that are missing
 
 The jupytext percent ``notebooks/NN_*.py`` files are the sources. For the book they are
 converted and executed into ``_build/stage``, a copy of the book sources, and Jupyter Book
 renders that copy (``execute_notebooks: off``), failing on any warning. The rendered site
 ends up in ``_build/html``.
+
+A build only loads records: a chapter whose record is missing fails at once with the
+command that makes it (``lvae.experiments.MissingRecord``), instead of training for an hour
+inside a notebook. ``--train`` (or ``LVAE_ALLOW_TRAINING=1`` in the environment) lets the
+chapters train what is missing; the smoke profile, which stores nothing, needs it.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import subprocess
 import sys
@@ -121,7 +128,16 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="re-execute the notebooks in place (refresh the committed .ipynb) and stop",
     )
+    parser.add_argument(
+        "--train",
+        action="store_true",
+        help="let the chapters train the records that are missing (sets LVAE_ALLOW_TRAINING=1 "
+        "for their kernels); without it a missing record stops the build with the command "
+        "that makes it",
+    )
     args = parser.parse_args(argv)
+    if args.train:  # read by lvae.experiments in the kernels, which inherit the environment
+        os.environ["LVAE_ALLOW_TRAINING"] = "1"
 
     chapters = toc_notebooks()
     if args.update_golden:

@@ -1,9 +1,10 @@
 """Command line: ``python -m lvae list``, ``run <experiment> ...``, ``bench``, ``fit``, ``data``.
 
-Arguments are checked before torch is imported (``lvae.registry`` and ``lvae.cli_fit``
-are torch-free), so ``--help``, ``list`` and any mistake are answered at once; torch comes
-in with the experiment that runs. Messages are printed here, not by ``lvae.experiments``:
-the notebooks call that too, and their printed outputs are compared with golden files.
+Arguments are checked before torch is imported (the declarations in ``lvae.experiments``
+and ``lvae.cli_fit`` are torch-free), so ``--help``, ``list`` and any mistake are answered
+at once; torch comes in with the experiment that runs. Messages are printed here, not by
+``lvae.experiments``: the notebooks call that too, and their printed outputs are compared
+with golden files. ``run`` trains a missing record (the notebooks only load).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from pathlib import Path
 from .cli_data import add_data_parser, run_data
 from .cli_fit import add_fit_parser, run_fit
 from .cli_sweep import add_sweep_parser, run_sweep
-from .registry import DEVICES, EXPERIMENTS, PROFILES, taking
+from .experiments import DEVICES, EXPERIMENTS, PROFILES, taking
 
 LONG_RUN_S = 3600  # a run estimated to take longer asks for --yes on a terminal
 
@@ -185,23 +186,24 @@ def check_run_args(args) -> str | None:
     return None
 
 
-def _ask_if_long(args, name: str, config, device, entry, resumes: bool = False) -> str | None:
-    """Print the estimate of a run over LONG_RUN_S; on a terminal without --yes, return
-    the reason to stop. Nothing is printed for shorter runs or when there is no estimate.
-    ``resumes``: checkpoints of the run exist (the estimate is of the whole run)."""
+def _ask_if_long(args, name: str, config, device, resumes: bool = False) -> str | None:
+    """Print the estimate of a run of experiment ``name`` over LONG_RUN_S; on a terminal
+    without --yes, return the reason to stop. Nothing is printed for shorter runs or when
+    there is no estimate. ``resumes``: checkpoints of the run exist (the estimate is of
+    the whole run)."""
     from . import store
     from .devices import describe
     from .estimate import REFERENCE, duration, estimate
     from .experiments import normalised
 
-    reference_name = REFERENCE.get(name, name)
-    ref_entry = entry if reference_name == name else EXPERIMENTS[reference_name].run
+    kind = EXPERIMENTS[name].record_name  # a variant is costed as its experiment
+    reference_name = REFERENCE.get(kind, kind)
     repo_results = Path(__file__).resolve().parents[1] / "results"
     reference = store.record_path(
-        repo_results, reference_name, normalised(ref_entry.make_config("book"))
+        repo_results, reference_name, normalised(EXPERIMENTS[reference_name].make_config())
     )
     guess = estimate(
-        name, normalised(config), describe(device), reference, bench=repo_results / "bench"
+        kind, normalised(config), describe(device), reference, bench=repo_results / "bench"
     )
     if guess is None or guess["seconds"] <= LONG_RUN_S:
         return None
@@ -232,31 +234,35 @@ def _run(args) -> int:
     if "seeds" in overrides:
         overrides["seeds"] = tuple(range(overrides["seeds"]))
     name = args.experiment
-    entry = EXPERIMENTS[name].run  # imports torch and the experiment's module
+    exp = EXPERIMENTS[name]
+    config = exp.make_config(args.profile, **overrides)  # bad values fail here
 
-    from . import store
+    from . import store  # torch comes in here
     from .devices import resolve_device
-    from .experiments import checkpoint_root, normalised, training_key
+    from .experiments import normalised, record, training_key
+    from .experiments.cache import checkpoint_root
 
-    config = entry.make_config(args.profile, **overrides)  # bad values fail here
     device = resolve_device(args.device)
     results_dir = Path(args.results_dir or store.default_results_dir())
-    path = store.record_path(results_dir, name, normalised(config))
+    path = store.record_path(results_dir, exp.record_name, normalised(config))
     before = path.read_bytes() if path.exists() else None
     if before is None or args.recompute:
         root = args.checkpoint_dir or checkpoint_root(results_dir)
-        resumes = not args.recompute and any((root / name / training_key(config)).glob("*.pt"))
-        stop = _ask_if_long(args, name, config, device, entry, resumes)
+        checkpoints = root / exp.record_name / training_key(config)
+        resumes = not args.recompute and any(checkpoints.glob("*.pt"))
+        stop = _ask_if_long(args, name, config, device, resumes)
         if stop:
             print(stop, file=sys.stderr)
             return 2
     try:
-        record = entry(
+        made = record(
+            name,
             args.profile,
             results_dir=results_dir,
             device=args.device,
             recompute=args.recompute,
             checkpoint_dir=args.checkpoint_dir,
+            allow_training=True,
             **overrides,
         )
     except FileNotFoundError as exc:
@@ -266,8 +272,8 @@ def _run(args) -> int:
             ) from exc
         raise
     loaded = before is not None and not args.recompute and path.read_bytes() == before
-    print(describe_run(record, path, loaded))
-    table = headline_table(record)
+    print(describe_run(made.data, path, loaded))
+    table = headline_table(made.data)
     if table:
         print(table)
     return 0
@@ -312,7 +318,7 @@ HEADLINES = {
         "kl_weight",
         [("max decoder gap", "max_decoder_gap"), ("decoder scale", "decoder_scale")],
     ),
-    **{name: ("setting", _IMAGE_COLUMNS) for name in EXPERIMENTS if name.startswith("images-")},
+    **{name: ("setting", _IMAGE_COLUMNS) for name in taking("iw_k")},  # the image experiments
 }
 
 

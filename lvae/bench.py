@@ -17,8 +17,8 @@ from torch import nn
 
 from .data import sample_toy2d
 from .devices import describe, resolve_device
+from .experiments import config
 from .observation import gaussian_log_likelihood, kl_to_standard_normal
-from .toy2d_experiment import table1_config
 from .vae import StackedVAE
 
 
@@ -90,7 +90,7 @@ def run_bench(
     if steps < 1 or warmup < 0:
         raise ValueError(f"steps must be >= 1 and warmup >= 0, got {steps}, {warmup}")
     dev = resolve_device(device)
-    cfg = table1_config(profile)
+    cfg = config("table1", profile)
     n = models or len(cfg.seeds) * (len(cfg.fixed_sigmas) + 2)  # the Table 1 sweep
     if n < 1:
         raise ValueError(f"models must be >= 1, got {n}")

@@ -11,7 +11,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from .registry import DEVICES, EXPERIMENTS, PROFILES
+from .experiments import DEVICES, EXPERIMENTS, PROFILES
 
 EXECUTOR_NAMES = ("local", "slurm", "ray")  # lvae.sweep.EXECUTORS
 

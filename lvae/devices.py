@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from .registry import DEVICES  # kept importable here; defined torch-free for the CLI
+from .experiments.base import DEVICES  # defined torch-free, for the CLI
 
 __all__ = ["DEVICES", "describe", "resolve_device"]
 

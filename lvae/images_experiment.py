@@ -23,19 +23,19 @@ from __future__ import annotations
 
 import base64
 import math
-from dataclasses import dataclass
 from pathlib import Path
-from typing import ClassVar
 
 import numpy as np
 import torch
 
 from .conv import conv_networks
-from .experiments import check_training_fields, entry_point, profile_config
-from .images import DATASETS, QUANTIZATION_LEVELS, load_images, require_dataset
+from .images import QUANTIZATION_LEVELS, load_images, require_dataset
 from .likelihood import bits_per_dim, dequantize, importance_weighted_bounds
 from .train import train_stacked
 from .vae import StackedVAE
+
+# ``config`` is the ImagesConfig declared, torch-free, in lvae.experiments.image_config;
+# that module imports this one when it runs, so this one imports nothing from it.
 
 # name: (observation kind, initial or fixed sigma, sigma floor in grey levels of the
 # dataset, trained on dequantised pixels)
@@ -46,133 +46,6 @@ SETTINGS = {
     "LV-floor": ("vector", 1.0, 1.0, False),  # sigma >= one grey level
     "LV-deq": ("vector", 1.0, 0.0, True),  # fits the density the bits/dim measure scores
 }
-
-
-@dataclass(frozen=True)
-class ImagesConfig:
-    # Fields that change only the evaluation after training (see experiments.training_key).
-    EVALUATION_ONLY: ClassVar[tuple[str, ...]] = ("iw_k", "n_iw", "n_show")
-
-    dataset: str = "digits"
-    split: str = "train"  # what is loaded for training
-    limit: int | None = None  # load only the first images of the split (CelebA is large)
-    n_holdout: int = 0  # > 0: evaluate on the last n_holdout training images instead
-    eval_split: str = "test"
-    settings: tuple[str, ...] = tuple(SETTINGS)
-    seeds: tuple[int, ...] = (0, 1, 2)
-    steps: int = 3000
-    latent_dim: int = 16
-    width: int = 16
-    n_convs: int = 3
-    n_blocks: int = 2
-    batch_size: int = 100
-    lr: float = 1e-3
-    log_every: int = 100
-    iw_k: int = 1000
-    n_iw: int = 200  # held-out images for the importance-weighted bound
-    n_show: int = 8  # images kept per figure panel
-    data_seed: int = 0
-
-    def __post_init__(self):
-        check_training_fields(self, extra=("width", "n_convs", "iw_k", "n_iw", "n_show"))
-        if self.dataset not in DATASETS:
-            raise ValueError(f"dataset must be one of {DATASETS}, got {self.dataset!r}")
-        unknown = set(self.settings) - set(SETTINGS)
-        if not self.settings or unknown:
-            raise ValueError(f"settings must be among {tuple(SETTINGS)}, got {self.settings}")
-        if self.n_holdout < 0 or self.n_blocks < 0:
-            raise ValueError("n_holdout and n_blocks must be >= 0")
-
-
-def _profiles(dataset: str, book: dict, paper: dict, smoke: dict | None = None) -> dict:
-    base = {"dataset": dataset, **book}
-    small = {
-        "seeds": (0,),
-        "steps": 30,
-        "width": 8,
-        "n_blocks": 1,
-        "log_every": 10,
-        "iw_k": 5,
-        "n_iw": 20,
-        "n_show": 4,
-        **(smoke or {}),
-    }
-    return {
-        "smoke": ImagesConfig(**{**base, **small}),
-        "book": ImagesConfig(**base),
-        "paper": ImagesConfig(**{**base, **paper}),
-    }
-
-
-IMAGE_PROFILES = {
-    "digits": _profiles(
-        "digits",
-        {},
-        {"seeds": tuple(range(10)), "steps": 20000, "width": 32, "n_blocks": 4, "latent_dim": 32},
-    ),
-    "mnist": _profiles(
-        "mnist",
-        # width 8 and one residual block: 15 models in about 50 min on one CPU core.
-        {
-            "split": "test",
-            "n_holdout": 1000,
-            "latent_dim": 32,
-            "width": 8,
-            "n_blocks": 1,
-            "steps": 2000,
-        },
-        {
-            "split": "train",
-            "n_holdout": 0,
-            "latent_dim": 256,
-            "width": 64,
-            "n_blocks": 4,
-            "steps": 100000,
-            "iw_k": 1000,
-            "n_iw": 1000,
-        },
-    ),
-    "olivetti": _profiles(
-        "olivetti",
-        # 64x64 pixels cost 5x MNIST per image: 2 seeds, 1,000 batches of 40 (of 360 faces).
-        {
-            "n_convs": 4,
-            "latent_dim": 32,
-            "width": 8,
-            "n_blocks": 1,
-            "seeds": (0, 1),
-            "batch_size": 40,
-            "steps": 1000,
-        },
-        {
-            "width": 64,
-            "n_blocks": 5,
-            "latent_dim": 256,
-            "steps": 50000,
-            "seeds": (0, 1, 2),
-            "batch_size": 100,
-        },
-    ),
-    "celeba": _profiles(
-        "celeba",
-        {
-            "n_convs": 4,
-            "latent_dim": 128,
-            "width": 32,
-            "steps": 20000,
-            "split": "train",
-            "eval_split": "test",
-        },
-        {"width": 64, "n_blocks": 5, "latent_dim": 2048, "steps": 100000},
-        smoke={"split": "all", "n_holdout": 4, "limit": 16},
-    ),
-}
-
-
-def images_config(dataset: str, profile: str = "book", **overrides) -> ImagesConfig:
-    if dataset not in IMAGE_PROFILES:
-        raise ValueError(f"dataset must be one of {tuple(IMAGE_PROFILES)}, got {dataset!r}")
-    return profile_config(IMAGE_PROFILES[dataset], profile, f"images-{dataset}", **overrides)
 
 
 def _pack(images: torch.Tensor) -> dict:
@@ -202,7 +75,7 @@ def unpack(packed: dict) -> np.ndarray:
     return raw.reshape(packed["shape"]).astype(np.float32) / 255.0
 
 
-def _datasets(config: ImagesConfig):
+def _datasets(config):
     train = load_images(config.dataset, split=config.split, limit=config.limit)
     if config.n_holdout:
         if config.n_holdout >= len(train):
@@ -211,7 +84,7 @@ def _datasets(config: ImagesConfig):
     return train, load_images(config.dataset, split=config.eval_split, limit=config.limit)
 
 
-def check_data(config: ImagesConfig) -> None:
+def check_data(config) -> None:
     """Before training: the dataset's files are there and intact (or downloaded), so a
     missing one is reported, with the command that fetches it, before the run starts, not
     after its first message; then the images load with the configured split sizes."""
@@ -262,7 +135,7 @@ def _iw_means(model, x, ks, gen, chunk: int = 20) -> dict[int, torch.Tensor]:
     return {k: total / x.shape[0] for k, total in sums.items()}
 
 
-def _run_images(config: ImagesConfig, device: torch.device, checkpoints: Path) -> dict:
+def _run_images(config, device: torch.device, checkpoints: Path) -> dict:
     train, held_out = _datasets(config)  # missing or bad files fail here, before training
     shape = tuple(train.shape[1:])
     dim = math.prod(shape)
@@ -345,21 +218,3 @@ def _run_images(config: ImagesConfig, device: torch.device, checkpoints: Path) -
             "log_sigma_map": panels(images_from_log_sigma(log_sigma)),
         },
     }
-
-
-def images(dataset: str, profile: str = "book", **kwargs) -> dict:
-    """The record of ``images-<dataset>`` for ``profile``: loaded when stored, else trained."""
-    if dataset not in IMAGE_PROFILES:
-        raise ValueError(f"dataset must be one of {tuple(IMAGE_PROFILES)}, got {dataset!r}")
-    return IMAGE_EXPERIMENTS[dataset](profile, **kwargs)
-
-
-IMAGE_EXPERIMENTS = {
-    name: entry_point(
-        f"images-{name}",
-        lambda profile, name=name, **overrides: images_config(name, profile, **overrides),
-        _run_images,
-        preflight=check_data,
-    )
-    for name in IMAGE_PROFILES
-}

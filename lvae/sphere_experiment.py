@@ -2,67 +2,20 @@
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 
 from .data import sample_sphere
-from .experiments import check_training_fields, entry_point, profile_config
 from .train import train_stacked
 from .vae import StackedVAE
 
-
-@dataclass(frozen=True)
-class SphereVAEConfig:
-    """One model per (ratio, seed), with sigma = radius / ratio, all trained in one stack."""
-
-    ratios: tuple[float, ...] = (0.7, 1.2, 1.6, 2.5, 4.0)  # R / sigma
-    seeds: tuple[int, ...] = (0, 1, 2)
-    steps: int = 4000
-    dim: int = 2
-    radius: float = 1.0
-    latent_dim: int = 2
-    hidden: int = 64
-    n_blocks: int = 2
-    batch_size: int = 256
-    lr: float = 1e-3
-    log_every: int = 100
-    n_eval: int = 4096  # fresh points and prior draws used for the final metrics
-    n_keep: int = 300  # decoder means kept in the record for figures
-    data_seed: int = 12345
-
-    def __post_init__(self):
-        if not self.ratios or any(not (r > 0 and math.isfinite(r)) for r in self.ratios):
-            raise ValueError(f"ratios (R/sigma) must be positive and finite, got {self.ratios}")
-        check_training_fields(self, extra=("hidden", "dim", "n_eval"))
-        if not self.radius > 0:
-            raise ValueError(f"radius must be > 0, got {self.radius}")
+# ``config`` is the SphereVAEConfig declared, torch-free, in lvae.experiments.sphere_vae;
+# that module imports this one when it runs, so this one imports nothing from it.
 
 
-SPHERE_PROFILES = {
-    "smoke": SphereVAEConfig(
-        ratios=(0.7, 4.0),
-        seeds=(0,),
-        steps=60,
-        hidden=16,
-        n_blocks=1,
-        log_every=20,
-        n_eval=256,
-        n_keep=50,
-    ),
-    "book": SphereVAEConfig(),
-    "paper": SphereVAEConfig(seeds=tuple(range(10)), steps=20000, hidden=200, n_blocks=4),
-}
-
-
-def sphere_vae_config(profile: str = "book", **overrides) -> SphereVAEConfig:
-    return profile_config(SPHERE_PROFILES, profile, "sphere-vae", **overrides)
-
-
-def _run(config: SphereVAEConfig, device: torch.device, checkpoints: Path) -> dict:
+def _run(config, device: torch.device, checkpoints: Path) -> dict:
     pairs = [(q, s) for q in config.ratios for s in config.seeds]
     labels = [f"R/sigma={q:g}, seed={s}" for q, s in pairs]
     sigmas = torch.tensor([config.radius / q for q, _ in pairs])
@@ -107,6 +60,3 @@ def _run(config: SphereVAEConfig, device: torch.device, checkpoints: Path) -> di
         "decoder_means": np.round(means[:, : config.n_keep].cpu().numpy(), 4).tolist(),
         "history": history,
     }
-
-
-sphere_vae = entry_point("sphere-vae", sphere_vae_config, _run)

@@ -42,8 +42,8 @@ import typing
 from dataclasses import dataclass
 from pathlib import Path
 
+from .experiments import EXPERIMENTS, PROFILES
 from .locks import config_lock, job_provenance, lock_path, read_holder, stale_reason
-from .registry import EXPERIMENTS, PROFILES
 
 __all__ = [
     "EXECUTORS",
@@ -163,8 +163,7 @@ def expand_grid(
     """Every configuration of the grid, each built (and so validated) before anything runs;
     configurations equal after parsing are kept once."""
     check_experiment(experiment, profile)
-    make_config = EXPERIMENTS[experiment].run.make_config
-    grid = parse_grid(type(make_config(profile)), settings)
+    grid = parse_grid(EXPERIMENTS[experiment].config, settings)
     points, seen = [], set()
     for values in itertools.product(*grid.values()):
         point = make_point(experiment, profile, dict(zip(grid, values, strict=True)), results_dir)
@@ -182,7 +181,8 @@ def make_point(
     from . import store
     from .experiments import normalised
 
-    config = EXPERIMENTS[experiment].run.make_config(profile, **overrides)
+    exp = EXPERIMENTS[experiment]
+    config = exp.make_config(profile, **overrides)
     plain = normalised(config)
     results_dir = Path(results_dir or store.default_results_dir())
     return SweepPoint(
@@ -191,7 +191,7 @@ def make_point(
         dict(overrides),
         config,
         store.config_hash(plain),
-        store.record_path(results_dir, experiment, plain),
+        store.record_path(results_dir, exp.record_name, plain),
     )
 
 
@@ -201,7 +201,8 @@ def has_record(point: SweepPoint) -> bool:
     from .experiments import normalised
 
     try:
-        store.load_record(point.record, point.experiment, normalised(point.config))
+        name = EXPERIMENTS[point.experiment].record_name
+        store.load_record(point.record, name, normalised(point.config))
     except store.InvalidRecord:
         return False
     return True
@@ -233,14 +234,19 @@ class SweepJob:
         outcome.update(job_provenance())
         if has_record(point):
             return {**outcome, "outcome": "existing"}
-        with config_lock(self.results_dir, self.experiment, point.config_hash, wait=True):
+        from .experiments import record
+
+        name = EXPERIMENTS[self.experiment].record_name
+        with config_lock(self.results_dir, name, point.config_hash, wait=True):
             if has_record(point):  # written by the job we waited for
                 return {**outcome, "outcome": "done by another job"}
             with _checkpoint_before_requeue():
-                EXPERIMENTS[self.experiment].run(
+                record(
+                    self.experiment,
                     self.profile,
                     results_dir=self.results_dir,
                     device=self.device,
+                    allow_training=True,
                     **self.overrides,
                 )
         return {**outcome, "outcome": "trained"}
@@ -472,13 +478,15 @@ def job_state(results_dir: Path, manifest: dict, job: dict) -> str:
     the engine says (submitit: the job reloaded from its folder), or PENDING (Ray)."""
     from . import store
 
-    record = Path(results_dir) / manifest["experiment"] / f"{job['config_hash']}.json"
+    exp = EXPERIMENTS.get(manifest["experiment"])  # a variant's records are its base's
+    name = exp.record_name if exp else manifest["experiment"]
+    record = Path(results_dir) / name / f"{job['config_hash']}.json"
     try:
         store.read_record(record)
         return "DONE"
     except store.InvalidRecord:
         pass
-    lock = lock_path(results_dir, manifest["experiment"], job["config_hash"])
+    lock = lock_path(results_dir, name, job["config_hash"])
     if lock.exists() and not stale_reason(lock):
         holder = read_holder(lock) or {}
         return f"RUNNING (pid {holder.get('pid')} on {holder.get('host')})"

@@ -12,17 +12,18 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 
 from .data import sample_toy2d
-from .experiments import check_training_fields, entry_point, profile_config
 from .train import train_stacked
 from .vae import StackedVAE
 
+# ``config`` arguments are the configurations declared, torch-free, in
+# lvae.experiments.table1 (Table1Config) and lvae.experiments.kl_weight (KLWeightConfig);
+# they import this module when they run, so it imports nothing from them.
 DATA_DIM = 2
 
 
@@ -31,67 +32,6 @@ def _rounded(values, digits: int = 5):
     if isinstance(values, list):
         return [_rounded(v, digits) for v in values]
     return float(f"{values:.{digits}g}")
-
-
-@dataclass(frozen=True)
-class Table1Config:
-    fixed_sigmas: tuple[float, ...] = (1.0, 0.3, 0.1, 0.043, 0.03, 0.01)
-    seeds: tuple[int, ...] = tuple(range(10))
-    steps: int = 60000
-    # The manifold is a curve: one latent dimension. With two, the latent code can also
-    # carry the off-curve noise and LS-VAE's sigma keeps falling (chapter 3 shows both).
-    latent_dim: int = 1
-    hidden: int = 64
-    n_blocks: int = 2
-    batch_size: int = 100  # fresh points per step, as in the paper
-    lr: float = 1e-3
-    log_every: int = 300
-    trace_every: int = 20  # resolution of the recorded (and replayed) sigma trajectory
-    n_eval: int = 10000  # fresh points for the final ELBO
-    n_figure: int = 600  # points kept per figure panel (seed 0 of each setting)
-    n_monitor: int = 2000  # fixed points for the ELBO logged along training (0: off)
-    data_seed: int = 2020
-    replay_seed_offset: int = 100  # phase-2 models never share an init with phase 1
-    # Every point multiplied by this (lvae.calibration derives the paper's scale).
-    data_scale: float = 1.0
-
-    # Fields added after records were made: left out of the stored configuration, and so
-    # of its hash, while they hold these values, so that those records stay valid.
-    OMITTED_AT = {"data_scale": 1.0}
-
-    def __post_init__(self):
-        check_training_fields(self, extra=("hidden",))
-        if not self.fixed_sigmas or any(
-            not (s > 0 and math.isfinite(s)) for s in self.fixed_sigmas
-        ):
-            raise ValueError(f"fixed_sigmas must be positive and finite, got {self.fixed_sigmas}")
-        if self.trace_every < 1 or self.n_eval < 1 or self.n_figure < 1:
-            raise ValueError("trace_every, n_eval and n_figure must be >= 1")
-        if self.n_monitor < 0:
-            raise ValueError(f"n_monitor must be >= 0, got {self.n_monitor}")
-        if not (self.data_scale > 0 and math.isfinite(self.data_scale)):
-            raise ValueError(f"data_scale must be positive and finite, got {self.data_scale}")
-
-
-TABLE1_PROFILES = {
-    "smoke": Table1Config(
-        seeds=(0, 1),
-        steps=40,
-        hidden=16,
-        n_blocks=1,
-        log_every=10,
-        trace_every=5,
-        n_eval=500,
-        n_figure=50,
-        n_monitor=100,
-    ),
-    "book": Table1Config(),
-    "paper": Table1Config(steps=200000, hidden=200, n_blocks=4, log_every=1000, trace_every=50),
-}
-
-
-def table1_config(profile: str = "book", **overrides) -> Table1Config:
-    return profile_config(TABLE1_PROFILES, profile, "table1", **overrides)
 
 
 def setting_name(kind: str, sigma: float | None = None) -> str:
@@ -203,7 +143,7 @@ def _train_phase(
     return model, gen, history
 
 
-def _run_table1(config: Table1Config, device: torch.device, checkpoints: Path) -> dict:
+def _run_table1(config, device: torch.device, checkpoints: Path) -> dict:
     seeds = list(config.seeds)
     phase1 = [(setting_name("fixed", s), "fixed", s) for s in config.fixed_sigmas]
     phase1 += [(setting_name("scalar"), "scalar", 1.0), (setting_name("vector"), "vector", 1.0)]
@@ -299,46 +239,8 @@ def _run_table1(config: Table1Config, device: torch.device, checkpoints: Path) -
     }
 
 
-table1 = entry_point("table1", table1_config, _run_table1)
-
-
 # ------------------------------------------------------------------- KL weight check
-@dataclass(frozen=True)
-class KLWeightConfig:
-    """Section 3.2: a weight lambda on the KL term acts like sigma * sqrt(lambda)."""
-
-    sigma: float = 0.1
-    kl_weights: tuple[float, ...] = (0.25, 4.0)
-    seeds: tuple[int, ...] = (0, 1, 2)
-    steps: int = 3000
-    latent_dim: int = 2
-    hidden: int = 64
-    n_blocks: int = 2
-    batch_size: int = 100
-    lr: float = 1e-3
-    log_every: int = 100
-    data_seed: int = 7
-
-    def __post_init__(self):
-        check_training_fields(self, extra=("hidden",))
-        if not self.sigma > 0 or not self.kl_weights or min(self.kl_weights) <= 0:
-            raise ValueError("sigma and every KL weight must be > 0")
-
-
-KL_WEIGHT_PROFILES = {
-    "smoke": KLWeightConfig(
-        kl_weights=(4.0,), seeds=(0,), steps=30, hidden=16, n_blocks=1, log_every=10
-    ),
-    "book": KLWeightConfig(),
-    "paper": KLWeightConfig(seeds=tuple(range(10)), steps=20000, hidden=200, n_blocks=4),
-}
-
-
-def kl_weight_config(profile: str = "book", **overrides) -> KLWeightConfig:
-    return profile_config(KL_WEIGHT_PROFILES, profile, "kl-weight", **overrides)
-
-
-def _run_kl_weight(config: KLWeightConfig, device: torch.device, checkpoints: Path) -> dict:
+def _run_kl_weight(config, device: torch.device, checkpoints: Path) -> dict:
     pairs = [(lam, seed) for lam in config.kl_weights for seed in config.seeds]
     init = [1000 * i + s for i, lam in enumerate(config.kl_weights) for s in config.seeds]
     z_gen = torch.Generator(device=device).manual_seed(config.data_seed + 1)
@@ -391,6 +293,3 @@ def _run_kl_weight(config: KLWeightConfig, device: torch.device, checkpoints: Pa
         "kl_weighted": out["weighted"]["history"]["kl"],
         "kl_rescaled": out["rescaled"]["history"]["kl"],
     }
-
-
-kl_weight = entry_point("kl-weight", kl_weight_config, _run_kl_weight)

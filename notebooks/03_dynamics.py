@@ -40,9 +40,7 @@ from IPython.display import display
 
 from lvae import experiments, metrics, plots, store
 from lvae.analysis import dynamics as dyn
-from lvae.experiments import normalised
 from lvae.report import below, fixed, fmt, pm, provenance, table
-from lvae.toy2d_experiment import table1_config
 
 plt.rcParams.update({"figure.dpi": 110, "font.size": 9, "axes.formatter.limits": (-4, 4)})
 record = experiments.record("table1", profile, device=device)
@@ -194,9 +192,9 @@ plots.show(fig, "fig_sigma")
 # initial weights); it is a replicate, not a continuation.
 
 # %% tags=["hide-input"]
-# The longer run: seeds 0-2, four times the steps, F-VAE at sigma = 0.043 and the others.
-overrides = {"seeds": tuple(cfg["seeds"][:3]), "fixed_sigmas": (0.043,), "steps": 4 * cfg["steps"]}
-long = experiments.record("table1", profile, device=device, **overrides)
+# The longer run (lvae.experiments.table1.LONG): seeds 0-2, four times the steps,
+# F-VAE at sigma = 0.043 and the other settings.
+long = experiments.record("table1-long", profile, device=device)
 
 # %% tags=["hide-input"]
 skip = cfg["steps"] // 10  # leave out the first descent from sigma = 1
@@ -331,36 +329,27 @@ plots.show(fig, "fig_long_run")
 # latent dimension decides whether the annealing ends at all.
 
 # %% tags=["hide-input"]
-# The two-latent run was recorded before the ELBO monitor existed: its configuration is
-# today's with latent_dim = 2 and without that field.
-two_config = normalised(table1_config(profile, latent_dim=2))
-del two_config["n_monitor"]
-two_path = store.record_path(store.default_results_dir(), "table1", two_config)
-two = store.Record.load(two_path) if two_path.exists() else None  # None: e.g. a smoke run
+# The two-latent run (lvae.experiments.table1.LATENT2): Table 1 with latent_dim = 2.
+two = experiments.record("table1-latent2", profile, device=device)
 
 # %% tags=["hide-input"]
 # sigma's floor when reconstructions lie on the curve (rms distance to it, per coordinate)
 noise_rms = dyn.toy2d_noise_rms()
 plots.glue_values({"noise_rms": fmt(noise_rms, 2)})
-if two is None:
-    print("the latent-2 record is not stored; comparison skipped")
-    plots.glue_values({"two_final_sigma": "n/a", "two_change": "n/a"})
-    plots.show(plots.note_figure("latent-2 record not available"), "fig_latent")
-else:
-    two_steps, two_sigma = dyn.sigma_trace(two)
-    two_change = dyn.last_tenth_change(two_steps, two_sigma)
-    print(f"latent-2 record: {two.describe()};\n  commit {two.provenance['git_commit'][:12]}")
-    two_final, two_median = dyn.geomean(two_sigma[-1]), float(np.median(two_change))
-    plots.glue_values(
-        {"two_final_sigma": fmt(two_final, 2), "two_change": fmt(100 * two_median, 2)}
-    )
-    lines = {
-        "latent 1 (this book)": (trace_steps, trace, "tab:purple"),
-        "latent 2 (first version)": (two_steps, two_sigma, "tab:gray"),
-    }
-    ref = (noise_rms, "rms distance to the curve, per coordinate")
-    fig = plots.seed_lines_figure(lines, ylabel="LS-VAE's σ", reference=ref, figsize=(6, 2.6))
-    plots.show(fig, "fig_latent")
+two_steps, two_sigma = dyn.sigma_trace(two)
+two_change = dyn.last_tenth_change(two_steps, two_sigma)
+print(f"latent-2 record: {two.describe()};\n  commit {two.provenance['git_commit'][:12]}")
+two_final, two_median = dyn.geomean(two_sigma[-1]), float(np.median(two_change))
+plots.glue_values(
+    {"two_final_sigma": fmt(two_final, 2), "two_change": fmt(100 * two_median, 2)}
+)
+lines = {
+    "latent 1 (this book)": (trace_steps, trace, "tab:purple"),
+    "latent 2 (first version)": (two_steps, two_sigma, "tab:gray"),
+}
+ref = (noise_rms, "rms distance to the curve, per coordinate")
+fig = plots.seed_lines_figure(lines, ylabel="LS-VAE's σ", reference=ref, figsize=(6, 2.6))
+plots.show(fig, "fig_latent")
 
 # %% [markdown]
 # ```{glue:figure} fig_latent

@@ -46,7 +46,6 @@ from myst_nb import glue
 from lvae import experiments, plots, report
 from lvae.analysis import images as im
 from lvae.images import CELEBA_SIZE
-from lvae.images_experiment import images_config
 
 plt.rcParams.update({"figure.dpi": 110, "font.size": 9})
 records = {}
@@ -433,7 +432,7 @@ glue("lv_kl_text", kl_text, display=False)
 # step, counted by PyTorch on the actual networks, times the number of models and steps.
 
 # %% tags=["hide-input"]
-celeba = images_config("celeba", "paper")
+celeba = experiments.config("images-celeba", "paper")
 cost = im.training_cost(celeba, (3, CELEBA_SIZE, CELEBA_SIZE))
 print(
     f"images-celeba, paper profile: {cost['n_models']} models of {cost['n_params'] / 1e6:.0f} M "

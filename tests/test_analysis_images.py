@@ -12,7 +12,8 @@ import pytest
 import torch
 
 from lvae.analysis import images as im
-from lvae.images_experiment import _pack, images_config, images_from_log_sigma
+from lvae.experiments import config as experiment_config
+from lvae.images_experiment import _pack, images_from_log_sigma
 from lvae.store import Record, config_hash
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -328,7 +329,7 @@ def test_mnist_against_the_paper():
 
 
 def test_flop_count_scales_with_the_batch_not_with_how_it_is_counted():
-    config = images_config("digits", "smoke", n_blocks=0, width=2, latent_dim=2)
+    config = experiment_config("images-digits", "smoke", n_blocks=0, width=2, latent_dim=2)
     two = im.training_cost(config, (1, 8, 8), counted_batch=2)
     four = im.training_cost(config, (1, 8, 8), counted_batch=4)
     assert two["per_step"] == pytest.approx(four["per_step"], rel=0.01)

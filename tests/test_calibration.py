@@ -53,7 +53,9 @@ def test_scaled_points_are_the_same_draws_multiplied():
 
 def test_data_scale_leaves_existing_hashes_alone_until_it_is_changed():
     from lvae import experiments, store
-    from lvae.toy2d_experiment import table1_config
+
+    def table1_config(profile, **overrides):
+        return experiments.config("table1", profile, **overrides)
 
     book = experiments.normalised(table1_config("book"))
     assert "data_scale" not in book  # the committed book record keeps its hash

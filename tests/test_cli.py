@@ -54,17 +54,8 @@ REFUSALS = [
     (["bench", "--models", "x"], 2, "error: --models must be a whole number >= 1, got 'x'"),
     (["run", "--help"], 0, "--checkpoint-dir"),
     (["list"], 0, "table1"),
+    (["list"], 0, "table1-long table1 at 4x the steps"),
 ]
-
-
-def test_the_torch_free_registry_names_what_the_code_defines():
-    """The registry repeats the dataset names so that the CLI needs no torch: they must
-    agree with the loaders'. (PROFILES and DEVICES are defined there and imported back.)"""
-    from lvae import images, registry
-
-    assert registry.IMAGE_DATASETS == images.DATASETS
-    for name, exp in registry.EXPERIMENTS.items():
-        assert callable(exp.run), name  # its module and function exist
 
 
 def test_the_cli_module_does_not_import_torch():
@@ -167,6 +158,14 @@ def test_the_headline_table_of_a_stored_record():
     )
 
 
+def test_a_variant_runs_by_name_and_loads_its_committed_record(capsys):
+    assert cli.main(["run", "table1-latent2", "--device", "cpu"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    path = ROOT / "results" / "table1" / "b135ea2fa8bd7881.json"
+    assert out[0].startswith(f"loaded {path}, trained in 29 min on cpu at commit dcb3cc3")
+    assert out[1] == "mean ± sd over 10 seeds:"
+
+
 def test_cuda_asked_for_where_there_is_none(tmp_path):
     if torch.cuda.is_available():
         pytest.skip("this machine has CUDA")
@@ -248,32 +247,32 @@ def test_a_long_run_on_a_terminal_asks_for_yes_and_trains_nothing(tmp_path, monk
 @pytest.mark.parametrize("yes, tty", [(True, True), (False, False)])
 def test_a_long_run_goes_ahead_with_yes_or_off_a_terminal(yes, tty, monkeypatch, capsys):
     monkeypatch.setattr(sys.stdin, "isatty", lambda: tty, raising=False)
-    entry = cli.EXPERIMENTS["table1"].run
     args = argparse.Namespace(profile="paper", yes=yes)
     device = torch.device("cpu")
-    assert cli._ask_if_long(args, "table1", entry.make_config("paper"), device, entry) is None
+    paper = experiments.config("table1", "paper")
+    assert cli._ask_if_long(args, "table1", paper, device) is None
     assert "should take about" in capsys.readouterr().err  # the estimate is still printed
     # A short run says nothing.
-    smoke = entry.make_config("smoke")
-    assert cli._ask_if_long(args, "table1", smoke, device, entry) is None
+    smoke = experiments.config("table1", "smoke")
+    assert cli._ask_if_long(args, "table1", smoke, device) is None
     assert capsys.readouterr().err == ""
 
 
 def test_the_estimate_reproduces_its_reference_and_scales_with_the_work():
     ref = store.record_path(
-        ROOT / "results", "table1", experiments.normalised(experiments.table1_config("book"))
+        ROOT / "results", "table1", experiments.normalised(experiments.config("table1", "book"))
     )
     wall = json.loads(ref.read_text())["provenance"]["wall_time_s"]
-    book = experiments.normalised(experiments.table1_config("book"))
+    book = experiments.normalised(experiments.config("table1", "book"))
     assert estimate.estimate("table1", book, "cpu", ref)["seconds"] == pytest.approx(wall)
     # Twice the steps, twice the time; more seeds, more models; a GPU: no estimate.
-    longer = experiments.normalised(experiments.table1_config("book", steps=120000))
+    longer = experiments.normalised(experiments.config("table1", "book", steps=120000))
     assert estimate.estimate("table1", longer, "cpu", ref)["seconds"] == pytest.approx(2 * wall)
-    three = experiments.normalised(experiments.table1_config("book", seeds=(0, 1, 2)))
+    three = experiments.normalised(experiments.config("table1", "book", seeds=(0, 1, 2)))
     assert estimate.estimate("table1", three, "cpu", ref)["seconds"] == pytest.approx(0.3 * wall)
     assert estimate.estimate("table1", book, "NVIDIA H100", ref) is None
     # Larger networks: by the measured bench speeds when they exist, else by weights.
-    paper = experiments.normalised(experiments.table1_config("paper"))
+    paper = experiments.normalised(experiments.config("table1", "paper"))
     by_bench = estimate.estimate("table1", paper, "cpu", ref, ROOT / "results" / "bench")
     by_weights = estimate.estimate("table1", paper, "cpu", ref)
     assert LONG < by_bench["seconds"] < by_weights["seconds"]

@@ -162,7 +162,9 @@ def test_interrupted_run_resumes_to_the_same_result(tmp_path):
 
 
 def test_table1_smoke_record(tmp_path):
-    rec = experiments.table1("smoke", results_dir=tmp_path, device="cpu")
+    rec = experiments.record(
+        "table1", "smoke", results_dir=tmp_path, device="cpu", allow_training=True
+    ).data
     res, cfg = rec["result"], rec["config"]
     n_settings = len(cfg["fixed_sigmas"]) + 4
     settings = list(dict.fromkeys(m["setting"] for m in res["models"]))
@@ -180,20 +182,31 @@ def test_table1_smoke_record(tmp_path):
     ]
     assert sched[0] == pytest.approx(res["ls_sigma_trace"]["sigma"][-1][0], rel=1e-4)
     assert sorted(res["figures"]["panels"]) == sorted(settings)  # one named panel each
-    again = experiments.table1("smoke", results_dir=tmp_path / "b", device="cpu")
+    again = experiments.record(
+        "table1", "smoke", results_dir=tmp_path / "b", device="cpu", allow_training=True
+    ).data
     assert again["result"] == res  # reproducible from the seeds
     # The monitored ELBO: one value per model at every logged step.
     monitor = res["history"]["monitor_elbo"]
     assert len(monitor) == len(res["history"]["step"])
     assert all(len(row) == len(res["models"]) for row in monitor)
     # Monitoring reads fixed points with its own generators: training is unchanged.
-    quiet = experiments.table1("smoke", results_dir=tmp_path / "c", device="cpu", n_monitor=0)
+    quiet = experiments.record(
+        "table1",
+        "smoke",
+        results_dir=tmp_path / "c",
+        device="cpu",
+        allow_training=True,
+        n_monitor=0,
+    ).data
     assert quiet["result"]["elbo"] == res["elbo"]
     assert quiet["result"]["history"]["monitor_elbo"] == []
 
 
 def test_kl_weight_smoke_record(tmp_path):
-    rec = experiments.kl_weight("smoke", results_dir=tmp_path, device="cpu")
+    rec = experiments.record(
+        "kl-weight", "smoke", results_dir=tmp_path, device="cpu", allow_training=True
+    ).data
     res = rec["result"]
     # Adam is invariant to the overall scale of the loss (up to its epsilon), so the two
     # arms learn almost the same decoder.
@@ -210,21 +223,21 @@ def test_bench_reports_rates_and_validates():
 
 
 @pytest.mark.parametrize(
-    "factory,overrides,pattern",
+    "name,overrides,pattern",
     [
-        (experiments.table1_config, {"fixed_sigmas": (0.1, -1.0)}, "fixed_sigmas must be positive"),
-        (experiments.table1_config, {"fixed_sigmas": (0.0,)}, "fixed_sigmas must be positive"),
-        (experiments.table1_config, {"steps": 0}, "steps must be >= 1"),
-        (experiments.table1_config, {"seeds": ()}, "seeds must not be empty"),
-        (experiments.table1_config, {"lr": 0.0}, "lr must be > 0"),
-        (experiments.table1_config, {"depth": 3}, "unknown table1 option"),
-        (experiments.kl_weight_config, {"kl_weights": (1.0, -2.0)}, "every KL weight must be > 0"),
-        (experiments.kl_weight_config, {"sigma": 0.0}, "sigma and every KL weight must be > 0"),
+        ("table1", {"fixed_sigmas": (0.1, -1.0)}, "fixed_sigmas must be positive"),
+        ("table1", {"fixed_sigmas": (0.0,)}, "fixed_sigmas must be positive"),
+        ("table1", {"steps": 0}, "steps must be >= 1"),
+        ("table1", {"seeds": ()}, "seeds must not be empty"),
+        ("table1", {"lr": 0.0}, "lr must be > 0"),
+        ("table1", {"depth": 3}, "unknown table1 option"),
+        ("kl-weight", {"kl_weights": (1.0, -2.0)}, "every KL weight must be > 0"),
+        ("kl-weight", {"sigma": 0.0}, "sigma and every KL weight must be > 0"),
     ],
 )
-def test_bad_configurations_are_rejected(factory, overrides, pattern):
+def test_bad_configurations_are_rejected(name, overrides, pattern):
     with pytest.raises(ValueError, match=pattern):
-        factory("smoke", **overrides)
+        experiments.config(name, "smoke", **overrides)
 
 
 def test_bad_vae_arguments_are_rejected():
@@ -235,7 +248,7 @@ def test_bad_vae_arguments_are_rejected():
     with pytest.raises(ValueError, match="kl_weight must hold one positive value per model"):
         make_vae(["fixed"], kl_weight=torch.tensor([-1.0]))
     with pytest.raises(ValueError, match="profile must be one of"):
-        experiments.table1("giant")
+        experiments.record("table1", "giant")
 
 
 def test_sigma_floor_bounds_a_per_dimension_sigma():
@@ -255,7 +268,12 @@ def test_sigma_floor_bounds_a_per_dimension_sigma():
 
 @pytest.mark.parametrize(
     "module",
-    ["lvae.images_experiment", "lvae.toy2d_experiment", "lvae.sphere_experiment", "lvae.registry"],
+    [
+        "lvae.images_experiment",
+        "lvae.toy2d_experiment",
+        "lvae.sphere_experiment",
+        "lvae.experiments",
+    ],
 )
 def test_every_experiment_module_imports_first(module):
     # A fresh interpreter, so that no earlier import hides a circular one.

@@ -47,6 +47,7 @@ def test_pairs_are_in_sync(source):
 def test_papermill_smoke_profile(source, tmp_path, monkeypatch):
     """Each chapter runs end to end on the smoke profile, training for real."""
     monkeypatch.setenv("LVAE_RESULTS_DIR", str(tmp_path / "results"))
+    monkeypatch.setenv("LVAE_ALLOW_TRAINING", "1")  # nothing is stored there: train it
     if SHARED_DATA.is_dir():  # the image chapter's smoke runs on real MNIST and Olivetti too
         monkeypatch.setenv("LVAE_DATA_DIR", str(SHARED_DATA))
     output = tmp_path / f"{source.stem}.ipynb"

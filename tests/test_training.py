@@ -10,7 +10,6 @@ import torch
 
 from lvae import experiments, store
 from lvae.data import sample_sphere, sample_toy2d
-from lvae.images_experiment import images_config
 from lvae.nets import StackedLinear
 from lvae.observation import gaussian_log_likelihood, kl_to_standard_normal
 from lvae.train import DivergenceError, TrainingInterrupted, train_stacked
@@ -94,51 +93,59 @@ def test_divergence_names_step_model_and_term():
 
 def test_config_validation_happens_before_any_compute():
     with pytest.raises(ValueError, match="profile must be one of"):
-        experiments.sphere_vae("huge")
+        experiments.record("sphere-vae", "huge")
     with pytest.raises(ValueError, match="ratios"):
-        experiments.sphere_vae_config("smoke", ratios=(1.0, -2.0))
+        experiments.config("sphere-vae", "smoke", ratios=(1.0, -2.0))
     with pytest.raises(ValueError, match="steps must be >= 1"):
-        experiments.sphere_vae_config("smoke", steps=0)
+        experiments.config("sphere-vae", "smoke", steps=0)
     with pytest.raises(ValueError, match="radius must be > 0, got 0.0"):
-        experiments.sphere_vae_config("smoke", radius=0.0)
+        experiments.config("sphere-vae", "smoke", radius=0.0)
     with pytest.raises(ValueError, match="n_eval must be >= 1"):
-        experiments.sphere_vae_config("smoke", n_eval=0)
+        experiments.config("sphere-vae", "smoke", n_eval=0)
     with pytest.raises(ValueError, match="unknown sphere-vae option"):
-        experiments.sphere_vae_config("smoke", width=3)
+        experiments.config("sphere-vae", "smoke", width=3)
     with pytest.raises(ValueError, match="device must be one of"):
-        experiments.sphere_vae("smoke", device="tpu")
+        experiments.record("sphere-vae", "smoke", device="tpu")
+
+
+def sphere(results_dir, **options):
+    """The sphere-vae smoke record in ``results_dir``, trained if missing."""
+    return experiments.record(
+        "sphere-vae", "smoke", results_dir=results_dir, device="cpu", allow_training=True,
+        **options,
+    )  # fmt: skip
 
 
 def test_smoke_run_is_reproducible_and_cached(tmp_path):
-    first = experiments.sphere_vae("smoke", results_dir=tmp_path / "a", device="cpu")
-    second = experiments.sphere_vae("smoke", results_dir=tmp_path / "b", device="cpu")
-    assert first["result"] == second["result"]
-    assert first["provenance"]["profile"] == "smoke" and first["provenance"]["device"] == "cpu"
+    first = sphere(tmp_path / "a")
+    second = sphere(tmp_path / "b")
+    assert first.result == second.result
+    assert first.provenance["profile"] == "smoke" and first.provenance["device"] == "cpu"
     path = next((tmp_path / "a" / "sphere-vae").glob("*.json"))
-    assert path.stem == first["config_hash"]
+    assert path.stem == first.config_hash and first.path == path
     # A second call loads the record instead of training: the file is unchanged.
     before = path.read_text()
-    again = experiments.sphere_vae("smoke", results_dir=tmp_path / "a", device="cpu")
-    assert again == first and path.read_text() == before
+    again = sphere(tmp_path / "a")
+    assert again.data == first.data and path.read_text() == before
     # Without its record, the run picks up its (final) checkpoint and says so.
-    assert first["provenance"]["resumed"] is False
+    assert first.provenance["resumed"] is False
     path.unlink()
-    resumed = experiments.sphere_vae("smoke", results_dir=tmp_path / "a", device="cpu")
-    assert resumed["provenance"]["resumed"] is True and resumed["result"] == first["result"]
+    resumed = sphere(tmp_path / "a")
+    assert resumed.provenance["resumed"] is True and resumed.result == first.result
 
 
 def test_corrupt_or_mismatched_records_are_recomputed(tmp_path):
-    record = experiments.sphere_vae("smoke", results_dir=tmp_path, device="cpu")
-    path = tmp_path / "sphere-vae" / f"{record['config_hash']}.json"
+    record = sphere(tmp_path)
+    path = tmp_path / "sphere-vae" / f"{record.config_hash}.json"
     path.write_text(path.read_text()[:100])  # truncated, as by a crash mid-write
     with pytest.warns(UserWarning, match="recomputing: .*unreadable"):
-        redone = experiments.sphere_vae("smoke", results_dir=tmp_path, device="cpu")
-    assert redone["result"] == record["result"]
+        redone = sphere(tmp_path)
+    assert redone.result == record.result
     tampered = json.loads(path.read_text())
     tampered["config"]["steps"] = 1
     path.write_text(json.dumps(tampered))
     with pytest.raises(store.InvalidRecord, match="does not match"):
-        store.load_record(path, "sphere-vae", record["config"])
+        store.load_record(path, "sphere-vae", record.config)
 
 
 def _toy_training(checkpoint, before_step=None, **options):
@@ -248,12 +255,23 @@ def test_a_killed_run_resumes_from_its_last_checkpoint_to_the_same_result(tmp_pa
 
 
 @dataclasses.dataclass(frozen=True)
-class FakeConfig:
+class FakeConfig(experiments.TrainingConfig):
     seeds: tuple[int, ...] = (0,)
     steps: int = 1
 
 
-def test_preflight_runs_only_when_training_is_needed_and_before_anything_else(tmp_path, capsys):
+def fake_experiment(monkeypatch, run, preflight=None):
+    """Register experiment ``fake`` (FakeConfig on every profile) computing ``run``."""
+    fake = experiments.Experiment(
+        "fake", "a test double", FakeConfig, dict.fromkeys(experiments.PROFILES, FakeConfig()),
+        run, preflight,
+    )  # fmt: skip
+    monkeypatch.setitem(experiments.EXPERIMENTS, "fake", fake)
+
+
+def test_preflight_runs_only_when_training_is_needed_and_before_anything_else(
+    tmp_path, capsys, monkeypatch
+):
     calls = []
 
     def preflight(config):
@@ -261,38 +279,35 @@ def test_preflight_runs_only_when_training_is_needed_and_before_anything_else(tm
         if config.steps == 13:
             raise FileNotFoundError("missing file data.bin: put it in DIR")
 
-    fake = experiments.entry_point(
-        "fake",
-        lambda profile, **overrides: FakeConfig(**overrides),
-        lambda config, device, checkpoints: {"steps": config.steps},
-        preflight,
+    fake_experiment(
+        monkeypatch, lambda config, device, checkpoints: {"steps": config.steps}, preflight
     )
+    options = {"results_dir": tmp_path, "device": "cpu", "allow_training": True}
     # Preflight fails: nothing announced, nothing written (no record, no checkpoint folder).
     with pytest.raises(FileNotFoundError, match="data.bin"):
-        fake("smoke", results_dir=tmp_path, device="cpu", steps=13)
+        experiments.record("fake", "smoke", steps=13, **options)
     assert "[lvae] running" not in capsys.readouterr().err
     assert list(tmp_path.iterdir()) == []
     # Preflight passes: it ran first, then the run was announced and stored.
-    record = fake("smoke", results_dir=tmp_path, device="cpu", steps=2)
-    assert calls == [FakeConfig(steps=13), FakeConfig(steps=2)] and record["result"] == {"steps": 2}
+    record = experiments.record("fake", "smoke", steps=2, **options)
+    assert calls == [FakeConfig(steps=13), FakeConfig(steps=2)] and record.result == {"steps": 2}
     assert "[lvae] running fake" in capsys.readouterr().err
-    # A stored record is loaded without asking the preflight; --recompute asks again.
-    fake("smoke", results_dir=tmp_path, device="cpu", steps=2)
+    # A stored record is loaded without asking the preflight; recompute asks again.
+    experiments.record("fake", "smoke", steps=2, **options)
     assert len(calls) == 2
-    fake("smoke", results_dir=tmp_path, device="cpu", steps=2, recompute=True)
+    experiments.record("fake", "smoke", steps=2, recompute=True, **options)
     assert len(calls) == 3
 
 
-def test_checkpoints_go_inside_the_results_folder_or_where_asked(tmp_path):
+def test_checkpoints_go_inside_the_results_folder_or_where_asked(tmp_path, monkeypatch):
     seen = []
-    fake = experiments.entry_point(
-        "fake",
-        lambda profile, **overrides: FakeConfig(**overrides),
-        lambda config, device, checkpoints: seen.append(checkpoints) or {},
+    fake_experiment(monkeypatch, lambda config, device, checkpoints: seen.append(checkpoints) or {})
+    options = {"device": "cpu", "allow_training": True}
+    experiments.record("fake", "smoke", results_dir=tmp_path / "a", **options)
+    experiments.record("fake", "smoke", results_dir=tmp_path / "b", **options)
+    experiments.record(
+        "fake", "smoke", results_dir=tmp_path / "c", checkpoint_dir=tmp_path / "ck", **options
     )
-    fake("smoke", results_dir=tmp_path / "a", device="cpu")
-    fake("smoke", results_dir=tmp_path / "b", device="cpu")
-    fake("smoke", results_dir=tmp_path / "c", device="cpu", checkpoint_dir=tmp_path / "ck")
     key = experiments.training_key(FakeConfig())
     # Two results folders side by side no longer share one checkpoint folder.
     assert seen == [
@@ -313,35 +328,15 @@ def test_atomic_save_leaves_no_partial_file(tmp_path):
     assert not target.exists() and list(target.parent.iterdir()) == []
 
 
-BOOK_CONFIGS = {  # label: (experiment, its configuration for a profile)
-    "sphere-vae": ("sphere-vae", experiments.sphere_vae_config),
-    "table1": ("table1", experiments.table1_config),
-    # chapter 3's longer run (its long_run_factor = 4)
-    "table1-long": (
-        "table1",
-        lambda profile: experiments.table1_config(
-            profile,
-            seeds=(0, 1, 2),
-            fixed_sigmas=(0.043,),
-            steps=4 * experiments.table1_config(profile).steps,
-        ),
-    ),
-    "kl-weight": ("kl-weight", experiments.kl_weight_config),
-    **{
-        f"images-{name}": (
-            f"images-{name}",
-            lambda profile, name=name: images_config(name, profile),
-        )
-        for name in ("digits", "mnist", "olivetti")
-    },
-}
+# Every experiment with a committed book record, variants included (images-celeba has none).
+BOOK_RECORDS = sorted(set(experiments.EXPERIMENTS) - {"images-celeba"})
 
 
-@pytest.mark.parametrize("label", sorted(BOOK_CONFIGS))
+@pytest.mark.parametrize("label", BOOK_RECORDS)
 def test_committed_book_records_exist_and_are_valid(label):
     """The book must load, not retrain: each book-profile record is committed and valid."""
-    name, make_config = BOOK_CONFIGS[label]
-    config = experiments.normalised(make_config("book"))
+    name = experiments.EXPERIMENTS[label].record_name
+    config = experiments.normalised(experiments.config(label, "book"))
     path = store.record_path(ROOT / "results", name, config)
     record = store.load_record(path, name, config)
     prov = record["provenance"]

@@ -1,0 +1,125 @@
+"""Cached runs: a configuration's record loaded from ``results/``, or computed and stored.
+
+When a record with the same configuration hash exists in the results folder it is loaded;
+otherwise, where training is allowed (``lvae.experiments.missing``), the experiment runs
+(with a progress bar, checkpointing into ``.checkpoints/`` inside the results folder so an
+interrupted run resumes) and its record is written atomically. Where it is not allowed,
+``MissingRecord`` says which command makes the record, before any compute.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+
+import torch
+
+from .. import store
+from ..devices import describe, resolve_device
+from ..locks import config_lock
+from .config import normalised, training_key
+from .missing import MissingRecord, missing_message, training_allowed
+
+CHECKPOINTS = ".checkpoints"  # the folder of unfinished runs, inside a results folder
+
+
+def checkpoint_root(results_dir: Path | str | None) -> Path:
+    """Where the checkpoints of runs recorded in ``results_dir`` go: ``.checkpoints/``
+    inside it, so two results folders never share (or clobber) each other's runs."""
+    return Path(results_dir or store.default_results_dir()) / CHECKPOINTS
+
+
+def cached_run(
+    name: str,
+    config,
+    profile: str,
+    results_dir: Path | str | None,
+    device: str,
+    recompute: bool,
+    run: Callable[[torch.device, Path], dict],
+    *,
+    preflight: Callable[[object], None] | None = None,
+    checkpoint_dir: Path | str | None = None,
+    allow_training: bool | None = None,
+    command: str | None = None,
+) -> dict:
+    """Load the record of ``config`` or compute it with ``run(device, checkpoint_dir)``.
+
+    Training needs permission (``missing.training_allowed(allow_training)``: the argument,
+    else ``$LVAE_ALLOW_TRAINING``); without it a missing or invalid record raises
+    ``MissingRecord`` naming ``command`` (what makes the record) before any compute.
+    ``recompute`` ignores a stored record and its checkpoints and trains from scratch (it
+    asks for training: allowed unless ``allow_training`` is False).
+    ``preflight(config)``, when given, runs only when training is needed, before anything
+    is announced or written: it checks what the run needs (say, its data files) and raises
+    with a clear message. Checkpoints go to ``checkpoint_dir`` (default: ``.checkpoints/``
+    in the results folder), under the experiment's name and the training key.
+    """
+    dev = resolve_device(device)  # a bad device fails before anything else happens
+    plain = normalised(config)
+    results_dir = Path(results_dir or store.default_results_dir())
+    path = store.record_path(results_dir, name, plain)
+    root = Path(checkpoint_dir) if checkpoint_dir is not None else checkpoint_root(results_dir)
+    checkpoints = root / name / training_key(config)
+    invalid = ""
+    if path.exists() and not recompute:
+        try:
+            return store.load_record(path, name, plain)
+        except store.InvalidRecord as exc:
+            invalid = str(exc)
+    if recompute and allow_training is None:
+        allow_training = True  # recomputing is asking for training
+    if not training_allowed(allow_training):
+        command = command or f"python -m lvae run {name} --profile {profile}"
+        raise MissingRecord(missing_message(name, profile, path, command, invalid))
+    if invalid:
+        warnings.warn(f"recomputing: {invalid}", stacklevel=3)
+    if preflight is not None:
+        preflight(config)
+    # One process trains a configuration at a time: a duplicate (a second sweep job, a
+    # second terminal) waits here, then finds the record the first one wrote.
+    with config_lock(results_dir, name, store.config_hash(plain), wait=True):
+        if path.exists() and not recompute:
+            try:
+                return store.load_record(path, name, plain)
+            except store.InvalidRecord:
+                pass  # warned above; train it
+        return _train_and_store(
+            name, config, plain, profile, dev, path, checkpoints, recompute, run
+        )
+
+
+def _train_and_store(name, config, plain, profile, dev, path, checkpoints, recompute, run):
+    """Train (resuming from ``checkpoints`` unless ``recompute``) and write the record."""
+    if recompute:
+        for stale in checkpoints.glob("*.pt"):
+            stale.unlink()
+    resumed = any(checkpoints.glob("*.pt"))  # an earlier session trained part of this run
+    print(
+        f"[lvae] running {name} ({profile} profile) on {describe(dev)}; record: {path}",
+        file=sys.stderr,
+        flush=True,
+    )
+    start, commit = time.perf_counter(), store.git_commit()  # the code that trains
+    result = run(dev, checkpoints)
+    record = {
+        "schema": store.SCHEMA,
+        "experiment": name,
+        "config_hash": store.config_hash(plain),
+        "config": plain,
+        "provenance": store.provenance(
+            profile=profile,
+            seeds=list(config.seeds),
+            steps=config.steps,
+            device=describe(dev),
+            wall_time_s=time.perf_counter() - start,
+            commit=commit,
+            resumed=resumed,
+        ),
+        "result": result,
+    }
+    store.save_record(path, record)
+    return record
