@@ -38,7 +38,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from IPython.display import display
 
-from lvae import experiments, metrics, plots, store
+from lvae import experiments, metrics, plots
 from lvae.analysis import dynamics as dyn
 from lvae.report import below, fixed, fmt, pm, provenance, table
 
