@@ -12,6 +12,8 @@ import torch
 from . import theory
 from .data import sample_sphere
 from .experiments import check_training_fields, entry_point, profile_config
+from .nets import mlp_networks
+from .spec import ModelSpec, grid, record_rows
 from .train import train_stacked
 from .vae import StackedVAE
 
@@ -64,16 +66,19 @@ def sphere_vae_config(profile: str = "book", **overrides) -> SphereVAEConfig:
 
 
 def _run(config: SphereVAEConfig, device: torch.device, checkpoints: Path) -> dict:
-    pairs = [(q, s) for q in config.ratios for s in config.seeds]
-    labels = [f"R/sigma={q:g}, seed={s}" for q, s in pairs]
-    sigmas = torch.tensor([config.radius / q for q, _ in pairs])
-    # Init seeds also index the ratio, so two settings never share an initialisation.
-    init_seeds = [1000 * config.ratios.index(q) + s for q, s in pairs]
-    model = StackedVAE(
-        init_seeds, config.dim, config.latent_dim, config.hidden, config.n_blocks, sigmas
-    ).to(device)
+    # One setting per ratio: sigma = R / ratio. Init seeds also index the ratio (lvae.spec),
+    # so two settings never share an initialisation.
+    specs = grid(
+        [
+            ModelSpec(f"R/sigma={q:g}", "fixed", config.radius / q, tags=(("ratio", q),))
+            for q in config.ratios
+        ],
+        config.seeds,
+    )
+    networks = mlp_networks(config.dim, config.hidden, config.n_blocks)
+    model = StackedVAE(specs, networks, config.latent_dim).to(device)
     gen = torch.Generator(device=device).manual_seed(config.data_seed)
-    n_models = len(pairs)
+    n_models = model.n_models
 
     def batch():
         return sample_sphere(
@@ -85,7 +90,6 @@ def _run(config: SphereVAEConfig, device: torch.device, checkpoints: Path) -> di
         batch,
         steps=config.steps,
         lr=config.lr,
-        labels=labels,
         log_every=config.log_every,
         generator=gen,
         desc="sphere-vae",
@@ -101,11 +105,11 @@ def _run(config: SphereVAEConfig, device: torch.device, checkpoints: Path) -> di
     dim = config.dim
     collapsed = [
         -0.5 * q**2 - dim * math.log(config.radius / q) - 0.5 * dim * math.log(2 * math.pi)
-        for q, _ in pairs
+        for q in (s.get("ratio") for s in specs)
     ]
     quantiles = torch.tensor([0.1, 0.5, 0.9], device=device)
     return {
-        "models": [{"ratio": q, "seed": s, "sigma": config.radius / q} for q, s in pairs],
+        "models": record_rows(specs, ("ratio", "seed", "sigma")),
         "elbo": terms["elbo"].mean(dim=1).cpu().tolist(),
         "log_likelihood": terms["log_likelihood"].mean(dim=1).cpu().tolist(),
         "kl": terms["kl"].mean(dim=1).cpu().tolist(),
@@ -113,7 +117,7 @@ def _run(config: SphereVAEConfig, device: torch.device, checkpoints: Path) -> di
         "mean_radius": radii.mean(dim=1).cpu().tolist(),
         "radius_quantiles": torch.quantile(radii, quantiles, dim=1).T.cpu().tolist(),
         "theory_optimal_radius": [
-            theory.optimal_radius(config.radius, config.radius / q, dim) for q, _ in pairs
+            theory.optimal_radius(config.radius, s.sigma, dim) for s in specs
         ],
         "decoder_means": np.round(means[:, : config.n_keep].cpu().numpy(), 4).tolist(),
         "history": history,
