@@ -45,7 +45,7 @@ from .train import train_stacked
 from .vae import StackedVAE
 
 # The five settings, by name; ``sigma_floor`` here counts grey levels of the dataset
-# (``_specs`` turns it into pixel values).
+# (``images_specs`` turns it into pixel values).
 SETTINGS = {
     "F": ModelSpec("F", "fixed", 2**-0.5),  # the MSE loss: a Gaussian with sigma^2 = 1/2
     "LS": ModelSpec("LS", "scalar", 1.0),
@@ -276,7 +276,10 @@ def _iw_means(model, x, ks, gen, chunk: int = 20) -> dict[int, torch.Tensor]:
     return {k: total / x.shape[0] for k, total in sums.items()}
 
 
-def _specs(config: ImagesConfig, levels: int) -> list[ModelSpec]:
+IMAGES_ROW = ("setting", "seed")  # a model's row in the record
+
+
+def images_specs(config: ImagesConfig, levels: int) -> list[ModelSpec]:
     """Every configured setting crossed with every seed; a setting's init seeds follow its
     place in ``SETTINGS`` (not in ``config.settings``), so a subset trains the same models."""
     names = list(SETTINGS)
@@ -296,7 +299,7 @@ def _run_images(config: ImagesConfig, device: torch.device, checkpoints: Path) -
     shape = tuple(train.shape[1:])
     dim = math.prod(shape)
     levels = QUANTIZATION_LEVELS[config.dataset]
-    specs = _specs(config, levels)
+    specs = images_specs(config, levels)
     networks = conv_networks(shape, config.width, config.n_convs, config.n_blocks)
     model = StackedVAE(specs, networks, config.latent_dim).to(device)
     x_train = train.flatten(1).to(device)
@@ -331,7 +334,7 @@ def _run_images(config: ImagesConfig, device: torch.device, checkpoints: Path) -
         return _pack(t[first].reshape(len(first), config.n_show, *shape))
 
     return {
-        "models": record_rows(specs, ("setting", "seed")),
+        "models": record_rows(specs, IMAGES_ROW),
         "image_shape": list(shape),
         "n_train": len(train),
         "n_eval": len(held_out),

@@ -65,16 +65,21 @@ def sphere_vae_config(profile: str = "book", **overrides) -> SphereVAEConfig:
     return profile_config(SPHERE_PROFILES, profile, "sphere-vae", **overrides)
 
 
+SPHERE_ROW = ("ratio", "seed", "sigma")  # a model's row in the record
+
+
+def sphere_specs(config: SphereVAEConfig) -> list[ModelSpec]:
+    """One setting per ratio, sigma = R / ratio, with every seed. Init seeds also index the
+    ratio (``lvae.spec.init_seed``), so two settings never share an initialisation."""
+    settings = [
+        ModelSpec(f"R/sigma={q:g}", "fixed", config.radius / q, tags=(("ratio", q),))
+        for q in config.ratios
+    ]
+    return grid(settings, config.seeds)
+
+
 def _run(config: SphereVAEConfig, device: torch.device, checkpoints: Path) -> dict:
-    # One setting per ratio: sigma = R / ratio. Init seeds also index the ratio (lvae.spec),
-    # so two settings never share an initialisation.
-    specs = grid(
-        [
-            ModelSpec(f"R/sigma={q:g}", "fixed", config.radius / q, tags=(("ratio", q),))
-            for q in config.ratios
-        ],
-        config.seeds,
-    )
+    specs = sphere_specs(config)
     networks = mlp_networks(config.dim, config.hidden, config.n_blocks)
     model = StackedVAE(specs, networks, config.latent_dim).to(device)
     gen = torch.Generator(device=device).manual_seed(config.data_seed)
@@ -109,7 +114,7 @@ def _run(config: SphereVAEConfig, device: torch.device, checkpoints: Path) -> di
     ]
     quantiles = torch.tensor([0.1, 0.5, 0.9], device=device)
     return {
-        "models": record_rows(specs, ("ratio", "seed", "sigma")),
+        "models": record_rows(specs, SPHERE_ROW),
         "elbo": terms["elbo"].mean(dim=1).cpu().tolist(),
         "log_likelihood": terms["log_likelihood"].mean(dim=1).cpu().tolist(),
         "kl": terms["kl"].mean(dim=1).cpu().tolist(),

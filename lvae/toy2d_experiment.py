@@ -140,6 +140,31 @@ def _figure_points(model: StackedVAE, rows: list[int], config, gen, device) -> d
     }
 
 
+TABLE1_ROW = ("setting", "kind", "sigma", "seed")  # a model's row in the record
+
+
+def _setting(kind: str, sigma: float = 1.0) -> ModelSpec:
+    observation = kind if kind in ("scalar", "vector") else "fixed"  # F* and the schedule
+    return ModelSpec(setting_name(kind, sigma), observation, sigma, tags=(("kind", kind),))
+
+
+def table1_specs(config: Table1Config, f_star: float | None = None) -> list[ModelSpec]:
+    """The models of phase 1 (F at each fixed sigma, LS, LV), or with ``f_star`` those of
+    phase 2 (F* at sigma ``f_star``, and the F schedule), every setting with every seed.
+    Phase 2 starts from fresh initialisations: its setting indices follow phase 1's and
+    its seeds are moved by ``replay_seed_offset``."""
+    phase1 = [_setting("fixed", s) for s in config.fixed_sigmas]
+    phase1 += [_setting("scalar"), _setting("vector")]
+    if f_star is None:
+        return grid(phase1, config.seeds)
+    return grid(
+        [_setting("fstar", f_star), _setting("schedule")],
+        config.seeds,
+        first_index=len(phase1),
+        init_offset=config.replay_seed_offset,
+    )
+
+
 def _train_phase(
     specs, config, device, checkpoint: Path, tag: str, data_seed: int, schedule=None, trace=False
 ):
@@ -190,15 +215,7 @@ def _train_phase(
 
 def _run_table1(config: Table1Config, device: torch.device, checkpoints: Path) -> dict:
     seeds = list(config.seeds)
-
-    def setting(kind: str, sigma: float = 1.0) -> ModelSpec:
-        observation = kind if kind in ("scalar", "vector") else "fixed"
-        name = setting_name(kind, sigma)
-        return ModelSpec(name, observation, sigma, tags=(("kind", kind),))
-
-    phase1 = [setting("fixed", s) for s in config.fixed_sigmas]
-    phase1 += [setting("scalar"), setting("vector")]
-    specs1 = grid(phase1, seeds)
+    specs1 = table1_specs(config)
     model1, gen1, hist1 = _train_phase(
         specs1,
         config,
@@ -218,13 +235,7 @@ def _run_table1(config: Table1Config, device: torch.device, checkpoints: Path) -
     ls_trace = trace[:, ls_rows]
     schedule_values = ls_trace[:, 0].tolist()  # seed 0's trajectory
 
-    # Fresh initialisations: setting indices after phase 1's, seeds moved by an offset.
-    specs2 = grid(
-        [setting("fstar", f_star), setting("schedule")],
-        seeds,
-        first_index=len(phase1),
-        init_offset=config.replay_seed_offset,
-    )
+    specs2 = table1_specs(config, f_star)
     schedule_rows = [j for j, s in enumerate(specs2) if s.get("kind") == "schedule"]
     model2, gen2, hist2 = _train_phase(
         specs2,
@@ -242,13 +253,13 @@ def _run_table1(config: Table1Config, device: torch.device, checkpoints: Path) -
     fig1 = _figure_points(model1, first_seed, config, gen1, device)
     first_seed2 = [j for j, s in enumerate(specs2) if s.seed == seeds[0]]
     fig2 = _figure_points(model2, first_seed2, config, gen2, device)
-    settings = [s.setting for s in phase1] + [setting_name("fstar"), setting_name("schedule")]
+    settings = [s.setting for s in specs if s.seed == seeds[0]]  # one per setting, in order
     figures = {"data": fig1["data"], "settings": settings}
     for key in ("recon", "recon_sigma", "gen_mean", "gen_sample"):
         figures[key] = fig1[key] + fig2[key]
     figures["data_phase2"] = fig2["data"]
     return {
-        "models": record_rows(specs, ("setting", "kind", "sigma", "seed")),
+        "models": record_rows(specs, TABLE1_ROW),
         "settings": settings,
         **{k: _rounded(eval1[k] + eval2[k], 7) for k in eval1},
         "f_star_sigma": f_star,
@@ -306,20 +317,26 @@ def kl_weight_config(profile: str = "book", **overrides) -> KLWeightConfig:
     return profile_config(KL_WEIGHT_PROFILES, profile, "kl-weight", **overrides)
 
 
-def _run_kl_weight(config: KLWeightConfig, device: torch.device, checkpoints: Path) -> dict:
-    # (A) sigma with weight lambda on the KL term, (B) sigma * sqrt(lambda) with weight 1:
-    # two stacks with identical data, noise and initialisations.
+KL_WEIGHT_ROW = ("kl_weight", "seed")
+
+
+def kl_weight_specs(config: KLWeightConfig) -> tuple[list[ModelSpec], list[ModelSpec]]:
+    """The two arms, with identical data, noise and initialisations: (A) sigma with weight
+    lambda on the KL term, (B) sigma * sqrt(lambda) with weight 1. The record's rows are
+    arm A's."""
     weighted = grid(
-        [
-            ModelSpec(f"lambda={lam}", sigma=config.sigma, kl_weight=lam)
-            for lam in config.kl_weights
-        ],
+        [ModelSpec(f"lambda={w}", sigma=config.sigma, kl_weight=w) for w in config.kl_weights],
         config.seeds,
     )
     rescaled = [
         dataclasses.replace(s, sigma=s.sigma * math.sqrt(s.kl_weight), kl_weight=1.0)
         for s in weighted
     ]
+    return weighted, rescaled
+
+
+def _run_kl_weight(config: KLWeightConfig, device: torch.device, checkpoints: Path) -> dict:
+    weighted, rescaled = kl_weight_specs(config)
     z_gen = torch.Generator(device=device).manual_seed(config.data_seed + 1)
     z = torch.randn(len(weighted), 500, config.latent_dim, generator=z_gen, device=device)
     networks = mlp_networks(DATA_DIM, config.hidden, config.n_blocks)
@@ -350,7 +367,7 @@ def _run_kl_weight(config: KLWeightConfig, device: torch.device, checkpoints: Pa
     gap = np.abs(out["weighted"]["decoder_means"] - out["rescaled"]["decoder_means"])
     spread = np.abs(out["weighted"]["decoder_means"]).max(axis=(1, 2))
     return {
-        "models": record_rows(weighted, ("kl_weight", "seed")),
+        "models": record_rows(weighted, KL_WEIGHT_ROW),
         "step": out["weighted"]["history"]["step"],
         "max_decoder_gap": gap.max(axis=(1, 2)).tolist(),
         "decoder_scale": spread.tolist(),

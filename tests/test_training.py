@@ -12,36 +12,11 @@ from lvae import experiments, store
 from lvae.data import sample_sphere, sample_toy2d
 from lvae.images_experiment import images_config
 from lvae.nets import StackedLinear, mlp_networks
-from lvae.observation import gaussian_log_likelihood, kl_to_standard_normal
 from lvae.spec import ModelSpec
 from lvae.train import DivergenceError, TrainingInterrupted, train_stacked
 from lvae.vae import StackedVAE
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def test_gaussian_log_likelihood_matches_torch_distributions():
-    g = torch.Generator().manual_seed(0)
-    x, mean = torch.randn(3, 5, 4, generator=g), torch.randn(3, 5, 4, generator=g)
-    log_sigma = torch.randn(3, 5, 4, generator=g)
-    expected = torch.distributions.Normal(mean, log_sigma.exp()).log_prob(x).sum(-1)
-    torch.testing.assert_close(gaussian_log_likelihood(x, mean, log_sigma), expected)
-    # A scalar log sigma per model broadcasts like a full tensor of it.
-    scalar = torch.tensor([-1.0, 0.0, 0.5]).view(3, 1, 1)
-    torch.testing.assert_close(
-        gaussian_log_likelihood(x, mean, scalar),
-        gaussian_log_likelihood(x, mean, scalar.expand_as(x)),
-    )
-
-
-def test_kl_matches_torch_distributions():
-    g = torch.Generator().manual_seed(1)
-    mu, logvar = torch.randn(6, 3, generator=g), torch.randn(6, 3, generator=g)
-    q = torch.distributions.Normal(mu, (0.5 * logvar).exp())
-    p = torch.distributions.Normal(torch.zeros(6, 3), torch.ones(6, 3))
-    torch.testing.assert_close(
-        kl_to_standard_normal(mu, logvar), torch.distributions.kl_divergence(q, p).sum(-1)
-    )
 
 
 def test_sample_sphere_lies_on_the_sphere_and_is_centred():
