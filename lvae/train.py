@@ -10,6 +10,10 @@ written atomically every ``checkpoint_every`` steps and every ``checkpoint_secon
 wall-clock time, and a later call with the same path resumes from it: the resumed run is
 identical to an uninterrupted one. Ctrl-C (SIGINT) then stops at the end of the current
 step, writes a checkpoint there, prints one line and raises ``TrainingInterrupted``.
+
+A step never waits for the device: the NaN/inf guard, the logged values and the sigma
+trace stay on it and come back together, in one transfer, at log steps, before a
+checkpoint and at the end.
 """
 
 from __future__ import annotations
@@ -36,7 +40,9 @@ class DivergenceError(FloatingPointError):
     """A loss term became NaN or infinite; the message names the step, model and term."""
 
 
-FUSED_ADAM_DEVICES = ("cpu", "cuda")  # where torch's fused Adam kernel runs (torch >= 2.4)
+# Where torch's fused Adam kernel runs: CUDA since torch 2.0, the CPU since 2.4.
+_TORCH = tuple(int(part) for part in torch.__version__.split(".")[:2])
+FUSED_ADAM_DEVICES = ("cpu", "cuda") if _TORCH >= (2, 4) else ("cuda",)
 
 
 def adam(parameters, lr: float) -> torch.optim.Adam:
@@ -65,8 +71,10 @@ class _FiniteWatch:
         self.first = torch.zeros(len(self.names), n_models, dtype=torch.long, device=device)
 
     def update(self, step: int, terms: dict[str, torch.Tensor]) -> None:
-        finite = torch.stack([terms[n].detach().isfinite().flatten(1).all(1) for n in self.names])
-        self.first = torch.where(~finite & (self.first == 0), step, self.first)
+        # A sum over a model's examples is finite exactly when each of them is (short of
+        # a float32 overflow, itself a divergence): one small reduction per term.
+        sums = torch.stack([terms[n].detach().flatten(1).sum(1) for n in self.names])
+        self.first = torch.where(sums.isfinite() | (self.first != 0), self.first, step)
 
     def check(self, first: list[float], since: int, step: int, labels: Sequence[str]) -> None:
         """``first``: the read-back of ``self.first``, flat. Raise if any is set."""

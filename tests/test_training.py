@@ -110,6 +110,28 @@ def test_divergence_is_read_at_log_steps_and_names_the_range(tmp_path):
     assert torch.load(tmp_path / "c.pt", weights_only=False)["step"] == 2  # the last finite one
 
 
+def test_the_guard_keeps_the_first_bad_step_of_each_term_and_model():
+    from lvae.train import FINITE_TERMS, _FiniteWatch
+
+    watch = _FiniteWatch(FINITE_TERMS, 3, torch.device("cpu"))
+    terms = {name: torch.zeros(3, 4) for name in FINITE_TERMS}
+    watch.update(1, terms)
+    terms["kl"] = torch.tensor([[0.0] * 4, [0.0, math.inf, -math.inf, 0.0], [0.0] * 4])
+    watch.update(2, terms)  # +inf and -inf in one batch: their sum is NaN, still caught
+    terms["sigma"] = torch.full((3, 4), math.inf)
+    watch.update(3, terms)
+    watch.update(4, terms)  # a later bad step does not move the first one
+    first = watch.first.tolist()
+    assert first[FINITE_TERMS.index("kl")] == [0, 2, 0]
+    assert first[FINITE_TERMS.index("sigma")] == [3, 3, 3]
+    assert first[FINITE_TERMS.index("loss")] == [0, 0, 0]
+    with pytest.raises(
+        DivergenceError,
+        match=r"step 2: term 'kl' is not finite for model 1 \(b\); found by the check of steps 1-4",
+    ):
+        watch.check([float(v) for row in first for v in row], 1, 4, ["a", "b", "c"])
+
+
 def test_labels_must_name_every_model():
     with pytest.raises(ValueError, match="labels must name the 2 models, got 1"):
         vae = _vae(["fixed", "fixed"], [1.0, 1.0], [0, 1])
@@ -436,3 +458,23 @@ def test_committed_book_records_exist_and_are_valid(label):
     assert prov["git_commit"] != "unknown" and not prov["git_commit"].endswith("+dirty")
     elbo = record["result"].get("elbo", record["result"].get("elbo_raw", []))
     assert all(math.isfinite(v) for v in elbo)
+
+
+def test_adam_is_fused_on_the_cpu_and_steps_like_the_plain_one():
+    from lvae.train import adam
+
+    weights = [torch.nn.Parameter(torch.randn(5, 3, generator=torch.Generator().manual_seed(0)))]
+    fused = adam(weights, 1e-2)
+    assert fused.defaults["fused"] is True
+    plain_weights = [torch.nn.Parameter(weights[0].detach().clone())]
+    plain = torch.optim.Adam(plain_weights, lr=1e-2)
+    for opt, w in ((fused, weights), (plain, plain_weights)):
+        for _ in range(20):
+            opt.zero_grad()
+            (w[0] ** 2).sum().backward()
+            opt.step()
+    # The same algorithm: equal up to float32 rounding.
+    torch.testing.assert_close(weights[0], plain_weights[0], rtol=1e-5, atol=1e-6)
+    assert not torch.equal(
+        weights[0], torch.randn(5, 3, generator=torch.Generator().manual_seed(0))
+    )
