@@ -56,9 +56,11 @@ class StackedVAE(nn.Module):
                 f"such as lvae.nets.mlp_networks(...), got {networks!r}"
             )
         self.specs, self.latent_dim = specs, latent_dim
+        # The observation module first: its scalar is then the first parameter, as it was
+        # before it had a module of its own, so earlier optimiser checkpoints still resume.
+        self.observation = GaussianObservation.from_specs(specs)
         generators = [torch.Generator().manual_seed(s.init_seed) for s in specs]
         self.encoder, self.decoder = networks(generators, latent_dim)
-        self.observation = GaussianObservation.from_specs(specs)
         kl_weight = torch.tensor([s.kl_weight for s in specs], dtype=torch.float32)
         self.register_buffer("kl_weight", kl_weight.view(-1, 1), persistent=False)
         self.weighted_kl = any(s.kl_weight != 1.0 for s in specs)

@@ -305,6 +305,10 @@ def test_a_state_of_the_former_layout_still_loads():
     legacy["sigma_floor"] = torch.zeros(2)
     vae.load_state_dict(legacy)
     torch.testing.assert_close(vae.observation.scalar_log_sigma.exp(), torch.tensor([0.2, 0.7]))
+    # The parameters keep their former order (the scalar first, then the networks), which
+    # an optimiser's saved state relies on.
+    names = [name for name, _ in vae.named_parameters()]
+    assert names[0] == "observation.scalar_log_sigma" and names[1].startswith("encoder.")
 
 
 @pytest.mark.parametrize(
