@@ -39,11 +39,13 @@ from .devices import resolve_device
 from .images_experiment import batch_sampler
 from .likelihood import bits_per_dim as _bits_per_dim
 from .likelihood import dequantize, importance_weighted_bound
-from .observation import gaussian_log_likelihood, kl_to_standard_normal
+from .nets import mlp_networks
+from .observation import kl_to_standard_normal, reparameterised_sample
+from .spec import ModelSpec
 from .train import HISTORY_TERMS, train_stacked
 from .vae import StackedVAE
 
-# public name -> the engine's (lvae.vae.OBSERVATIONS)
+# public name -> the engine's (lvae.spec.OBSERVATIONS)
 OBSERVATIONS = {"per-dimension": "vector", "scalar": "scalar", "fixed": "fixed"}
 FORMAT, FORMAT_VERSION = "lvae-fitted-vae", 1
 CONFIG_FILE, WEIGHTS_FILE, HISTORY_FILE = "config.json", "weights.pt", "history.json"
@@ -214,24 +216,23 @@ class FitConfig:
         return cls(**values)
 
 
+def _specs(config: FitConfig) -> list[ModelSpec]:
+    """One spec per seed: model i starts from seeds[i] (its init seed is the seed itself)."""
+    sigma = 1.0 if config.sigma is None else config.sigma  # unused by "per-dimension"
+    kind = OBSERVATIONS[config.observation]
+    return [
+        ModelSpec("", kind, sigma, seed=s, init_seed=s, sigma_floor=config.sigma_floor)
+        for s in config.seeds
+    ]
+
+
 def _build(config: FitConfig) -> StackedVAE:
     """The stack the config describes, freshly initialised (model i from seeds[i])."""
-    n = len(config.seeds)
-    networks = None
     if config.is_image:
         networks = conv_networks(config.data_shape, config.hidden, config.n_convs, config.n_blocks)
-    sigma = 1.0 if config.sigma is None else config.sigma  # unused by "per-dimension"
-    return StackedVAE(
-        list(config.seeds),
-        math.prod(config.data_shape),
-        config.latent_dim,
-        config.hidden,
-        config.n_blocks,
-        torch.full((n,), sigma),
-        [OBSERVATIONS[config.observation]] * n,
-        networks=networks,
-        sigma_floor=torch.full((n,), config.sigma_floor),
-    )
+    else:
+        networks = mlp_networks(config.data_shape[0], config.hidden, config.n_blocks)
+    return StackedVAE(_specs(config), networks, config.latent_dim)
 
 
 # --------------------------------------------------------------------------- evaluation
@@ -249,44 +250,36 @@ def _chunks(x: torch.Tensor):
         yield x[start : start + CHUNK]
 
 
-def _n_models(vae: StackedVAE) -> int:
-    return vae.scalar_log_sigma.shape[0]
-
-
 def _elbo(vae: StackedVAE, x: torch.Tensor, samples: int, seed: int | None) -> torch.Tensor:
     """ELBO(x) = E_q log p(x|z) - KL(q(z|x) || p(z)), Eq. (3): the expectation averaged over
     ``samples`` reparameterised draws, the KL in closed form. (M, N) nats."""
-    gen, m, out = _generator(seed, x.device), _n_models(vae), []
+    gen, m, out = _generator(seed, x.device), vae.n_models, []
     for part in _chunks(x):
         xs = part.expand(m, -1, -1)
         mu, logvar = vae.encode(xs)
         log_lik = 0.0
         for _ in range(samples):
-            eps = torch.randn(mu.shape[1:], generator=gen, device=x.device)
-            mean, log_sigma = vae.decode(mu + torch.exp(0.5 * logvar) * eps)
-            log_lik = log_lik + gaussian_log_likelihood(xs, mean, log_sigma)
+            z = reparameterised_sample(mu, 0.5 * logvar, gen, mu.shape[1:])  # shared noise
+            mean, log_sigma = vae.decode(z)
+            log_lik = log_lik + vae.observation.log_likelihood(xs, mean, log_sigma)
         out.append(log_lik / samples - kl_to_standard_normal(mu, logvar))
     return torch.cat(out, dim=1)
 
 
 def _reconstruct(vae: StackedVAE, x: torch.Tensor, seed: int | None) -> torch.Tensor:
-    gen, m, out = _generator(seed, x.device), _n_models(vae), []
-    for part in _chunks(x):
-        mu, logvar = vae.encode(part.expand(m, -1, -1))
-        eps = torch.randn(mu.shape[1:], generator=gen, device=x.device)
-        out.append(vae.decode(mu + torch.exp(0.5 * logvar) * eps)[0])
-    return torch.cat(out, dim=1)
+    gen, m = _generator(seed, x.device), vae.n_models
+    parts = [vae.reconstruct(p.expand(m, -1, -1), gen, shared_noise=True)[0] for p in _chunks(x)]
+    return torch.cat(parts, dim=1)
 
 
 def _sample(vae: StackedVAE, n: int, seed: int | None, mean: bool) -> torch.Tensor:
     """z ~ p(z) = N(0, I), then the decoder mean mu(z) or a sample x ~ N(mu(z), sigma^2)."""
-    device = vae.scalar_log_sigma.device
-    gen = _generator(seed, device)
-    z = torch.randn((n, vae.latent_dim), generator=gen, device=device)
-    mu, log_sigma = vae.decode(z.expand(_n_models(vae), -1, -1))
-    if mean:
-        return mu
-    return mu + torch.exp(log_sigma) * torch.randn(mu.shape[1:], generator=gen, device=device)
+    generated = vae.generate(n, _generator(seed, _device(vae)), shared_noise=True)
+    return generated["mean" if mean else "sample"]
+
+
+def _device(vae: StackedVAE) -> torch.device:
+    return vae.observation.scalar_log_sigma.device
 
 
 class _Evaluate:
@@ -301,7 +294,7 @@ class _Evaluate:
 
     @property
     def device(self) -> torch.device:
-        return self.vae.scalar_log_sigma.device
+        return _device(self.vae)
 
     def _inputs(self, x, name: str = "x") -> torch.Tensor:
         x = _as_tensor(x, name)
@@ -335,7 +328,7 @@ class _Evaluate:
         one model."""
         k = _check_int("k", k)
         x = self._inputs(x)
-        gen, m = _generator(seed, x.device), _n_models(self.vae)
+        gen, m = _generator(seed, x.device), self.vae.n_models
         bounds = [
             importance_weighted_bound(self.vae, part.expand(m, -1, -1), k, gen)
             for part in _chunks(x)
@@ -375,7 +368,7 @@ class _Evaluate:
         if k == 1:
             bound = _elbo(self.vae, x_deq, 1, seed)
         else:
-            gen, m = _generator(seed, x.device), _n_models(self.vae)
+            gen, m = _generator(seed, x.device), self.vae.n_models
             bound = torch.cat(
                 [
                     importance_weighted_bound(self.vae, part.expand(m, -1, -1), k, gen)
@@ -402,7 +395,7 @@ class _Evaluate:
     def encode(self, x) -> tuple[torch.Tensor, torch.Tensor]:
         """The mean and standard deviation of q(z|x), each (M, N, latent_dim) (or (N, .))."""
         x = self._inputs(x)
-        mu, logvar = self.vae.encode(x.expand(_n_models(self.vae), -1, -1))
+        mu, logvar = self.vae.encode(x.expand(self.vae.n_models, -1, -1))
         return self._out(mu), self._out(torch.exp(0.5 * logvar))
 
     @property
@@ -411,7 +404,7 @@ class _Evaluate:
         per-dimension sigma (which depends on z: see ``reconstruct``)."""
         if self.config.observation == "per-dimension":
             return None
-        return self._out(self.vae.scalar_log_sigma.detach().exp())
+        return self._out(self.vae.observation.scalar_log_sigma.detach().exp())
 
 
 # --------------------------------------------------------------------------- the results
@@ -650,9 +643,7 @@ def fit(
     m = len(config.seeds)
     gen = torch.Generator(device=dev).manual_seed(config.seeds[0])
     # Fresh batches with replacement, one per model (lvae.images_experiment), no dequantising.
-    batch = batch_sampler(
-        data.flatten(1).to(dev), torch.zeros(m, dtype=torch.bool, device=dev), batch_size, 2, gen
-    )
+    batch = batch_sampler(data.flatten(1).to(dev), [False] * m, batch_size, 2, gen)
     logs = _Logs(config.seeds, log_csv, tensorboard, on_log)
     try:
         history = train_stacked(
@@ -660,7 +651,6 @@ def fit(
             batch,
             steps=config.steps,
             lr=config.lr,
-            labels=[f"seed={s}" for s in config.seeds],
             log_every=config.log_every,
             generator=gen,
             desc="lvae fit",

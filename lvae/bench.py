@@ -18,7 +18,10 @@ from torch import nn
 from .data import sample_toy2d
 from .devices import describe, resolve_device
 from .experiments import config
+from .nets import mlp_networks
 from .observation import gaussian_log_likelihood, kl_to_standard_normal
+from .spec import ModelSpec
+from .train import adam
 from .vae import StackedVAE
 
 
@@ -97,10 +100,12 @@ def run_bench(
     gen = torch.Generator(device=dev).manual_seed(0)
     sigmas = torch.linspace(0.01, 1.0, n)
 
-    stacked = StackedVAE(list(range(n)), 2, cfg.latent_dim, cfg.hidden, cfg.n_blocks, sigmas).to(
-        dev
-    )
-    opt = torch.optim.Adam(stacked.parameters(), lr=cfg.lr)
+    specs = [
+        ModelSpec(f"sigma={s:g}", "fixed", s, init_seed=i) for i, s in enumerate(sigmas.tolist())
+    ]
+    networks = mlp_networks(2, cfg.hidden, cfg.n_blocks)
+    stacked = StackedVAE(specs, networks, cfg.latent_dim).to(dev)
+    opt = adam(stacked.parameters(), cfg.lr)
 
     def stacked_step():
         loss = (
@@ -113,7 +118,7 @@ def run_bench(
         opt.step()
 
     plain = [PlainVAE(cfg.latent_dim, cfg.hidden, cfg.n_blocks, float(s)).to(dev) for s in sigmas]
-    opts = [torch.optim.Adam(m.parameters(), lr=cfg.lr) for m in plain]
+    opts = [adam(m.parameters(), cfg.lr) for m in plain]
 
     def loop_step():
         for model, o in zip(plain, opts, strict=True):

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import base64
 import math
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -30,21 +31,23 @@ import torch
 
 from .conv import conv_networks
 from .images import QUANTIZATION_LEVELS, load_images, require_dataset
-from .likelihood import bits_per_dim, dequantize, importance_weighted_bounds
+from .likelihood import bits_per_dim, check_levels, dequantize, importance_weighted_bounds
+from .spec import ModelSpec, grid, record_rows
 from .train import train_stacked
 from .vae import StackedVAE
 
 # ``config`` is the ImagesConfig declared, torch-free, in lvae.experiments.image_config;
 # that module imports this one when it runs, so this one imports nothing from it.
 
-# name: (observation kind, initial or fixed sigma, sigma floor in grey levels of the
-# dataset, trained on dequantised pixels)
+# The five settings, by name; ``sigma_floor`` here counts grey levels of the dataset
+# (``images_specs`` turns it into pixel values).
 SETTINGS = {
-    "F": ("fixed", 2**-0.5, 0.0, False),  # the MSE loss: a Gaussian with sigma^2 = 1/2
-    "LS": ("scalar", 1.0, 0.0, False),
-    "LV": ("vector", 1.0, 0.0, False),
-    "LV-floor": ("vector", 1.0, 1.0, False),  # sigma >= one grey level
-    "LV-deq": ("vector", 1.0, 0.0, True),  # fits the density the bits/dim measure scores
+    "F": ModelSpec("F", "fixed", 2**-0.5),  # the MSE loss: a Gaussian with sigma^2 = 1/2
+    "LS": ModelSpec("LS", "scalar", 1.0),
+    "LV": ModelSpec("LV", "vector", 1.0),
+    "LV-floor": ModelSpec("LV-floor", "vector", 1.0, sigma_floor=1.0),  # sigma >= a grey level
+    # fits the density the bits/dim measure scores
+    "LV-deq": ModelSpec("LV-deq", "vector", 1.0, dequantised=True),
 }
 
 
@@ -94,18 +97,25 @@ def check_data(config) -> None:
         _datasets(config)
 
 
-def batch_sampler(x_train, dequantised: torch.Tensor, batch_size: int, levels: int, gen):
+def batch_sampler(x_train, dequantised, batch_size: int, levels: int, gen):
     """A function drawing one training batch per model, (M, batch_size, D): images drawn
     with replacement, dequantised afresh (uniform noise in each grey level) for the models
-    flagged in ``dequantised`` (M,), raw for the others."""
+    flagged in ``dequantised`` (one bool per model), raw for the others. The flags and the
+    grey-level grid of ``x_train`` are checked once here, so drawing a batch never waits
+    for the device."""
+    flags = [bool(d) for d in dequantised]
+    mask = None
+    if any(flags):
+        check_levels(x_train, levels)
+        mask = torch.tensor(flags, device=x_train.device).view(-1, 1, 1)
 
     def batch():
         idx = torch.randint(
-            len(x_train), (len(dequantised), batch_size), generator=gen, device=x_train.device
+            len(x_train), (len(flags), batch_size), generator=gen, device=x_train.device
         )
         x = x_train[idx]
-        if bool(dequantised.any()):
-            x = torch.where(dequantised.view(-1, 1, 1), dequantize(x, gen, levels), x)
+        if mask is not None:
+            x = torch.where(mask, dequantize(x, gen, levels, check=False), x)
         return x
 
     return batch
@@ -113,9 +123,8 @@ def batch_sampler(x_train, dequantised: torch.Tensor, batch_size: int, levels: i
 
 def _chunks(model, x, chunk: int = 100):
     """``x`` (N, D) in chunks, repeated for every model: (M, n, D)."""
-    n_models = model.scalar_log_sigma.shape[0]
     for start in range(0, x.shape[0], chunk):
-        yield x[start : start + chunk].expand(n_models, -1, -1)
+        yield x[start : start + chunk].expand(model.n_models, -1, -1)
 
 
 def iw_ks(iw_k: int) -> list[int]:
@@ -126,7 +135,7 @@ def iw_ks(iw_k: int) -> list[int]:
 @torch.no_grad()
 def _iw_means(model, x, ks, gen, chunk: int = 20) -> dict[int, torch.Tensor]:
     """The mean IW bound over the images ``x`` (n, D) for every k in ``ks``: {k: (M,)}."""
-    n_models = model.scalar_log_sigma.shape[0]
+    n_models = model.n_models
     sums = {k: torch.zeros(n_models, device=x.device) for k in ks}
     for s in range(0, x.shape[0], chunk):
         part = x[s : s + chunk].expand(n_models, -1, -1)
@@ -135,36 +144,41 @@ def _iw_means(model, x, ks, gen, chunk: int = 20) -> dict[int, torch.Tensor]:
     return {k: total / x.shape[0] for k, total in sums.items()}
 
 
+IMAGES_ROW = ("setting", "seed")  # a model's row in the record
+
+
+def images_specs(config, levels: int) -> list[ModelSpec]:
+    """Every configured setting crossed with every seed; a setting's init seeds follow its
+    place in ``SETTINGS`` (not in ``config.settings``), so a subset trains the same models."""
+    names = list(SETTINGS)
+    return [
+        spec
+        for name in config.settings
+        for spec in grid(
+            [replace(SETTINGS[name], sigma_floor=SETTINGS[name].sigma_floor / levels)],
+            config.seeds,
+            first_index=names.index(name),
+        )
+    ]
+
+
 def _run_images(config, device: torch.device, checkpoints: Path) -> dict:
     train, held_out = _datasets(config)  # missing or bad files fail here, before training
     shape = tuple(train.shape[1:])
     dim = math.prod(shape)
-    specs = [(name, seed) for name in config.settings for seed in config.seeds]
-    kinds = [SETTINGS[name][0] for name, _ in specs]
     levels = QUANTIZATION_LEVELS[config.dataset]
-    model = StackedVAE(
-        [1000 * list(SETTINGS).index(name) + seed for name, seed in specs],
-        dim,
-        config.latent_dim,
-        0,
-        0,
-        torch.tensor([SETTINGS[name][1] for name, _ in specs]),
-        kinds,
-        networks=conv_networks(shape, config.width, config.n_convs, config.n_blocks),
-        sigma_floor=torch.tensor([SETTINGS[name][2] / levels for name, _ in specs]),
-    ).to(device)
+    specs = images_specs(config, levels)
+    networks = conv_networks(shape, config.width, config.n_convs, config.n_blocks)
+    model = StackedVAE(specs, networks, config.latent_dim).to(device)
     x_train = train.flatten(1).to(device)
     gen = torch.Generator(device=device).manual_seed(config.data_seed)
-
-    dequantised = torch.tensor([SETTINGS[name][3] for name, _ in specs], device=device)
-    batch = batch_sampler(x_train, dequantised, config.batch_size, levels, gen)
+    batch = batch_sampler(x_train, [s.dequantised for s in specs], config.batch_size, levels, gen)
 
     history = train_stacked(
         model,
         batch,
         steps=config.steps,
         lr=config.lr,
-        labels=[f"{name}, seed={seed}" for name, seed in specs],
         log_every=config.log_every,
         generator=gen,
         desc=f"images-{config.dataset}",
@@ -179,19 +193,16 @@ def _run_images(config, device: torch.device, checkpoints: Path) -> dict:
     deq_iw = model.mean_terms(_chunks(model, x_iw), gen)
     iw = _iw_means(model, x_iw, iw_ks(config.iw_k), gen)
 
-    first = [j for j, (_, seed) in enumerate(specs) if seed == config.seeds[0]]
+    first = [j for j, s in enumerate(specs) if s.seed == config.seeds[0]]
     show = x_eval[: config.n_show]
-    with torch.no_grad():
-        mu, logvar = model.encode(show.expand(len(specs), -1, -1))
-        z = mu + torch.exp(0.5 * logvar) * torch.randn(mu.shape, generator=gen, device=device)
-        recon, log_sigma = model.decode(z)
-        generated = model.generate(config.n_show, gen)
+    recon, log_sigma = model.reconstruct(show.expand(len(specs), -1, -1), gen)
+    generated = model.generate(config.n_show, gen)
 
     def panels(t):  # one named panel per setting (its first seed): {setting: images}
-        return {specs[j][0]: _pack(t[j].reshape(config.n_show, *shape)) for j in first}
+        return {specs[j].setting: _pack(t[j].reshape(config.n_show, *shape)) for j in first}
 
     return {
-        "models": [{"setting": name, "seed": seed} for name, seed in specs],
+        "models": record_rows(specs, IMAGES_ROW),
         "image_shape": list(shape),
         "n_train": len(train),
         "n_eval": len(held_out),

@@ -20,17 +20,30 @@ import math
 
 import torch
 
-from .observation import gaussian_log_likelihood, paper_convention_elbo
+from .observation import gaussian_log_likelihood, paper_convention_elbo, reparameterised_sample
 
 
-def dequantize(
-    x: torch.Tensor, generator: torch.Generator | None = None, levels: int = 256
-) -> torch.Tensor:
-    """Images with ``levels`` grey levels, values k/(levels-1) in [0, 1], to (k + u)/levels
-    with u ~ U[0, 1): 256 levels for 8-bit images, 17 for scikit-learn's digits."""
+def check_levels(x: torch.Tensor, levels: int) -> None:
+    """Raise ValueError unless ``x`` takes values k/(levels-1) (one wait for the device)."""
     k = torch.round(x * (levels - 1))
     if not torch.allclose(k / (levels - 1), x, atol=1e-5):
         raise ValueError(f"dequantize expects {levels}-level images: values k/{levels - 1}")
+
+
+def dequantize(
+    x: torch.Tensor,
+    generator: torch.Generator | None = None,
+    levels: int = 256,
+    *,
+    check: bool = True,
+) -> torch.Tensor:
+    """Images with ``levels`` grey levels, values k/(levels-1) in [0, 1], to (k + u)/levels
+    with u ~ U[0, 1): 256 levels for 8-bit images, 17 for scikit-learn's digits.
+    ``check=False`` skips ``check_levels`` (for data checked once before, as the training
+    sampler does, so that a step never waits for the device)."""
+    if check:
+        check_levels(x, levels)
+    k = torch.round(x * (levels - 1))
     u = torch.rand(x.shape, generator=generator, device=x.device)
     return (k + u) / levels
 
@@ -66,12 +79,10 @@ def importance_weighted_bounds(
     if not ks or ks[0] < 1:
         raise ValueError(f"every k must be >= 1, got {ks}")
     mu, logvar = model.encode(x)
-    std = torch.exp(0.5 * logvar)
     log_w = []
     for start in range(0, ks[-1], chunk):
         n = min(chunk, ks[-1] - start)
-        eps = torch.randn((n, *mu.shape), generator=generator, device=mu.device)
-        z = mu + std * eps  # (n, M, B, L)
+        z = reparameterised_sample(mu, 0.5 * logvar, generator, (n, *mu.shape))  # (n, M, B, L)
         m, b, latent = mu.shape
         mean, log_sigma = model.decode(z.permute(1, 0, 2, 3).reshape(m, n * b, latent))
         mean = mean.reshape(m, n, b, -1).permute(1, 0, 2, 3)

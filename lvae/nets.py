@@ -64,3 +64,23 @@ class StackedResMLP(nn.Module):
         for first, second in self.blocks:
             h = h + second(self.act(first(self.act(h))))
         return self.out(self.act(h))
+
+
+def mlp_networks(data_dim: int, hidden: int = 64, n_blocks: int = 2):
+    """A ``networks`` factory for ``lvae.vae.StackedVAE``: residual MLPs of ``n_blocks``
+    blocks of ``hidden`` units, x (data_dim) -> (mu, log var) of q(z|x) and z -> (mu, log
+    sigma) of p(x|z). (generators, latent_dim) -> (encoder, decoder); the encoder draws its
+    initial weights from each model's generator first, then the decoder."""
+    for name, value, minimum in (("data_dim", data_dim, 1), ("hidden", hidden, 1)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+            raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    if isinstance(n_blocks, bool) or not isinstance(n_blocks, int) or n_blocks < 0:
+        raise ValueError(f"n_blocks must be an integer >= 0, got {n_blocks!r}")
+
+    def build(generators, latent_dim):
+        return (
+            StackedResMLP(generators, data_dim, 2 * latent_dim, hidden, n_blocks),
+            StackedResMLP(generators, latent_dim, 2 * data_dim, hidden, n_blocks),
+        )
+
+    return build

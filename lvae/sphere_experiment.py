@@ -8,6 +8,8 @@ import numpy as np
 import torch
 
 from .data import sample_sphere
+from .nets import mlp_networks
+from .spec import ModelSpec, grid, record_rows
 from .train import train_stacked
 from .vae import StackedVAE
 
@@ -15,17 +17,25 @@ from .vae import StackedVAE
 # that module imports this one when it runs, so this one imports nothing from it.
 
 
+SPHERE_ROW = ("ratio", "seed", "sigma")  # a model's row in the record
+
+
+def sphere_specs(config) -> list[ModelSpec]:
+    """One setting per ratio, sigma = R / ratio, with every seed. Init seeds also index the
+    ratio (``lvae.spec.init_seed``), so two settings never share an initialisation."""
+    settings = [
+        ModelSpec(f"R/sigma={q:g}", "fixed", config.radius / q, tags=(("ratio", q),))
+        for q in config.ratios
+    ]
+    return grid(settings, config.seeds)
+
+
 def _run(config, device: torch.device, checkpoints: Path) -> dict:
-    pairs = [(q, s) for q in config.ratios for s in config.seeds]
-    labels = [f"R/sigma={q:g}, seed={s}" for q, s in pairs]
-    sigmas = torch.tensor([config.radius / q for q, _ in pairs])
-    # Init seeds also index the ratio, so two settings never share an initialisation.
-    init_seeds = [1000 * config.ratios.index(q) + s for q, s in pairs]
-    model = StackedVAE(
-        init_seeds, config.dim, config.latent_dim, config.hidden, config.n_blocks, sigmas
-    ).to(device)
+    specs = sphere_specs(config)
+    networks = mlp_networks(config.dim, config.hidden, config.n_blocks)
+    model = StackedVAE(specs, networks, config.latent_dim).to(device)
     gen = torch.Generator(device=device).manual_seed(config.data_seed)
-    n_models = len(pairs)
+    n_models = model.n_models
 
     def batch():
         return sample_sphere(
@@ -37,7 +47,6 @@ def _run(config, device: torch.device, checkpoints: Path) -> dict:
         batch,
         steps=config.steps,
         lr=config.lr,
-        labels=labels,
         log_every=config.log_every,
         generator=gen,
         desc="sphere-vae",
@@ -51,7 +60,7 @@ def _run(config, device: torch.device, checkpoints: Path) -> dict:
         radii = means.norm(dim=-1)
     quantiles = torch.tensor([0.1, 0.5, 0.9], device=device)
     return {
-        "models": [{"ratio": q, "seed": s, "sigma": config.radius / q} for q, s in pairs],
+        "models": record_rows(specs, SPHERE_ROW),
         "elbo": terms["elbo"].mean(dim=1).cpu().tolist(),
         "log_likelihood": terms["log_likelihood"].mean(dim=1).cpu().tolist(),
         "kl": terms["kl"].mean(dim=1).cpu().tolist(),

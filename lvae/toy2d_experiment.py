@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from pathlib import Path
 
@@ -18,6 +19,9 @@ import numpy as np
 import torch
 
 from .data import sample_toy2d
+from .nets import mlp_networks
+from .observation import SigmaSchedule
+from .spec import ModelSpec, grid, record_rows
 from .train import train_stacked
 from .vae import StackedVAE
 
@@ -43,7 +47,7 @@ def setting_name(kind: str, sigma: float | None = None) -> str:
 @torch.no_grad()
 def _evaluate(model: StackedVAE, config, gen, device) -> dict[str, list]:
     """Mean exact ELBO terms of every model on the same fresh points."""
-    n_models = model.scalar_log_sigma.shape[0]
+    n_models = model.n_models
 
     def fresh_points():  # chunks of at most 2000 points, shared by every model
         for start in range(0, config.n_eval, 2000):
@@ -59,11 +63,8 @@ def _evaluate(model: StackedVAE, config, gen, device) -> dict[str, list]:
 @torch.no_grad()
 def _figure_points(model: StackedVAE, rows: list[int], config, gen, device) -> dict:
     """Reconstructions, their sigma, and generations (means and samples) for ``rows``."""
-    n_models = model.scalar_log_sigma.shape[0]
     x = sample_toy2d((config.n_figure,), gen, device, config.data_scale)
-    mu, logvar = model.encode(x.expand(n_models, -1, -1))
-    z = mu + torch.exp(0.5 * logvar) * torch.randn(mu.shape, generator=gen, device=device)
-    recon, log_sigma = model.decode(z)
+    recon, log_sigma = model.reconstruct(x.expand(model.n_models, -1, -1), gen)
     generated = model.generate(config.n_figure, gen)
 
     def keep(t):
@@ -78,38 +79,47 @@ def _figure_points(model: StackedVAE, rows: list[int], config, gen, device) -> d
     }
 
 
+TABLE1_ROW = ("setting", "kind", "sigma", "seed")  # a model's row in the record
+
+
+def _setting(kind: str, sigma: float = 1.0) -> ModelSpec:
+    observation = kind if kind in ("scalar", "vector") else "fixed"  # F* and the schedule
+    return ModelSpec(setting_name(kind, sigma), observation, sigma, tags=(("kind", kind),))
+
+
+def table1_specs(config, f_star: float | None = None) -> list[ModelSpec]:
+    """The models of phase 1 (F at each fixed sigma, LS, LV), or with ``f_star`` those of
+    phase 2 (F* at sigma ``f_star``, and the F schedule), every setting with every seed.
+    Phase 2 starts from fresh initialisations: its setting indices follow phase 1's and
+    its seeds are moved by ``replay_seed_offset``."""
+    phase1 = [_setting("fixed", s) for s in config.fixed_sigmas]
+    phase1 += [_setting("scalar"), _setting("vector")]
+    if f_star is None:
+        return grid(phase1, config.seeds)
+    return grid(
+        [_setting("fstar", f_star), _setting("schedule")],
+        config.seeds,
+        first_index=len(phase1),
+        init_offset=config.replay_seed_offset,
+    )
+
+
 def _train_phase(
     specs, config, device, checkpoint: Path, tag: str, data_seed: int, schedule=None, trace=False
 ):
-    """Train one stack. ``specs``: (setting, kind, sigma, init_seed, seed) per model."""
-    kinds = [
-        "scalar" if k == "scalar" else "vector" if k == "vector" else "fixed" for _, k, *_ in specs
-    ]
-    model = StackedVAE(
-        [s[3] for s in specs],
-        DATA_DIM,
-        config.latent_dim,
-        config.hidden,
-        config.n_blocks,
-        torch.tensor([s[2] for s in specs]),
-        kinds,
-    ).to(device)
+    """Train one stack of ``specs`` (``ModelSpec``). ``schedule``: (rows, steps, values),
+    a sigma trajectory replayed on those rows (``SigmaSchedule``)."""
+    networks = mlp_networks(DATA_DIM, config.hidden, config.n_blocks)
+    model = StackedVAE(specs, networks, config.latent_dim).to(device)
     gen = torch.Generator(device=device).manual_seed(data_seed)
-    labels = [f"{s[0]}, seed={s[4]}" for s in specs]
 
     def batch():
         return sample_toy2d((len(specs), config.batch_size), gen, device, config.data_scale)
 
     before_step = None
     if schedule is not None:
-        rows, trace_steps, values = schedule
-        log_values = torch.log(torch.tensor(values, dtype=torch.float32, device=device))
-        trace_steps = torch.tensor(trace_steps, device=device)
-
-        def before_step(step):
-            # Piecewise constant: the sigma LS-VAE used at the latest traced step <= step.
-            i = max(int(torch.searchsorted(trace_steps, step, right=True)) - 1, 0)
-            model.scalar_log_sigma.data[rows] = log_values[i]
+        # Piecewise constant: the sigma LS-VAE used at the latest traced step <= step.
+        before_step = SigmaSchedule(model.observation, *schedule)
 
     # The ELBO on the same fresh-drawn points and the same latent noise at every log step:
     # a far less noisy curve than the training batches give (chapter 3 tests sigma's drops
@@ -130,7 +140,6 @@ def _train_phase(
         batch,
         steps=config.steps,
         lr=config.lr,
-        labels=labels,
         log_every=config.log_every,
         generator=gen,
         desc=tag,
@@ -145,13 +154,7 @@ def _train_phase(
 
 def _run_table1(config, device: torch.device, checkpoints: Path) -> dict:
     seeds = list(config.seeds)
-    phase1 = [(setting_name("fixed", s), "fixed", s) for s in config.fixed_sigmas]
-    phase1 += [(setting_name("scalar"), "scalar", 1.0), (setting_name("vector"), "vector", 1.0)]
-    specs1 = [
-        (name, kind, sigma, 1000 * i + seed, seed)
-        for i, (name, kind, sigma) in enumerate(phase1)
-        for seed in seeds
-    ]
+    specs1 = table1_specs(config)
     model1, gen1, hist1 = _train_phase(
         specs1,
         config,
@@ -164,35 +167,15 @@ def _run_table1(config, device: torch.device, checkpoints: Path) -> dict:
     eval1 = _evaluate(model1, config, gen1, device)
 
     # LS-VAE's learned sigma: its final value (F*) and its trajectory (the replayed schedule).
-    ls_rows = [j for j, s in enumerate(specs1) if s[1] == "scalar"]
+    ls_rows = [j for j, s in enumerate(specs1) if s.observation == "scalar"]
     ls_final = [eval1["final_sigma"][j] for j in ls_rows]
     f_star = float(math.exp(np.mean(np.log(ls_final))))
     trace = np.asarray(hist1["sigma_trace"])  # (n_traced_steps, n_models)
     ls_trace = trace[:, ls_rows]
     schedule_values = ls_trace[:, 0].tolist()  # seed 0's trajectory
 
-    offset = len(phase1)
-    specs2 = [
-        (
-            setting_name("fstar"),
-            "fstar",
-            f_star,
-            1000 * offset + seed + config.replay_seed_offset,
-            seed,
-        )
-        for seed in seeds
-    ]
-    specs2 += [
-        (
-            setting_name("schedule"),
-            "schedule",
-            1.0,
-            1000 * (offset + 1) + seed + config.replay_seed_offset,
-            seed,
-        )
-        for seed in seeds
-    ]
-    schedule_rows = [j for j, s in enumerate(specs2) if s[1] == "schedule"]
+    specs2 = table1_specs(config, f_star)
+    schedule_rows = [j for j, s in enumerate(specs2) if s.get("kind") == "schedule"]
     model2, gen2, hist2 = _train_phase(
         specs2,
         config,
@@ -205,23 +188,21 @@ def _run_table1(config, device: torch.device, checkpoints: Path) -> dict:
     eval2 = _evaluate(model2, config, gen2, device)
 
     specs = specs1 + specs2
-    first_seed = [j for j, s in enumerate(specs1) if s[4] == seeds[0]]
+    first_seed = [j for j, s in enumerate(specs1) if s.seed == seeds[0]]
     fig1 = _figure_points(model1, first_seed, config, gen1, device)
-    first_seed2 = [j for j, s in enumerate(specs2) if s[4] == seeds[0]]
+    first_seed2 = [j for j, s in enumerate(specs2) if s.seed == seeds[0]]
     fig2 = _figure_points(model2, first_seed2, config, gen2, device)
     # One named panel per setting: its seed-0 points and the data they reconstruct.
     panels = {}
-    for fig, names in (
-        (fig1, [name for name, *_ in phase1]),
-        (fig2, [setting_name("fstar"), setting_name("schedule")]),
-    ):
+    for fig, phase in ((fig1, specs1), (fig2, specs2)):
+        names = [s.setting for s in phase if s.seed == seeds[0]]  # one per setting, in order
         for j, name in enumerate(names):
             panels[name] = {"data": fig["data"]}
             panels[name].update(
                 {k: fig[k][j] for k in ("recon", "recon_sigma", "gen_mean", "gen_sample")}
             )
     return {
-        "models": [{"setting": s[0], "kind": s[1], "sigma": s[2], "seed": s[4]} for s in specs],
+        "models": record_rows(specs, TABLE1_ROW),
         **{k: _rounded(eval1[k] + eval2[k], 7) for k in eval1},
         "f_star_sigma": f_star,
         "history": {
@@ -240,34 +221,38 @@ def _run_table1(config, device: torch.device, checkpoints: Path) -> dict:
 
 
 # ------------------------------------------------------------------- KL weight check
+KL_WEIGHT_ROW = ("kl_weight", "seed")
+
+
+def kl_weight_specs(config) -> tuple[list[ModelSpec], list[ModelSpec]]:
+    """The two arms, with identical data, noise and initialisations: (A) sigma with weight
+    lambda on the KL term, (B) sigma * sqrt(lambda) with weight 1. The record's rows are
+    arm A's."""
+    weighted = grid(
+        [ModelSpec(f"lambda={w}", sigma=config.sigma, kl_weight=w) for w in config.kl_weights],
+        config.seeds,
+    )
+    rescaled = [
+        dataclasses.replace(s, sigma=s.sigma * math.sqrt(s.kl_weight), kl_weight=1.0)
+        for s in weighted
+    ]
+    return weighted, rescaled
+
+
 def _run_kl_weight(config, device: torch.device, checkpoints: Path) -> dict:
-    pairs = [(lam, seed) for lam in config.kl_weights for seed in config.seeds]
-    init = [1000 * i + s for i, lam in enumerate(config.kl_weights) for s in config.seeds]
+    weighted, rescaled = kl_weight_specs(config)
     z_gen = torch.Generator(device=device).manual_seed(config.data_seed + 1)
-    z = torch.randn(len(pairs), 500, config.latent_dim, generator=z_gen, device=device)
+    z = torch.randn(len(weighted), 500, config.latent_dim, generator=z_gen, device=device)
+    networks = mlp_networks(DATA_DIM, config.hidden, config.n_blocks)
     out = {}
-    # Two stacks with identical data, noise and initialisations: (A) sigma with weight
-    # lambda on the KL term, (B) sigma * sqrt(lambda) with weight 1.
-    for arm, sigmas, weights in (
-        ("weighted", [config.sigma] * len(pairs), [lam for lam, _ in pairs]),
-        ("rescaled", [config.sigma * math.sqrt(lam) for lam, _ in pairs], [1.0] * len(pairs)),
-    ):
-        model = StackedVAE(
-            init,
-            DATA_DIM,
-            config.latent_dim,
-            config.hidden,
-            config.n_blocks,
-            torch.tensor(sigmas),
-            kl_weight=torch.tensor(weights),
-        ).to(device)
+    for arm, specs in (("weighted", weighted), ("rescaled", rescaled)):
+        model = StackedVAE(specs, networks, config.latent_dim).to(device)
         gen = torch.Generator(device=device).manual_seed(config.data_seed)
         history = train_stacked(
             model,
-            lambda gen=gen: sample_toy2d((len(pairs), config.batch_size), gen, device=device),
+            lambda gen=gen: sample_toy2d((len(weighted), config.batch_size), gen, device=device),
             steps=config.steps,
             lr=config.lr,
-            labels=[f"lambda={lam}, seed={s}" for lam, s in pairs],
             log_every=config.log_every,
             generator=gen,
             desc=f"kl-weight {arm}",
@@ -286,7 +271,7 @@ def _run_kl_weight(config, device: torch.device, checkpoints: Path) -> dict:
     gap = np.abs(out["weighted"]["decoder_means"] - out["rescaled"]["decoder_means"])
     spread = np.abs(out["weighted"]["decoder_means"]).max(axis=(1, 2))
     return {
-        "models": [{"kl_weight": lam, "seed": s} for lam, s in pairs],
+        "models": record_rows(weighted, KL_WEIGHT_ROW),
         "step": out["weighted"]["history"]["step"],
         "max_decoder_gap": gap.max(axis=(1, 2)).tolist(),
         "decoder_scale": spread.tolist(),

@@ -10,6 +10,10 @@ written atomically every ``checkpoint_every`` steps and every ``checkpoint_secon
 wall-clock time, and a later call with the same path resumes from it: the resumed run is
 identical to an uninterrupted one. Ctrl-C (SIGINT) then stops at the end of the current
 step, writes a checkpoint there, prints one line and raises ``TrainingInterrupted``.
+
+A step never waits for the device: the NaN/inf guard, the logged values and the sigma
+trace stay on it and come back together, in one transfer, at log steps, before a
+checkpoint and at the end.
 """
 
 from __future__ import annotations
@@ -29,21 +33,71 @@ from .store import write_atomically
 from .vae import StackedVAE
 
 HISTORY_TERMS = ("log_likelihood", "kl", "elbo", "sigma")
+FINITE_TERMS = ("log_likelihood", "kl", "elbo", "loss", "sigma")  # checked every step
 
 
 class DivergenceError(FloatingPointError):
     """A loss term became NaN or infinite; the message names the step, model and term."""
 
 
-def _check_finite(step: int, terms: dict[str, torch.Tensor], labels: Sequence[str]) -> None:
-    for name, values in terms.items():
-        bad = ~torch.isfinite(values)
-        if bool(bad.any()):
-            model = int(bad.any(dim=tuple(range(1, values.dim()))).nonzero()[0])
+# Where torch's fused Adam kernel runs: CUDA since torch 2.0, the CPU since 2.4.
+_TORCH = tuple(int(part) for part in torch.__version__.split(".")[:2])
+FUSED_ADAM_DEVICES = ("cpu", "cuda") if _TORCH >= (2, 4) else ("cuda",)
+
+
+def adam(parameters, lr: float) -> torch.optim.Adam:
+    """Adam, with the fused kernel (one pass over all parameters per step) where torch has
+    it for the parameters' device: the optimiser of the stacked engine and of the loop it
+    is compared with (``lvae.bench``)."""
+    parameters = list(parameters)
+    fused = bool(parameters) and all(
+        p.device.type in FUSED_ADAM_DEVICES and p.is_floating_point() for p in parameters
+    )
+    return torch.optim.Adam(parameters, lr=lr, fused=fused or None)
+
+
+class _FiniteWatch:
+    """The NaN/inf guard without a host sync per step.
+
+    Each step records, on the device, the first step at which each term of each model
+    stopped being finite (0: finite so far). ``read`` brings that back with whatever else
+    is read at the same moment; ``check`` raises DivergenceError from it. The trainer reads
+    it at every log step, before every checkpoint and at the end, so a diverged run stops
+    within ``log_every`` steps and never writes a diverged state.
+    """
+
+    def __init__(self, names: Sequence[str], n_models: int, device: torch.device):
+        self.names = tuple(names)
+        self.first = torch.zeros(len(self.names), n_models, dtype=torch.long, device=device)
+
+    def update(self, step: int, terms: dict[str, torch.Tensor]) -> None:
+        # A sum over a model's examples is finite exactly when each of them is (short of
+        # a float32 overflow, itself a divergence): one small reduction per term.
+        sums = torch.stack([terms[n].detach().flatten(1).sum(1) for n in self.names])
+        self.first = torch.where(sums.isfinite() | (self.first != 0), self.first, step)
+
+    def check(self, first: list[float], since: int, step: int, labels: Sequence[str]) -> None:
+        """``first``: the read-back of ``self.first``, flat. Raise if any is set."""
+        m = len(labels)
+        hits = [(int(s), i // m, i % m) for i, s in enumerate(first) if s]
+        if hits:
+            at, term, model = min(hits)
             raise DivergenceError(
-                f"step {step}: term '{name}' is not finite for model {model} ({labels[model]}); "
-                "no result was stored"
+                f"step {at}: term '{self.names[term]}' is not finite for model {model} "
+                f"({labels[model]}); found by the check of steps {since}-{step}; no result "
+                "was stored"
             )
+
+
+def _read_back(tensors: dict[str, torch.Tensor]) -> dict[str, list[float]]:
+    """Copy several device tensors to the host in one transfer (one wait for the device):
+    {name: flat list of floats}. Doubles hold float32 values and step counts exactly."""
+    flat = torch.cat([t.detach().reshape(-1).to(torch.float64) for t in tensors.values()])
+    values, out, start = flat.tolist(), {}, 0
+    for name, t in tensors.items():
+        out[name] = values[start : start + t.numel()]
+        start += t.numel()
+    return out
 
 
 class TrainingInterrupted(KeyboardInterrupt):
@@ -98,7 +152,6 @@ def train_stacked(
     *,
     steps: int,
     lr: float,
-    labels: Sequence[str],
     log_every: int,
     generator: torch.Generator,
     desc: str = "training",
@@ -110,6 +163,7 @@ def train_stacked(
     trace_every: int | None = None,
     monitor: Callable[[], torch.Tensor] | None = None,
     on_log: Callable[[int, dict[str, list[float]]], None] | None = None,
+    labels: Sequence[str] | None = None,
 ) -> dict[str, list]:
     """Minimise the mean loss of every model in the stack, one Adam step per fresh batch.
 
@@ -121,8 +175,17 @@ def train_stacked(
     ``interrupted at step N of M; ...`` and raises ``TrainingInterrupted``.
     ``on_log(step, values)`` runs at each log step with the values just logged, one per
     model: {term: [M floats]} for the history terms (and ``monitor``, when given); a live
-    log (CSV, TensorBoard) hooks in there.
+    log (CSV, TensorBoard) hooks in there. ``labels`` name the models in messages
+    (default: ``model.labels``, from its specs).
+
+    A NaN or infinite loss term stops training with ``DivergenceError`` naming the step,
+    model and term. To keep the device busy, the check is read back only at log steps,
+    before each checkpoint and at the end (steps run on in between), and never lets a
+    diverged state be written. Adam is fused where torch allows it (``adam``).
     """
+    labels = list(model.labels if labels is None else labels)
+    if len(labels) != model.n_models:
+        raise ValueError(f"labels must name the {model.n_models} models, got {len(labels)}")
     if steps < 1 or log_every < 1 or checkpoint_every < 1:
         raise ValueError(
             f"steps, log_every and checkpoint_every must be >= 1, got {steps}, {log_every}, "
@@ -130,7 +193,7 @@ def train_stacked(
         )
     if not checkpoint_seconds > 0:
         raise ValueError(f"checkpoint_seconds must be > 0, got {checkpoint_seconds}")
-    optimiser = torch.optim.Adam(model.parameters(), lr=lr)
+    optimiser = adam(model.parameters(), lr)
     history: dict[str, list] = {
         "step": [],
         **{k: [] for k in HISTORY_TERMS},
@@ -172,6 +235,28 @@ def train_stacked(
             },
         )
 
+    n_models = model.n_models
+    device = next(model.parameters()).device
+    watch = _FiniteWatch(FINITE_TERMS, n_models, device)
+    checked = start  # the first step the next read of the guard covers
+    traced: list[tuple[int, torch.Tensor]] = []  # sigma traced since the last read
+
+    def read(step: int, logged: dict[str, torch.Tensor]) -> dict[str, list[float]]:
+        """Bring back the guard, the pending sigma trace and ``logged`` in one transfer;
+        stop if the run diverged, else file the trace into the history."""
+        nonlocal checked, traced
+        tensors = {"finite": watch.first, **logged}
+        if traced:
+            tensors["trace"] = torch.stack([t for _, t in traced])
+        values = _read_back(tensors)
+        watch.check(values["finite"], checked, step, labels)
+        checked = step + 1
+        for j, (trace_step, _) in enumerate(traced):
+            history["trace_step"].append(trace_step)
+            history["sigma_trace"].append(values["trace"][j * n_models : (j + 1) * n_models])
+        traced = []
+        return values
+
     last_save = time.monotonic()
     interrupt = _DeferredInterrupt() if checkpoint is not None else None
     with interrupt or contextlib.nullcontext():
@@ -179,33 +264,35 @@ def train_stacked(
             if before_step is not None:
                 before_step(step)
             terms = model.elbo_terms(sample_batch(), generator)
-            _check_finite(step, terms, labels)
+            watch.update(step, terms)
             loss = terms["loss"].mean(dim=1).sum()
             optimiser.zero_grad(set_to_none=True)
             loss.backward()
             optimiser.step()
             if trace_every and step % trace_every == 0:
-                history["trace_step"].append(step)
-                history["sigma_trace"].append(terms["sigma"].detach().mean(dim=1).cpu().tolist())
-            if step % log_every == 0 or step == steps:
-                history["step"].append(step)
-                for name in HISTORY_TERMS:
-                    history[name].append(terms[name].detach().mean(dim=1).cpu().tolist())
-                if monitor is not None:
-                    history["monitor"].append(monitor().cpu().tolist())
-                if on_log is not None:
-                    logged = (*HISTORY_TERMS, "monitor") if monitor is not None else HISTORY_TERMS
-                    on_log(step, {name: history[name][-1] for name in logged})
-                bar.set_postfix(loss=f"{loss.item() / len(labels):.3f}")
-            if checkpoint is None:
-                continue
-            stopping = interrupt.pending
-            if (
+                traced.append((step, terms["sigma"].detach().mean(dim=1)))
+            logging = step % log_every == 0 or step == steps
+            stopping = interrupt is not None and interrupt.pending
+            saving = checkpoint is not None and (
                 stopping
                 or step % checkpoint_every == 0
                 or step == steps
                 or time.monotonic() - last_save >= checkpoint_seconds
-            ):
+            )
+            if logging:
+                logged = {name: terms[name].detach().mean(dim=1) for name in HISTORY_TERMS}
+                if monitor is not None:
+                    logged["monitor"] = monitor()
+                values = read(step, {**logged, "loss": loss})
+                history["step"].append(step)
+                for name in logged:
+                    history[name].append(values[name])
+                if on_log is not None:
+                    on_log(step, {name: history[name][-1] for name in logged})
+                bar.set_postfix(loss=f"{values['loss'][0] / n_models:.3f}")
+            elif saving:
+                read(step, {})  # a diverged state is never written
+            if saving:
                 save(step)
                 last_save = time.monotonic()
             if stopping:  # the state just written is that of a finished step: exact resume

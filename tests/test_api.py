@@ -236,7 +236,7 @@ def test_elbo_matches_a_monte_carlo_average_computed_by_hand(observation):
     if observation == "per-dimension":
         log_sigma = raw.clamp(-10.0, 10.0)  # the decoder's documented guard
     else:
-        log_sigma = state["scalar_log_sigma"].expand_as(mean)
+        log_sigma = state["observation.scalar_log_sigma"].expand_as(mean)
     log_lik = Normal(mean, log_sigma.exp()).log_prob(x).sum(-1)  # (draws, N)
     torch.testing.assert_close(fitted.elbo(x_np, samples=64)[0], log_lik.mean(0) - kl)
     torch.testing.assert_close(fitted.elbo(x_np)[0], log_lik[0] - kl)  # one draw

@@ -6,6 +6,7 @@ import torch.nn.functional as F
 
 from lvae.conv import ConvDecoder, ConvEncoder, StackedConv2d, conv_networks
 from lvae.images import load_images
+from lvae.spec import ModelSpec
 from lvae.train import train_stacked
 from lvae.vae import StackedVAE
 
@@ -52,14 +53,9 @@ def test_encoder_and_decoder_shapes(shape, n_convs):
 def test_conv_vae_trains_on_digits_and_models_stay_independent():
     x = load_images("digits")[:64].flatten(1)  # (64, 64)
     vae = StackedVAE(
-        [0, 1],
-        64,
-        8,
-        0,
-        0,
-        torch.tensor([2**-0.5, 1.0]),
-        ["fixed", "vector"],
-        networks=conv_networks((1, 8, 8), width=8, n_convs=3, n_blocks=1),
+        [ModelSpec("F", "fixed", 2**-0.5, init_seed=0), ModelSpec("LV", "vector", init_seed=1)],
+        conv_networks((1, 8, 8), width=8, n_convs=3, n_blocks=1),
+        latent_dim=8,
     )
     gen = torch.Generator().manual_seed(0)
     terms = vae.elbo_terms(x.expand(2, -1, -1), gen)

@@ -5,39 +5,48 @@ import math
 import pytest
 import torch
 
-from lvae import experiments, observation
+from lvae import experiments
 from lvae.bench import run_bench
 from lvae.data import TOY2D_NOISE, sample_toy2d, toy2d_curve
+from lvae.nets import mlp_networks
+from lvae.observation import LOG_SIGMA_MAX, LOG_SIGMA_MIN
+from lvae.spec import ModelSpec
 from lvae.train import train_stacked
-from lvae.vae import LOG_SIGMA_MAX, LOG_SIGMA_MIN, StackedVAE
+from lvae.vae import StackedVAE
 
 
-def make_vae(kinds, sigma=None, kl_weight=None, seeds=None):
+def make_vae(kinds, sigma=None, kl_weight=None, seeds=None, floor=None):
     n = len(kinds)
-    sigma = torch.ones(n) if sigma is None else sigma
-    return StackedVAE(seeds or list(range(n)), 2, 2, 16, 1, sigma, kinds, kl_weight)
+    sigma = [1.0] * n if sigma is None else sigma
+    kl_weight = [1.0] * n if kl_weight is None else kl_weight
+    floor = [0.0] * n if floor is None else floor
+    seeds = list(range(n)) if seeds is None else seeds
+    specs = [
+        ModelSpec(k, k, s, seed=i, init_seed=seeds[i], kl_weight=w, sigma_floor=f)
+        for i, (k, s, w, f) in enumerate(zip(kinds, sigma, kl_weight, floor, strict=True))
+    ]
+    return StackedVAE(specs, mlp_networks(2, 16, 1), latent_dim=2)
 
 
 def test_only_learned_scalar_sigma_moves():
-    vae = make_vae(["fixed", "scalar", "vector"], torch.tensor([0.3, 1.0, 1.0]))
+    vae = make_vae(["fixed", "scalar", "vector"], [0.3, 1.0, 1.0])
     gen = torch.Generator().manual_seed(0)
     train_stacked(
         vae,
         lambda: sample_toy2d((3, 64), gen),
         steps=50,
         lr=1e-2,
-        labels=["F", "LS", "LV"],
         log_every=10,
         generator=gen,
     )
-    final = vae.scalar_log_sigma.exp()
+    final = vae.observation.scalar_log_sigma.exp()
     assert final[0].item() == pytest.approx(0.3)  # fixed: untouched
     assert final[1].item() < 0.9  # learned: has moved down from 1
     assert final[2].item() == pytest.approx(1.0)  # unused by the vector model
 
 
 def test_vector_sigma_comes_from_the_decoder():
-    vae = make_vae(["vector", "fixed"], torch.tensor([1.0, 0.5]))
+    vae = make_vae(["vector", "fixed"], [1.0, 0.5])
     z = torch.randn(2, 7, 2)
     mean, log_sigma = vae.decode(z)
     raw = vae.decoder(z).chunk(2, dim=-1)[1]
@@ -54,7 +63,7 @@ def test_per_dimension_sigma_stays_finite_on_constant_data():
                 [torch.zeros(*z.shape[:2], 2), torch.full((*z.shape[:2], 2), -1e3)], -1
             )
 
-    vae = make_vae(["vector"], torch.tensor([1.0]))
+    vae = make_vae(["vector"], [1.0])
     vae.decoder = Overconfident()
     _, log_sigma = vae.decode(torch.zeros(1, 5, 2))
     assert torch.all(log_sigma == LOG_SIGMA_MIN)
@@ -70,8 +79,8 @@ def test_per_dimension_sigma_stays_finite_on_constant_data():
 def test_kl_weight_equals_rescaled_sigma_up_to_a_constant():
     """Section 3.2: loss(sigma, lambda) = lambda * loss(sigma sqrt(lambda), 1) + const."""
     lam, sigma = 4.0, 0.1
-    a = make_vae(["fixed"], torch.tensor([sigma]), torch.tensor([lam]), seeds=[3])
-    b = make_vae(["fixed"], torch.tensor([sigma * math.sqrt(lam)]), seeds=[3])
+    a = make_vae(["fixed"], [sigma], [lam], seeds=[3])
+    b = make_vae(["fixed"], [sigma * math.sqrt(lam)], seeds=[3])
     constants = []
     for k in range(3):
         x = sample_toy2d((1, 32), torch.Generator().manual_seed(k))
@@ -85,13 +94,6 @@ def test_kl_weight_equals_rescaled_sigma_up_to_a_constant():
     expected = 2 * math.log(sigma) - lam * 2 * math.log(sigma * math.sqrt(lam))
     expected += (1 - lam) * math.log(2 * math.pi)  # the Gaussian constants, D = 2
     assert const[0, 0].item() == pytest.approx(expected, abs=1e-3)
-
-
-def test_paper_convention_adds_the_gaussian_constant():
-    assert observation.paper_convention_elbo(-1.0, 2) == pytest.approx(-1.0 + math.log(2 * math.pi))
-    x, mean = torch.zeros(1, 3), torch.ones(1, 3)
-    exact = observation.gaussian_log_likelihood(x, mean, torch.tensor(0.0))
-    assert observation.paper_convention_elbo(exact, 3).item() == pytest.approx(-1.5)
 
 
 def test_toy2d_data_follows_its_design():
@@ -117,7 +119,7 @@ def test_toy2d_data_follows_its_design():
 
 def test_interrupted_run_resumes_to_the_same_result(tmp_path):
     def run(checkpoint, stop_at=None):
-        vae = make_vae(["fixed", "scalar"], torch.tensor([0.1, 1.0]), seeds=[5, 6])
+        vae = make_vae(["fixed", "scalar"], [0.1, 1.0], seeds=[5, 6])
         gen = torch.Generator().manual_seed(1)
 
         def before(step):
@@ -129,7 +131,6 @@ def test_interrupted_run_resumes_to_the_same_result(tmp_path):
             lambda: sample_toy2d((2, 32), gen),
             steps=40,
             lr=1e-3,
-            labels=["a", "b"],
             log_every=5,
             generator=gen,
             before_step=before,
@@ -147,13 +148,12 @@ def test_interrupted_run_resumes_to_the_same_result(tmp_path):
     for p, q in zip(vae.parameters(), ref_vae.parameters(), strict=True):
         torch.testing.assert_close(p, q, rtol=0, atol=0)
     with pytest.raises(ValueError, match="belongs to another configuration"):
-        vae2 = make_vae(["fixed", "scalar"], torch.tensor([0.1, 1.0]))
+        vae2 = make_vae(["fixed", "scalar"], [0.1, 1.0])
         train_stacked(
             vae2,
             lambda: sample_toy2d((2, 8), torch.Generator()),
             steps=50,
             lr=1e-3,
-            labels=["a", "b"],
             log_every=5,
             generator=torch.Generator(),
             checkpoint=tmp_path / "c.pt",
@@ -241,19 +241,26 @@ def test_bad_configurations_are_rejected(name, overrides, pattern):
 
 
 def test_bad_vae_arguments_are_rejected():
-    with pytest.raises(ValueError, match="observation must give one of"):
+    with pytest.raises(ValueError, match="observation must be one of"):
         make_vae(["fixed", "learned"])
-    with pytest.raises(ValueError, match="sigma must hold one positive value per model"):
-        make_vae(["fixed"], torch.tensor([0.0]))
-    with pytest.raises(ValueError, match="kl_weight must hold one positive value per model"):
-        make_vae(["fixed"], kl_weight=torch.tensor([-1.0]))
+    with pytest.raises(ValueError, match="sigma must be a finite number > 0, got 0.0"):
+        make_vae(["fixed"], [0.0])
+    with pytest.raises(ValueError, match="kl_weight must be a finite number > 0, got -1.0"):
+        make_vae(["fixed"], kl_weight=[-1.0])
+    with pytest.raises(ValueError, match="specs must be a non-empty list of ModelSpec"):
+        StackedVAE([], mlp_networks(2, 4, 1), 2)
+    with pytest.raises(ValueError, match="latent_dim must be an integer >= 1, got 0"):
+        StackedVAE([ModelSpec("F")], mlp_networks(2, 4, 1), 0)
+    with pytest.raises(ValueError, match="networks must be a factory"):
+        StackedVAE([ModelSpec("F")], None, 2)
+    with pytest.raises(ValueError, match="n_blocks must be an integer >= 0, got -1"):
+        mlp_networks(2, 4, -1)
     with pytest.raises(ValueError, match="profile must be one of"):
         experiments.record("table1", "giant")
 
 
 def test_sigma_floor_bounds_a_per_dimension_sigma():
-    vae = make_vae(["vector", "vector"])
-    vae.sigma_floor = torch.tensor([0.0, 0.05])
+    vae = make_vae(["vector", "vector"], floor=[0.0, 0.05])
     z = torch.randn(2, 9, 2)
     with torch.no_grad():  # push the raw log sigma far down
         vae.decoder.out.bias[:, 2:] = -30.0
@@ -262,8 +269,58 @@ def test_sigma_floor_bounds_a_per_dimension_sigma():
     torch.testing.assert_close(log_sigma[0], raw[0])  # no floor: untouched
     torch.testing.assert_close(log_sigma[1].exp(), 0.05 + raw[1].exp())
     assert log_sigma[1].exp().min() >= 0.05 * (1 - 1e-6)  # float32 rounding of exp(log)
-    with pytest.raises(ValueError, match="sigma_floor must hold one value >= 0"):
-        StackedVAE([0], 2, 2, 4, 1, torch.ones(1), sigma_floor=torch.tensor([-1.0]))
+    with pytest.raises(ValueError, match="sigma_floor must be a finite number >= 0"):
+        make_vae(["vector"], floor=[-1.0])
+
+
+def test_a_model_is_the_same_alone_or_in_any_stack():
+    """Model i's weights come from its init seed alone: the same in any stack, any place."""
+    stack = make_vae(["fixed", "scalar", "vector"], seeds=[7, 8, 9])
+    alone = make_vae(["scalar"], seeds=[8])
+    for (name, p), q in zip(stack.named_parameters(), alone.parameters(), strict=True):
+        size = p.shape[0] // 3
+        torch.testing.assert_close(p[size : 2 * size], q, rtol=0, atol=0, msg=name)
+    assert stack.n_models == 3
+    assert stack.labels == ["fixed, seed=0", "scalar, seed=1", "vector, seed=2"]
+
+
+def test_reconstruct_decodes_a_posterior_draw():
+    """reconstruct(x) = decode(mu + exp(logvar / 2) eps), eps drawn from the generator."""
+    vae = make_vae(["fixed", "vector"], [0.5, 1.0])
+    x = sample_toy2d((2, 6), torch.Generator().manual_seed(0))
+    mean, log_sigma = vae.reconstruct(x, torch.Generator().manual_seed(3))
+    with torch.no_grad():
+        mu, logvar = vae.encoder(x).chunk(2, dim=-1)
+        eps = torch.randn(mu.shape, generator=torch.Generator().manual_seed(3))
+        out = vae.decoder(mu + (0.5 * logvar).exp() * eps)
+    torch.testing.assert_close(mean, out[..., :2])
+    torch.testing.assert_close(log_sigma[0], torch.full((6, 2), math.log(0.5)))
+    torch.testing.assert_close(log_sigma[1], out[1, :, 2:].clamp(LOG_SIGMA_MIN, LOG_SIGMA_MAX))
+    # Shared noise: one draw per example, the same for every model.
+    same_x = x[:1].expand(2, -1, -1)
+    shared, _ = vae.reconstruct(same_x, torch.Generator().manual_seed(3), shared_noise=True)
+    with torch.no_grad():
+        mu, logvar = vae.encoder(same_x).chunk(2, dim=-1)
+        eps = torch.randn(mu.shape[1:], generator=torch.Generator().manual_seed(3))
+        torch.testing.assert_close(shared, vae.decoder(mu + (0.5 * logvar).exp() * eps)[..., :2])
+
+
+def test_a_state_of_the_former_layout_still_loads():
+    """Checkpoints and saved models written before the observation module existed: the
+    scalar moved under ``observation.``; the per-model flags are no longer state."""
+    vae = make_vae(["fixed", "scalar"], [0.3, 1.0])
+    legacy = {k: v for k, v in vae.state_dict().items() if not k.startswith("observation.")}
+    legacy["scalar_log_sigma"] = torch.log(torch.tensor([0.2, 0.7]))
+    legacy["learns_scalar"] = torch.tensor([False, True])
+    legacy["per_dimension"] = torch.tensor([False, False])
+    legacy["kl_weight"] = torch.ones(2)
+    legacy["sigma_floor"] = torch.zeros(2)
+    vae.load_state_dict(legacy)
+    torch.testing.assert_close(vae.observation.scalar_log_sigma.exp(), torch.tensor([0.2, 0.7]))
+    # The parameters keep their former order (the scalar first, then the networks), which
+    # an optimiser's saved state relies on.
+    names = [name for name, _ in vae.named_parameters()]
+    assert names[0] == "observation.scalar_log_sigma" and names[1].startswith("encoder.")
 
 
 @pytest.mark.parametrize(

@@ -10,36 +10,12 @@ import torch
 
 from lvae import experiments, store
 from lvae.data import sample_sphere, sample_toy2d
-from lvae.nets import StackedLinear
-from lvae.observation import gaussian_log_likelihood, kl_to_standard_normal
+from lvae.nets import StackedLinear, mlp_networks
+from lvae.spec import ModelSpec
 from lvae.train import DivergenceError, TrainingInterrupted, train_stacked
 from lvae.vae import StackedVAE
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def test_gaussian_log_likelihood_matches_torch_distributions():
-    g = torch.Generator().manual_seed(0)
-    x, mean = torch.randn(3, 5, 4, generator=g), torch.randn(3, 5, 4, generator=g)
-    log_sigma = torch.randn(3, 5, 4, generator=g)
-    expected = torch.distributions.Normal(mean, log_sigma.exp()).log_prob(x).sum(-1)
-    torch.testing.assert_close(gaussian_log_likelihood(x, mean, log_sigma), expected)
-    # A scalar log sigma per model broadcasts like a full tensor of it.
-    scalar = torch.tensor([-1.0, 0.0, 0.5]).view(3, 1, 1)
-    torch.testing.assert_close(
-        gaussian_log_likelihood(x, mean, scalar),
-        gaussian_log_likelihood(x, mean, scalar.expand_as(x)),
-    )
-
-
-def test_kl_matches_torch_distributions():
-    g = torch.Generator().manual_seed(1)
-    mu, logvar = torch.randn(6, 3, generator=g), torch.randn(6, 3, generator=g)
-    q = torch.distributions.Normal(mu, (0.5 * logvar).exp())
-    p = torch.distributions.Normal(torch.zeros(6, 3), torch.ones(6, 3))
-    torch.testing.assert_close(
-        kl_to_standard_normal(mu, logvar), torch.distributions.kl_divergence(q, p).sum(-1)
-    )
 
 
 def test_sample_sphere_lies_on_the_sphere_and_is_centred():
@@ -61,8 +37,16 @@ def test_stacked_linear_is_a_per_model_affine_map_and_init_depends_only_on_the_s
     torch.testing.assert_close(alone.weight[0], layer.weight[1])
 
 
+def _vae(kinds, sigmas, init_seeds, hidden=8):
+    specs = [
+        ModelSpec(kind, kind, sigma, seed=i, init_seed=s)
+        for i, (kind, sigma, s) in enumerate(zip(kinds, sigmas, init_seeds, strict=True))
+    ]
+    return StackedVAE(specs, mlp_networks(2, hidden, 1), latent_dim=2)
+
+
 def test_models_in_a_stack_do_not_share_gradients():
-    vae = StackedVAE([0, 1], 2, 2, 8, 1, torch.tensor([1.0, 0.5]), ["scalar", "scalar"])
+    vae = _vae(["scalar", "scalar"], [1.0, 0.5], [0, 1])
     x = sample_sphere((2, 16), 2, 1.0, torch.Generator().manual_seed(0))
     terms = vae.elbo_terms(x, torch.Generator().manual_seed(1))
     terms["elbo"][0].mean().backward()  # loss of model 0 only
@@ -73,22 +57,147 @@ def test_models_in_a_stack_do_not_share_gradients():
         assert torch.any(p.grad[0] != 0), name
 
 
-def test_divergence_names_step_model_and_term():
-    vae = StackedVAE([0, 1], 2, 2, 8, 1, torch.tensor([1.0, 1.0]))
+def _diverging_run(nan_at: int, log_every: int, **options):
+    """Five steps of two models; model 1's batch holds a NaN from step ``nan_at`` on."""
+    vae = _vae(["fixed", "fixed"], [1.0, 1.0], [0, 1])
     gen = torch.Generator().manual_seed(0)
     calls = {"n": 0}
 
     def batch():
         calls["n"] += 1
         x = sample_sphere((2, 8), 2, 1.0, gen)
-        if calls["n"] == 3:
+        if calls["n"] >= nan_at:
             x[1, 0, 0] = math.nan
         return x
 
+    return train_stacked(
+        vae,
+        batch,
+        steps=5,
+        lr=1e-3,
+        labels=["a", "b"],
+        log_every=log_every,
+        generator=gen,
+        **options,
+    )
+
+
+def test_divergence_names_step_model_and_term():
     with pytest.raises(
-        DivergenceError, match=r"step 3: term '\w+' is not finite for model 1 \(b\)"
+        DivergenceError, match=r"step 3: term 'log_likelihood' is not finite for model 1 \(b\)"
     ):
-        train_stacked(vae, batch, steps=5, lr=1e-3, labels=["a", "b"], log_every=1, generator=gen)
+        _diverging_run(nan_at=3, log_every=1)
+
+
+def test_divergence_is_read_at_log_steps_and_names_the_range(tmp_path):
+    """The guard is read every log_every steps: the message names the first bad step and
+    the steps that read covered; a checkpoint due before then is never written."""
+    with pytest.raises(DivergenceError) as err:
+        _diverging_run(nan_at=2, log_every=4)
+    message = str(err.value)
+    assert message.startswith("step 2: term 'log_likelihood' is not finite for model 1 (b)")
+    assert "found by the check of steps 1-4" in message and "no result was stored" in message
+    # A checkpoint due at step 3 (between two log steps): the guard is read first.
+    with pytest.raises(DivergenceError, match="found by the check of steps 3-3"):
+        _diverging_run(
+            nan_at=3,
+            log_every=4,
+            checkpoint=tmp_path / "c.pt",
+            checkpoint_every=1,
+            checkpoint_tag="t",
+        )
+    assert torch.load(tmp_path / "c.pt", weights_only=False)["step"] == 2  # the last finite one
+
+
+def test_the_guard_keeps_the_first_bad_step_of_each_term_and_model():
+    from lvae.train import FINITE_TERMS, _FiniteWatch
+
+    watch = _FiniteWatch(FINITE_TERMS, 3, torch.device("cpu"))
+    terms = {name: torch.zeros(3, 4) for name in FINITE_TERMS}
+    watch.update(1, terms)
+    terms["kl"] = torch.tensor([[0.0] * 4, [0.0, math.inf, -math.inf, 0.0], [0.0] * 4])
+    watch.update(2, terms)  # +inf and -inf in one batch: their sum is NaN, still caught
+    terms["sigma"] = torch.full((3, 4), math.inf)
+    watch.update(3, terms)
+    watch.update(4, terms)  # a later bad step does not move the first one
+    first = watch.first.tolist()
+    assert first[FINITE_TERMS.index("kl")] == [0, 2, 0]
+    assert first[FINITE_TERMS.index("sigma")] == [3, 3, 3]
+    assert first[FINITE_TERMS.index("loss")] == [0, 0, 0]
+    with pytest.raises(
+        DivergenceError,
+        match=r"step 2: term 'kl' is not finite for model 1 \(b\); found by the check of steps 1-4",
+    ):
+        watch.check([float(v) for row in first for v in row], 1, 4, ["a", "b", "c"])
+
+
+def test_labels_must_name_every_model():
+    with pytest.raises(ValueError, match="labels must name the 2 models, got 1"):
+        vae = _vae(["fixed", "fixed"], [1.0, 1.0], [0, 1])
+        train_stacked(
+            vae,
+            lambda: torch.zeros(2, 4, 2),
+            steps=1,
+            lr=1e-3,
+            log_every=1,
+            generator=torch.Generator(),
+            labels=["a"],
+        )
+
+
+class _HostReads:
+    """Counts the calls that wait for the device: Tensor.item, .tolist, bool(), int(),
+    float() (a CPU-side stand-in for torch.cuda's sync debug mode)."""
+
+    NAMES = ("item", "tolist", "__bool__", "__int__", "__float__", "__index__")
+
+    def __init__(self, monkeypatch):
+        self.count = 0
+        for name in self.NAMES:
+            original = getattr(torch.Tensor, name)
+            monkeypatch.setattr(torch.Tensor, name, self._counted(original))
+
+    def _counted(self, original):
+        def wrapper(tensor, *args, **kwargs):
+            self.count += 1
+            return original(tensor, *args, **kwargs)
+
+        return wrapper
+
+
+@pytest.mark.parametrize("with_schedule", [False, True])
+def test_training_reads_the_device_once_per_log_step(monkeypatch, with_schedule):
+    """No host read inside a step (finite checks, observation kinds, floor, schedule): at
+    most one per log step (the guard and the logged values together), plus a constant."""
+    specs = [
+        ModelSpec("F", "fixed", 0.5),
+        ModelSpec("LS", "scalar"),
+        ModelSpec("LV", "vector"),
+        ModelSpec("LV-floor", "vector", sigma_floor=0.05),
+    ]
+    vae = StackedVAE(specs, mlp_networks(2, 8, 1), latent_dim=2)
+    gen = torch.Generator().manual_seed(0)
+    data = sample_toy2d((4, 512), gen)
+    before_step = None
+    if with_schedule:
+        from lvae.observation import SigmaSchedule
+
+        before_step = SigmaSchedule(vae.observation, [0], [1, 20, 40], [0.5, 0.3, 0.2])
+    steps, log_every = 120, 20
+    reads = _HostReads(monkeypatch)
+    history = train_stacked(
+        vae,
+        lambda: data[:, torch.randint(512, (16,), generator=gen)],
+        steps=steps,
+        lr=1e-3,
+        log_every=log_every,
+        generator=gen,
+        trace_every=5,
+        before_step=before_step,
+    )
+    monkeypatch.undo()
+    assert len(history["step"]) == steps // log_every and len(history["trace_step"]) == 24
+    assert reads.count <= steps // log_every + 2, reads.count
 
 
 def test_config_validation_happens_before_any_compute():
@@ -150,14 +259,13 @@ def test_corrupt_or_mismatched_records_are_recomputed(tmp_path):
 
 def _toy_training(checkpoint, before_step=None, **options):
     """40 steps of two small VAEs on the 2-D data; returns (vae, history)."""
-    vae = StackedVAE([5, 6], 2, 2, 16, 1, torch.tensor([0.1, 1.0]), ["fixed", "scalar"])
+    vae = _vae(["fixed", "scalar"], [0.1, 1.0], [5, 6], hidden=16)
     gen = torch.Generator().manual_seed(1)
     history = train_stacked(
         vae,
         lambda: sample_toy2d((2, 32), gen),
         steps=40,
         lr=1e-3,
-        labels=["a", "b"],
         log_every=5,
         generator=gen,
         before_step=before_step,
@@ -345,3 +453,23 @@ def test_committed_book_records_exist_and_are_valid(label):
     assert prov["git_commit"] != "unknown" and not prov["git_commit"].endswith("+dirty")
     elbo = record["result"].get("elbo", record["result"].get("elbo_raw", []))
     assert all(math.isfinite(v) for v in elbo)
+
+
+def test_adam_is_fused_on_the_cpu_and_steps_like_the_plain_one():
+    from lvae.train import adam
+
+    weights = [torch.nn.Parameter(torch.randn(5, 3, generator=torch.Generator().manual_seed(0)))]
+    fused = adam(weights, 1e-2)
+    assert fused.defaults["fused"] is True
+    plain_weights = [torch.nn.Parameter(weights[0].detach().clone())]
+    plain = torch.optim.Adam(plain_weights, lr=1e-2)
+    for opt, w in ((fused, weights), (plain, plain_weights)):
+        for _ in range(20):
+            opt.zero_grad()
+            (w[0] ** 2).sum().backward()
+            opt.step()
+    # The same algorithm: equal up to float32 rounding.
+    torch.testing.assert_close(weights[0], plain_weights[0], rtol=1e-5, atol=1e-6)
+    assert not torch.equal(
+        weights[0], torch.randn(5, 3, generator=torch.Generator().manual_seed(0))
+    )

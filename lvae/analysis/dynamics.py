@@ -299,15 +299,17 @@ def kl_weight_loss_differences(
     import torch
 
     from ..data import sample_toy2d
+    from ..nets import mlp_networks
+    from ..spec import ModelSpec
     from ..vae import StackedVAE
 
     for name, value in (("kl_weight", kl_weight), ("sigma", sigma)):
         if not value > 0:
             raise ValueError(f"{name} must be positive, got {value!r}")
 
-    def model(s, lam=None):
-        weight = None if lam is None else torch.tensor([lam])
-        return StackedVAE([0], 2, 2, 32, 1, torch.tensor([s]), kl_weight=weight)
+    def model(s, lam=1.0):
+        spec = ModelSpec("kl-weight check", sigma=s, kl_weight=lam)
+        return StackedVAE([spec], mlp_networks(2, 32, 1), latent_dim=2)
 
     weighted, rescaled = model(sigma, kl_weight), model(sigma * math.sqrt(kl_weight))
     differences = []

@@ -451,18 +451,12 @@ def build_model(config, image_shape, seeds=(0,)):
     """The StackedVAE of an images configuration with the conv networks, one model per seed
     (all with a learned sigma per pixel: the cost does not depend on the observation)."""
     from ..conv import conv_networks
+    from ..spec import ModelSpec
     from ..vae import StackedVAE
 
-    return StackedVAE(
-        list(seeds),
-        math.prod(image_shape),
-        config.latent_dim,
-        0,
-        0,
-        torch.ones(len(seeds)),
-        ["vector"] * len(seeds),
-        networks=conv_networks(image_shape, config.width, config.n_convs, config.n_blocks),
-    )
+    specs = [ModelSpec("LV", "vector", seed=s, init_seed=s) for s in seeds]
+    networks = conv_networks(image_shape, config.width, config.n_convs, config.n_blocks)
+    return StackedVAE(specs, networks, config.latent_dim)
 
 
 def training_cost(config, image_shape, counted_batch: int = 2) -> dict[str, float]:
