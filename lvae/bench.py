@@ -4,12 +4,24 @@ Both train the same VAEs (same residual MLPs, fixed-sigma Gaussian observation m
 Adam, fresh toy-2D batches) on the same device, in the same run; the figure of merit is
 model-steps per second. The stacked engine applies every layer of all M models with one
 batched matrix product; the loop applies M ordinary ``nn.Linear`` networks in turn, each
-with its own optimiser.
+with its own optimiser. Both use Adam's fused kernel where this build has one.
+
+The same run also times the *matmul limit*: the batched matrix products of one step of
+the stacked engine (forward, and the two products of each backward: the gradients with
+respect to the input and the weights), at the same shapes, run as bare ``torch.bmm``
+calls with nothing else. Its model-steps per second bound the engine's from above as long
+as the matrix products dominate a step; the engine's fraction of it says how much of the
+step is spent on everything else (optimiser, activations, copies, Python).
+
+``--images`` measures the convolutional engine (``lvae.conv``) the same way on MNIST-shaped
+data: the stacked image VAE against a loop of one-model VAEs with the same networks.
 """
 
 from __future__ import annotations
 
+import statistics
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
@@ -18,7 +30,7 @@ from torch import nn
 from .data import sample_toy2d
 from .devices import describe, resolve_device
 from .experiments import config
-from .nets import mlp_networks
+from .nets import StackedLinear, mlp_networks
 from .observation import gaussian_log_likelihood, kl_to_standard_normal
 from .spec import ModelSpec
 from .train import adam
@@ -70,15 +82,101 @@ class BenchResult:
     steps: int
     stacked_model_steps_per_s: float
     loop_model_steps_per_s: float
+    # The bare-matmul limit (absent from records saved before it existed).
+    limit_model_steps_per_s: float | None = None
+    limit_flop_per_model_step: int | None = None
+    rounds: int = 1
 
     @property
     def speedup(self) -> float:
         return self.stacked_model_steps_per_s / self.loop_model_steps_per_s
 
+    @property
+    def fraction_of_limit(self) -> float | None:
+        if self.limit_model_steps_per_s is None:
+            return None
+        return self.stacked_model_steps_per_s / self.limit_model_steps_per_s
+
+
+def matmul_shapes(model: StackedVAE) -> list[tuple[int, int, int, bool]]:
+    """(M, fan_in, fan_out, needs_input_grad) of every stacked linear layer of ``model``.
+
+    The first layer of the encoder reads the data, which needs no gradient; every other
+    layer's input does."""
+    first = getattr(model.encoder, "inp", None)
+    return [
+        (*module.weight.shape, module is not first)
+        for module in model.modules()
+        if isinstance(module, StackedLinear)
+    ]
+
+
+def matmul_flop(shapes, batch: int) -> int:
+    """FLOPs of one step's matrix products for all M models, counting 2 per multiply-add:
+    forward y = x W, backward dW = x^T dy and (where needed) dx = dy W^T, each
+    2 M B fan_in fan_out."""
+    return sum(
+        2 * m * batch * fan_in * fan_out * (3 if needs_input_grad else 2)
+        for m, fan_in, fan_out, needs_input_grad in shapes
+    )
+
+
+def matmul_limit_step(shapes, batch: int, device) -> Callable[[], None]:
+    """One step's matrix products at the engine's shapes, as bare ``torch.bmm`` calls."""
+    calls = []
+    for m, fan_in, fan_out, needs_input_grad in shapes:
+        x = torch.randn(m, batch, fan_in, device=device)
+        w = torch.randn(m, fan_in, fan_out, device=device)
+        dy = torch.randn(m, batch, fan_out, device=device)
+        calls.append((x, w))  # forward: x W
+        calls.append((x.transpose(1, 2), dy))  # weight gradient: x^T dy
+        if needs_input_grad:
+            calls.append((dy, w.transpose(1, 2)))  # input gradient: dy W^T
+
+    def step():
+        for a, b in calls:
+            torch.bmm(a, b)
+
+    return step
+
 
 def _sync(device: torch.device) -> None:
     if device.type == "cuda":
         torch.cuda.synchronize(device)
+
+
+def _interleaved_rates(
+    engines: dict[str, Callable[[], None]],
+    models: int,
+    steps: int,
+    warmup: int,
+    rounds: int,
+    device: torch.device,
+) -> dict[str, float]:
+    """Median model-steps/s of each engine over ``rounds`` rounds, the engines taking turns
+    within each round (so a busy spell of a shared machine hits them alike); each round
+    times ``steps // rounds`` steps (at least one) of each, after ``warmup`` steps."""
+    per_round = max(1, steps // rounds)
+    for step in engines.values():
+        for _ in range(warmup):
+            step()
+    rates: dict[str, list[float]] = {name: [] for name in engines}
+    for _ in range(rounds):
+        for name, step in engines.items():
+            _sync(device)
+            start = time.perf_counter()
+            for _ in range(per_round):
+                step()
+            _sync(device)
+            rates[name].append(models * per_round / (time.perf_counter() - start))
+    return {name: statistics.median(values) for name, values in rates.items()}
+
+
+def _check_counts(steps: int, warmup: int, rounds: int) -> None:
+    if steps < 1 or warmup < 0 or rounds < 1:
+        raise ValueError(
+            f"steps must be >= 1, warmup >= 0 and rounds >= 1, got {steps}, {warmup}, {rounds}"
+        )
 
 
 def run_bench(
@@ -88,10 +186,11 @@ def run_bench(
     models: int | None = None,
     steps: int = 100,
     warmup: int = 5,
+    rounds: int = 1,
 ) -> BenchResult:
-    """Time ``steps`` training steps of ``models`` VAEs both ways (after ``warmup`` steps)."""
-    if steps < 1 or warmup < 0:
-        raise ValueError(f"steps must be >= 1 and warmup >= 0, got {steps}, {warmup}")
+    """Time ``steps`` training steps of ``models`` VAEs both ways (after ``warmup`` steps),
+    and the bare matrix products of those steps; see ``_interleaved_rates`` for ``rounds``."""
+    _check_counts(steps, warmup, rounds)
     dev = resolve_device(device)
     cfg = config("table1", profile)
     n = models or len(cfg.seeds) * (len(cfg.fixed_sigmas) + 2)  # the Table 1 sweep
@@ -127,17 +226,95 @@ def run_bench(
             loss.backward()
             o.step()
 
-    rates = []
-    for step in (stacked_step, loop_step):
-        for _ in range(warmup):
-            step()
-        _sync(dev)
-        start = time.perf_counter()
-        for _ in range(steps):
-            step()
-        _sync(dev)
-        rates.append(n * steps / (time.perf_counter() - start))
-    return BenchResult(describe(dev), n, cfg.hidden, cfg.n_blocks, steps, rates[0], rates[1])
+    shapes = matmul_shapes(stacked)
+    engines = {
+        "stacked": stacked_step,
+        "loop": loop_step,
+        "limit": matmul_limit_step(shapes, cfg.batch_size, dev),
+    }
+    rates = _interleaved_rates(engines, n, steps, warmup, rounds, dev)
+    return BenchResult(
+        describe(dev),
+        n,
+        cfg.hidden,
+        cfg.n_blocks,
+        steps,
+        rates["stacked"],
+        rates["loop"],
+        rates["limit"],
+        matmul_flop(shapes, cfg.batch_size) // n,
+        rounds,
+    )
+
+
+@dataclass
+class ImageBenchResult:
+    device: str
+    dataset: str
+    models: int
+    strategy: str
+    steps: int
+    stacked_model_steps_per_s: float
+    loop_model_steps_per_s: float
+    rounds: int
+
+    @property
+    def speedup(self) -> float:
+        return self.stacked_model_steps_per_s / self.loop_model_steps_per_s
+
+
+def run_image_bench(
+    *,
+    device: str = "auto",
+    profile: str = "book",
+    models: int | None = None,
+    steps: int = 6,
+    warmup: int = 1,
+    rounds: int = 3,
+    strategy: str | None = None,
+) -> ImageBenchResult:
+    """Model-steps/s of the convolutional VAEs of the MNIST experiment's ``profile``
+    (28x28 images, per-pixel sigma), stacked against a loop of one-model VAEs with the same
+    networks and Adam, on uniform random pixels; ``strategy`` forces how the stacked
+    convolutions run (see ``lvae.conv.choose_strategy``)."""
+    from . import conv
+
+    _check_counts(steps, warmup, rounds)
+    dev = resolve_device(device)
+    cfg = config("images-mnist", profile)
+    n = models or len(cfg.settings) * len(cfg.seeds)  # the experiment's stack
+    if n < 1:
+        raise ValueError(f"models must be >= 1, got {n}")
+    shape = (1, 28, 28)
+    networks = conv.conv_networks(shape, cfg.width, cfg.n_convs, cfg.n_blocks)
+
+    def vae(seeds):
+        specs = [ModelSpec("LV", "vector", seed=s, init_seed=s) for s in seeds]
+        return StackedVAE(specs, networks, cfg.latent_dim).to(dev)
+
+    gen = torch.Generator(device=dev).manual_seed(0)
+    x = torch.rand((n, cfg.batch_size, 784), generator=gen, device=dev)
+    stacked = vae(list(range(n)))
+    plain = [vae([seed]) for seed in range(n)]
+    opt, opts = adam(stacked.parameters(), cfg.lr), [adam(m.parameters(), cfg.lr) for m in plain]
+
+    def train_step(model, o, batch):
+        loss = model.elbo_terms(batch, gen)["loss"].mean(dim=1).sum()
+        o.zero_grad(set_to_none=True)
+        loss.backward()
+        o.step()
+
+    def loop_step():
+        for i, (model, o) in enumerate(zip(plain, opts, strict=True)):
+            train_step(model, o, x[i : i + 1])
+
+    with conv.strategy(strategy):
+        chosen = conv.choose_strategy(dev)
+        engines = {"stacked": lambda: train_step(stacked, opt, x), "loop": loop_step}
+        rates = _interleaved_rates(engines, n, steps, warmup, rounds, dev)
+    return ImageBenchResult(
+        describe(dev), "mnist", n, chosen, steps, rates["stacked"], rates["loop"], rounds
+    )
 
 
 def hardware() -> dict:
@@ -170,7 +347,12 @@ def save_bench(result: BenchResult, profile: str, wall_time_s: float, results_di
         {
             "schema": store.SCHEMA,
             "experiment": "bench",
-            "result": {**asdict(result), "speedup": result.speedup, "profile": profile},
+            "result": {
+                **asdict(result),
+                "speedup": result.speedup,
+                "fraction_of_limit": result.fraction_of_limit,
+                "profile": profile,
+            },
             "hardware": hardware(),
             "provenance": store.provenance(
                 profile=profile,

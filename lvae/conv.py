@@ -1,7 +1,9 @@
 """Convolutional encoder and decoder (the paper's Appendix B), stacked over M models.
 
-M independent convolutions run as one grouped convolution: the models' channels sit side
-by side, (B, M*C, H, W), and ``groups=M`` keeps each model's filters to its own channels.
+M independent convolutions run either as one grouped convolution (the models' channels
+side by side, (B, M*C, H, W), ``groups=M`` keeping each model's filters to its own
+channels) or as M ordinary convolutions, whichever is faster on the device
+(``choose_strategy``); the weights are stored in the grouped layout either way.
 
 Encoder: ``n_convs`` convolutions (the first keeps the size, each further one halves it),
 ``n_blocks`` residual blocks, then a linear map to the mean and log-variance of q(z|x).
@@ -17,6 +19,7 @@ Both map flat tensors, (M, B, C*H*W) and (M, B, latent), so they drop into
 
 from __future__ import annotations
 
+import contextlib
 import math
 
 import torch
@@ -25,9 +28,67 @@ from torch import nn
 
 from .nets import StackedLinear, uniform_init
 
+STRATEGIES = ("grouped", "per_model")
+_forced: str | None = None
+
+
+def choose_strategy(device: torch.device) -> str:
+    """How the M models' convolutions run on ``device``: a fixed rule, measured.
+
+    * ``"grouped"``: one grouped convolution, ``groups=M`` (cuDNN runs the groups in
+      parallel on a GPU);
+    * ``"per_model"``: M ordinary convolutions, one per model.
+
+    On CPU, oneDNN's grouped kernels are no faster than M ordinary ones at the book's
+    MNIST shapes and up to 1.8x slower where a model has few output channels (the decoder's
+    last convolution, 8 -> 2 channels) or the convolution is transposed; measured with
+    ``python -m lvae bench --images --strategy ...``. Both give the same numbers up to
+    float rounding (tests/test_conv.py), so the rule changes speed, never results.
+    ``strategy(...)`` overrides it.
+    """
+    if _forced is not None:
+        return _forced
+    return "grouped" if device.type == "cuda" else "per_model"
+
+
+@contextlib.contextmanager
+def strategy(name: str | None):
+    """Run every stacked convolution with strategy ``name`` (None: ``choose_strategy``)."""
+    global _forced
+    if name is not None and name not in STRATEGIES:
+        raise ValueError(f"strategy must be one of {STRATEGIES} or None, got {name!r}")
+    before, _forced = _forced, name
+    try:
+        yield
+    finally:
+        _forced = before
+
+
+# Features between layers: one (M, B, C, H, W) tensor ("grouped"), or a list of M
+# (B, C, H, W) tensors ("per_model"), so that no copy joins and splits the models at every
+# layer; the helpers below apply an operation to either.
+Features = torch.Tensor | list[torch.Tensor]
+
+
+def _split(h: torch.Tensor) -> Features:
+    return list(h.unbind(0)) if choose_strategy(h.device) == "per_model" else h
+
+
+def _join(h: Features) -> torch.Tensor:
+    return torch.stack(h) if isinstance(h, list) else h
+
+
+def _silu(h: Features) -> Features:
+    return [F.silu(t) for t in h] if isinstance(h, list) else F.silu(h)
+
+
+def _add(a: Features, b: Features) -> Features:
+    return [s + t for s, t in zip(a, b, strict=True)] if isinstance(a, list) else a + b
+
 
 class StackedConv2d(nn.Module):
-    """Conv2d (or ConvTranspose2d) for each of M models, as one grouped convolution."""
+    """Conv2d (or ConvTranspose2d) for each of M models: one grouped convolution, or M
+    ordinary ones (``choose_strategy``); the weights are stored in the grouped layout."""
 
     def __init__(
         self,
@@ -48,12 +109,31 @@ class StackedConv2d(nn.Module):
         self.weight = nn.Parameter(uniform_init(generators, shape, bound).flatten(0, 1))
         self.bias = nn.Parameter(uniform_init(generators, (c_out,), bound).flatten())
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:  # (M, B, C, H, W)
+    def forward(self, x: Features) -> Features:
+        """(M, B, C, H, W) -> (M, B, C', H', W'), or a list of M (B, C, H, W) tensors to a
+        list (the per-model strategy, between layers)."""
+        if isinstance(x, list):
+            return self._per_model(x)
+        if choose_strategy(x.device) == "grouped":
+            return self._grouped(x)
+        return torch.stack(self._per_model(list(x.unbind(0))))
+
+    def _grouped(self, x: torch.Tensor) -> torch.Tensor:
         m, b, c, h, w = x.shape
         grouped = x.transpose(0, 1).reshape(b, m * c, h, w)
         op = F.conv_transpose2d if self.transpose else F.conv2d
         y = op(grouped, self.weight, self.bias, stride=self.stride, padding=self.padding, groups=m)
         return y.reshape(b, m, self.c_out, *y.shape[-2:]).transpose(0, 1)
+
+    def _per_model(self, x: list[torch.Tensor]) -> list[torch.Tensor]:
+        op = F.conv_transpose2d if self.transpose else F.conv2d
+        weights = self.weight.view(self.m, -1, *self.weight.shape[1:])
+        biases = self.bias.view(self.m, -1)
+        # unbind, not weights[i]: the backward of one stack, not of M full-size selects.
+        return [
+            op(xi, wi, bi, stride=self.stride, padding=self.padding)
+            for xi, wi, bi in zip(x, weights.unbind(0), biases.unbind(0), strict=True)
+        ]
 
 
 class _ResBlock(nn.Module):
@@ -64,8 +144,8 @@ class _ResBlock(nn.Module):
         self.first = StackedConv2d(generators, channels, channels, 3, padding=1)
         self.second = StackedConv2d(generators, channels, channels, 3, padding=1)
 
-    def forward(self, h):
-        return h + self.second(F.silu(self.first(F.silu(h))))
+    def forward(self, h: Features) -> Features:
+        return _add(h, self.second(_silu(self.first(_silu(h)))))
 
 
 def _feature_size(size: int, n_convs: int) -> int:
@@ -101,12 +181,12 @@ class ConvEncoder(nn.Module):
 
     def forward(self, x):  # (M, B, C*H*W) -> (M, B, 2 latent)
         m, b, _ = x.shape
-        h = x.reshape(m, b, *self.image_shape)
+        h = _split(x.reshape(m, b, *self.image_shape))
         for i, conv in enumerate(self.convs):
-            h = conv(h if i == 0 else F.silu(h))
+            h = conv(h if i == 0 else _silu(h))
         for block in self.blocks:
             h = block(h)
-        return self.out(F.silu(h).reshape(m, b, -1))
+        return self.out(_join(_silu(h)).reshape(m, b, -1))
 
 
 class ConvDecoder(nn.Module):
@@ -129,12 +209,12 @@ class ConvDecoder(nn.Module):
 
     def forward(self, z):  # (M, B, latent) -> (M, B, 2 C*H*W): [mean, log sigma]
         m, b, _ = z.shape
-        h = self.inp(z).reshape(m, b, *self.start)
+        h = _split(self.inp(z).reshape(m, b, *self.start))
         for block in self.blocks:
             h = block(h)
         for up in self.ups:
-            h = up(F.silu(h))
-        mean, log_sigma = self.out(F.silu(h)).chunk(2, dim=2)
+            h = up(_silu(h))
+        mean, log_sigma = _join(self.out(_silu(h))).chunk(2, dim=2)
         return torch.cat([torch.sigmoid(mean).flatten(2), log_sigma.flatten(2)], dim=-1)
 
 

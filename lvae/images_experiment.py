@@ -134,13 +134,29 @@ def iw_ks(iw_k: int) -> list[int]:
 
 @torch.no_grad()
 def _iw_means(model, x, ks, gen, chunk: int = 20) -> dict[int, torch.Tensor]:
-    """The mean IW bound over the images ``x`` (n, D) for every k in ``ks``: {k: (M,)}."""
+    """The mean IW bound over the images ``x`` (n, D) for every k in ``ks``: {k: (M,)}.
+
+    Images go ``chunk`` at a time and samples are drawn 25 at a time (the random stream of
+    the committed records); the decoder takes as many as ``likelihood.DECODE_ELEMENTS``
+    allows. A progress bar counts the decoded (image, sample) pairs of every model."""
+    from tqdm import tqdm
+
     n_models = model.n_models
     sums = {k: torch.zeros(n_models, device=x.device) for k in ks}
-    for s in range(0, x.shape[0], chunk):
-        part = x[s : s + chunk].expand(n_models, -1, -1)
-        for k, bound in importance_weighted_bounds(model, part, ks, gen, chunk=25).items():
-            sums[k] += bound.sum(dim=1)
+    pairs = x.shape[0] * max(ks)
+    with tqdm(total=pairs, desc="importance-weighted bound", unit="sample", leave=False) as bar:
+        for s in range(0, x.shape[0], chunk):
+            part = x[s : s + chunk].expand(n_models, -1, -1)
+            bounds = importance_weighted_bounds(
+                model,
+                part,
+                ks,
+                gen,
+                chunk=25,
+                progress=lambda n, b=part.shape[1]: bar.update(n * b),
+            )
+            for k, bound in bounds.items():
+                sums[k] += bound.sum(dim=1)
     return {k: total / x.shape[0] for k, total in sums.items()}
 
 

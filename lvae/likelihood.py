@@ -20,7 +20,7 @@ import math
 
 import torch
 
-from .observation import gaussian_log_likelihood, paper_convention_elbo, reparameterised_sample
+from .observation import gaussian_log_likelihood, paper_convention_elbo
 
 
 def check_levels(x: torch.Tensor, levels: int) -> None:
@@ -60,9 +60,12 @@ def paper_bits_per_pixel(elbo: torch.Tensor, n_dims: int) -> torch.Tensor:
     return paper_convention_elbo(elbo, n_dims) / (n_dims * math.log(2.0))
 
 
+DECODE_ELEMENTS = 2**24  # pixels decoded at once, all models together (64 MB of float32)
+
+
 @torch.no_grad()
 def importance_weighted_bounds(
-    model, x: torch.Tensor, ks, generator=None, chunk: int = 64
+    model, x: torch.Tensor, ks, generator=None, chunk: int = 64, progress=None
 ) -> dict[int, torch.Tensor]:
     """The IWAE bound (Burda et al., 2016) for every k in ``ks``, from one set of samples:
 
@@ -74,24 +77,43 @@ def importance_weighted_bounds(
     of the largest k alone. ``model`` has ``encode(x) -> (mu, logvar)`` and
     ``decode(z) -> (mean, log_sigma)`` on tensors shaped (M, B, .). Returns {k: (M, B)}
     in nats.
+
+    The samples are drawn ``chunk`` at a time (which fixes the random stream a generator
+    gives), and decoded as many at a time as keep the decoder's output under
+    ``DECODE_ELEMENTS`` numbers, so the result does not depend on the memory bound.
+    ``progress(n)`` is called after each decode with the number of samples decoded.
     """
     ks = sorted(set(int(k) for k in ks))
     if not ks or ks[0] < 1:
         raise ValueError(f"every k must be >= 1, got {ks}")
+    if chunk < 1:
+        raise ValueError(f"chunk must be >= 1, got {chunk}")
     mu, logvar = model.encode(x)
+    std = torch.exp(0.5 * logvar)
+    m, b, latent = mu.shape
+    eps = torch.cat(  # drawn as before this function decoded in larger batches
+        [
+            torch.randn(
+                (min(chunk, ks[-1] - start), m, b, latent), generator=generator, device=mu.device
+            )
+            for start in range(0, ks[-1], chunk)
+        ]
+    )
+    per_decode = max(1, DECODE_ELEMENTS // (2 * m * b * x.shape[-1]))
     log_w = []
-    for start in range(0, ks[-1], chunk):
-        n = min(chunk, ks[-1] - start)
-        z = reparameterised_sample(mu, 0.5 * logvar, generator, (n, *mu.shape))  # (n, M, B, L)
-        m, b, latent = mu.shape
+    zero = torch.zeros((), device=mu.device)
+    for part in eps.split(per_decode):
+        n = part.shape[0]
+        z = mu + std * part  # (n, M, B, L)
         mean, log_sigma = model.decode(z.permute(1, 0, 2, 3).reshape(m, n * b, latent))
         mean = mean.reshape(m, n, b, -1).permute(1, 0, 2, 3)
         log_sigma = log_sigma.reshape(m, n, b, -1).permute(1, 0, 2, 3)
-        zero = torch.zeros((), device=z.device)
         log_lik = gaussian_log_likelihood(x, mean, log_sigma)  # log p(x | z)
         log_prior = gaussian_log_likelihood(z, zero, zero)  # log N(z; 0, I)
         log_q = gaussian_log_likelihood(z, mu, 0.5 * logvar)  # log q(z | x)
         log_w.append(log_lik + log_prior - log_q)
+        if progress is not None:
+            progress(n)
     log_w = torch.cat(log_w)  # (max k, M, B)
     return {k: torch.logsumexp(log_w[:k], dim=0) - math.log(k) for k in ks}
 

@@ -4,6 +4,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from lvae import conv
 from lvae.conv import ConvDecoder, ConvEncoder, StackedConv2d, conv_networks
 from lvae.images import load_images
 from lvae.spec import ModelSpec
@@ -15,17 +16,60 @@ def gens(*seeds):
     return [torch.Generator().manual_seed(s) for s in seeds]
 
 
+@pytest.mark.parametrize("strategy", conv.STRATEGIES)
 @pytest.mark.parametrize("transpose", [False, True])
-def test_grouped_convolution_equals_separate_convolutions(transpose):
+def test_stacked_convolution_equals_separate_convolutions(transpose, strategy):
     layer = StackedConv2d(gens(1, 2, 3), 2, 5, 4, stride=2, padding=1, transpose=transpose)
     x = torch.randn(3, 4, 2, 8, 8)
-    y = layer(x)
+    with conv.strategy(strategy):
+        y = layer(x)
     op = F.conv_transpose2d if transpose else F.conv2d
     for m in range(3):
         w = layer.weight.view(3, -1, *layer.weight.shape[1:])[m]
         b = layer.bias.view(3, -1)[m]
         torch.testing.assert_close(y[m], op(x[m], w, b, stride=2, padding=1))
     assert y.shape == ((3, 4, 5, 16, 16) if transpose else (3, 4, 5, 4, 4))
+
+
+def conv_vae(n_models=3):
+    return StackedVAE(
+        list(range(n_models)),
+        64,
+        4,
+        0,
+        0,
+        torch.ones(n_models),
+        ["vector", "fixed", "scalar"][:n_models],
+        networks=conv_networks((1, 8, 8), width=4, n_convs=3, n_blocks=1),
+    )
+
+
+def test_every_strategy_gives_the_same_outputs_and_gradients():
+    vae, x = conv_vae(), torch.rand(3, 5, 64)
+    results = {}
+    for name in conv.STRATEGIES:
+        with conv.strategy(name):
+            terms = vae.elbo_terms(x, torch.Generator().manual_seed(0))
+        vae.zero_grad()
+        terms["loss"].mean(1).sum().backward()
+        grads = {n: p.grad.clone() for n, p in vae.named_parameters() if p.grad is not None}
+        results[name] = (terms["loss"].detach(), grads)
+    (loss_a, grads_a), (loss_b, grads_b) = results.values()
+    torch.testing.assert_close(loss_a, loss_b)
+    assert grads_a.keys() == grads_b.keys() and len(grads_a) > 10
+    for name in grads_a:
+        torch.testing.assert_close(grads_a[name], grads_b[name], msg=name)
+
+
+def test_strategy_rule_and_override():
+    assert conv.choose_strategy(torch.device("cpu")) == "per_model"
+    assert conv.choose_strategy(torch.device("cuda")) == "grouped"
+    with conv.strategy("grouped"):
+        assert conv.choose_strategy(torch.device("cpu")) == "grouped"
+    assert conv.choose_strategy(torch.device("cpu")) == "per_model"
+    with pytest.raises(ValueError, match="strategy must be one of .* got 'fast'"):
+        with conv.strategy("fast"):
+            pass
 
 
 def test_a_model_is_the_same_alone_or_in_a_stack():

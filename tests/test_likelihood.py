@@ -110,3 +110,37 @@ def test_dequantize():
     x = dequantize(k / 16, torch.Generator().manual_seed(0), levels=17)
     assert torch.all((x * 17 >= k) & (x * 17 < k + 1))
     assert bits_per_dim(torch.tensor(0.0), 64, levels=17).item() == pytest.approx(math.log2(17))
+
+
+def test_iw_bounds_do_not_depend_on_the_decode_batch(monkeypatch):
+    import lvae.likelihood as likelihood
+
+    model, x = LinearGaussian(shift=0.5), torch.linspace(-2, 2, 3).view(1, 3, 1)
+    results, calls = {}, []
+    for elements in (6, 10**6):  # one sample per decode, then all at once
+        monkeypatch.setattr(likelihood, "DECODE_ELEMENTS", elements)
+        results[elements] = importance_weighted_bounds(
+            model, x, (1, 7, 50), torch.Generator().manual_seed(3), chunk=16, progress=calls.append
+        )
+    for k in (1, 7, 50):
+        torch.testing.assert_close(results[6][k], results[10**6][k])
+    assert calls == [1] * 50 + [50]  # every sample reported once per run
+
+
+def test_iw_bounds_use_the_stream_of_chunked_draws():
+    # The samples are the generator's draws of (chunk, M, B, L) in turn, as they were when
+    # each chunk was decoded on its own: recompute L_k from those draws by hand.
+    model, x = LinearGaussian(shift=0.5), torch.linspace(-2, 2, 3).view(1, 3, 1)
+    gen = torch.Generator().manual_seed(5)
+    eps = torch.cat([torch.randn((n, 1, 3, 1), generator=gen) for n in (4, 4, 2)])
+    mu, logvar = model.encode(x)
+    z = mu + torch.exp(0.5 * logvar) * eps
+    v = model.a**2 + model.s**2
+    log_w = (
+        (-0.5 * ((x - model.a * z) / model.s) ** 2 - math.log(model.s) - 0.5 * LOG_2PI)
+        + (-0.5 * z**2 - 0.5 * LOG_2PI)
+        - (-0.5 * eps**2 - 0.5 * math.log(model.s**2 / v) - 0.5 * LOG_2PI)
+    ).sum(-1)
+    expected = torch.logsumexp(log_w, dim=0) - math.log(10)
+    bound = importance_weighted_bound(model, x, 10, torch.Generator().manual_seed(5), chunk=4)
+    torch.testing.assert_close(bound, expected)

@@ -7,7 +7,7 @@ import pytest
 
 from lvae import experiments, store
 from lvae.images import QUANTIZATION_LEVELS
-from lvae.images_experiment import IMAGES_ROW, SETTINGS, images_config, images_specs
+from lvae.images_experiment import IMAGES_ROW, SETTINGS, images_specs
 from lvae.spec import ModelSpec, grid, init_seed, record_rows
 from lvae.sphere_experiment import SPHERE_ROW, sphere_specs
 from lvae.toy2d_experiment import KL_WEIGHT_ROW, TABLE1_ROW, kl_weight_specs, table1_specs
@@ -103,14 +103,14 @@ def test_specs_give_the_rows_and_initialisations_of_the_committed_records():
     """The specs each experiment builds reproduce the "models" rows its committed book
     record holds, and the init seeds are those the records were trained from (1000 i + s:
     setting i, seed s; phase 2 of table1 after phase 1's settings, seeds moved by 100)."""
-    config = experiments.sphere_vae_config("book")
+    config = experiments.config("sphere-vae", "book")
     specs = sphere_specs(config)
     assert record_rows(specs, SPHERE_ROW) == _committed("sphere-vae", config)["result"]["models"]
     assert [s.init_seed for s in specs] == [
         1000 * i + s for i in range(len(config.ratios)) for s in config.seeds
     ]
 
-    config = experiments.table1_config("book")
+    config = experiments.config("table1", "book")
     result = _committed("table1", config)["result"]
     specs = table1_specs(config) + table1_specs(config, result["f_star_sigma"])
     assert record_rows(specs, TABLE1_ROW) == result["models"]
@@ -119,7 +119,7 @@ def test_specs_give_the_rows_and_initialisations_of_the_committed_records():
         1000 * i + s + 100 for i in (n1, n1 + 1) for s in config.seeds
     ]
 
-    config = experiments.kl_weight_config("book")
+    config = experiments.config("kl-weight", "book")
     weighted, rescaled = kl_weight_specs(config)
     assert (
         record_rows(weighted, KL_WEIGHT_ROW) == _committed("kl-weight", config)["result"]["models"]
@@ -128,14 +128,14 @@ def test_specs_give_the_rows_and_initialisations_of_the_committed_records():
     assert [s.sigma * s.kl_weight**0.5 for s in weighted] == [s.sigma for s in rescaled]
 
     for dataset in ("digits", "mnist", "olivetti"):
-        config = images_config(dataset, "book")
+        config = experiments.config(f"images-{dataset}", "book")
         specs = images_specs(config, QUANTIZATION_LEVELS[dataset])
         committed = _committed(f"images-{dataset}", config)["result"]["models"]
         assert record_rows(specs, IMAGES_ROW) == committed
 
 
 def test_image_settings_keep_their_initialisations_in_any_subset():
-    config = images_config("digits", "smoke", settings=("LV-deq", "F"), seeds=(0, 2))
+    config = experiments.config("images-digits", "smoke", settings=("LV-deq", "F"), seeds=(0, 2))
     specs = images_specs(config, 17)
     index = list(SETTINGS).index
     assert [s.init_seed for s in specs] == [
@@ -145,5 +145,5 @@ def test_image_settings_keep_their_initialisations_in_any_subset():
         2,
     ]
     assert [s.dequantised for s in specs] == [True, True, False, False]
-    floor = images_specs(images_config("digits", "smoke", settings=("LV-floor",)), 17)
+    floor = images_specs(experiments.config("images-digits", "smoke", settings=("LV-floor",)), 17)
     assert floor[0].sigma_floor == pytest.approx(1 / 17)  # one grey level of 17
