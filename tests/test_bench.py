@@ -15,11 +15,14 @@ from lvae.bench import (
     save_bench,
 )
 from lvae.estimate import bench_speeds
+from lvae.nets import mlp_networks
+from lvae.spec import ModelSpec
 from lvae.vae import StackedVAE
 
 
 def small_vae(models=3, hidden=5, n_blocks=2, latent=2):
-    return StackedVAE(list(range(models)), 2, latent, hidden, n_blocks, torch.ones(models))
+    specs = [ModelSpec(f"model {i}", init_seed=i) for i in range(models)]
+    return StackedVAE(specs, mlp_networks(2, hidden, n_blocks), latent)
 
 
 def counted_flop(fn) -> int:

@@ -32,16 +32,9 @@ def test_stacked_convolution_equals_separate_convolutions(transpose, strategy):
 
 
 def conv_vae(n_models=3):
-    return StackedVAE(
-        list(range(n_models)),
-        64,
-        4,
-        0,
-        0,
-        torch.ones(n_models),
-        ["vector", "fixed", "scalar"][:n_models],
-        networks=conv_networks((1, 8, 8), width=4, n_convs=3, n_blocks=1),
-    )
+    kinds = ["vector", "fixed", "scalar"][:n_models]
+    specs = [ModelSpec(kind, kind, init_seed=i) for i, kind in enumerate(kinds)]
+    return StackedVAE(specs, conv_networks((1, 8, 8), width=4, n_convs=3, n_blocks=1), 4)
 
 
 def test_every_strategy_gives_the_same_outputs_and_gradients():
