@@ -131,6 +131,16 @@ def provenance(prov: Mapping, *, commit: bool = False) -> str:
     return text
 
 
+def made_with(prov: Mapping) -> str:
+    """How a record was made, printed under a chapter's first result: its scale (as in
+    the captions), then torch, the code's commit and the wall time of the run."""
+    wall = float(prov["wall_time_s"])
+    took = f"{wall:.0f} s" if wall < 600 else f"{wall / 60:.0f} min"
+    return (
+        f"{provenance(prov)};\ntorch {prov['torch']}; commit {str(prov['git_commit'])[:12]}; {took}"
+    )
+
+
 def table(
     rows: Sequence[Sequence] | Mapping,
     columns: Sequence[str] | None = None,

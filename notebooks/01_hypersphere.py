@@ -51,7 +51,7 @@ from myst_nb import glue
 
 from lvae import experiments, plots, theory
 from lvae.analysis import sphere
-from lvae.report import below, fixed, fmt, sig, table
+from lvae.report import below, fixed, fmt, made_with, sig, table
 
 plots.use_book_style()
 
@@ -459,16 +459,13 @@ table(
 # prior; all seeds and settings train together as one stacked model
 # (`lvae.experiments.sphere_vae`). After training we decode draws from the prior and look
 # at the radius of the decoder means, which is where the theorem predicts the model's
-# sphere to be. The record is loaded from `results/` when it exists and trained otherwise.
+# sphere to be. The record is loaded from `results/`; the page on reproducing the book says
+# how to train it again.
 
 # %% tags=["hide-input"]
 record = experiments.record("sphere-vae", profile, device=device)
 cfg, prov = record.config, record.provenance
-print(
-    f"profile {prov['profile']}; seeds {prov['seeds']}; {prov['steps']} steps; "
-    f"device {prov['device']};\ntorch {prov['torch']}; commit {prov['git_commit'][:12]}; "
-    f"{prov['wall_time_s']:.0f} s"
-)
+print(made_with(prov))
 print(
     f"networks: {cfg['n_blocks']} residual blocks of {cfg['hidden']} units; latent dim "
     f"{cfg['latent_dim']}; batch {cfg['batch_size']}; Adam lr {cfg['lr']}"

@@ -48,7 +48,7 @@ from lvae import experiments, plots
 from lvae.analysis import table1 as t1
 from lvae.analysis.claims import claims_table, mean_diff_ci
 from lvae.data import TOY2D_NOISE, sample_toy2d
-from lvae.report import fmt, provenance
+from lvae.report import fmt, made_with, provenance
 
 plots.use_book_style()
 
@@ -101,16 +101,8 @@ plots.show(fig, "fig_data")
 # %% tags=["hide-input"]
 record = experiments.record("table1", profile, device=device)
 cfg, prov = record.config, record.provenance
-print(
-    f"profile {prov['profile']}; seeds {prov['seeds']}; {prov['steps']} steps;\n"
-    f"device {prov['device']}; torch {prov['torch']}; commit {prov['git_commit'][:12]}; "
-    f"{prov['wall_time_s'] / 60:.0f} min"
-)
-print(
-    f"networks: {cfg['n_blocks']} residual blocks of {cfg['hidden']} units; latent dim "
-    f"{cfg['latent_dim']}; batch {cfg['batch_size']}; Adam lr {cfg['lr']};\n"
-    f"final ELBO on {cfg['n_eval']} fresh points"
-)
+print(made_with(prov))
+print(t1.setup(cfg))
 display(t1.results_table(record))
 glue("n_seeds", len(cfg["seeds"]), display=False)
 glue("steps", int(prov["steps"]), display=False)

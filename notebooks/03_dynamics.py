@@ -340,9 +340,7 @@ two_steps, two_sigma = dyn.sigma_trace(two)
 two_change = dyn.last_tenth_change(two_steps, two_sigma)
 print(f"latent-2 record: {two.describe()};\n  commit {two.provenance['git_commit'][:12]}")
 two_final, two_median = dyn.geomean(two_sigma[-1]), float(np.median(two_change))
-plots.glue_values(
-    {"two_final_sigma": fmt(two_final, 2), "two_change": fmt(100 * two_median, 2)}
-)
+plots.glue_values({"two_final_sigma": fmt(two_final, 2), "two_change": fmt(100 * two_median, 2)})
 lines = {
     "latent 1 (this book)": (trace_steps, trace, "tab:purple"),
     "latent 2 (first version)": (two_steps, two_sigma, "tab:gray"),

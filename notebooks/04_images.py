@@ -39,7 +39,6 @@ device = "auto"
 datasets = ["digits", "mnist", "olivetti"]
 
 # %% tags=["hide-input"]
-import matplotlib.pyplot as plt
 from IPython.display import display
 from myst_nb import glue
 
@@ -47,12 +46,14 @@ from lvae import experiments, plots, report
 from lvae.analysis import images as im
 from lvae.images import CELEBA_SIZE
 
-plt.rcParams.update({"figure.dpi": 110, "font.size": 9})
+plots.use_book_style()
 records = {}
 for name in datasets:
     try:
         records[name] = experiments.record(f"images-{name}", profile, device=device)
-    except FileNotFoundError as missing:  # no stored record and no data to train on
+    except experiments.MissingRecord:
+        raise  # the book loads its records: the message names the command that makes one
+    except FileNotFoundError as missing:  # training allowed, but no data to train on
         print(f"{name}: skipped ({missing})")
     else:
         print(im.describe(name, records[name]))
@@ -210,21 +211,7 @@ display(
         align_left=4,
     )
 )
-display(
-    report.table(
-        [
-            [name, s, f"{v['sharpness']:.2f}", f"{v['error']:.3f}", f"{v['sample_gap']:.3f}"]
-            for name, rows in visual.items()
-            for s, v in rows.items()
-        ],
-        ["data", "setting", "sharpness", "recon. error", "sample − mean"],
-        caption="Sharpness (neighbouring-pixel differences of the reconstructions, relative to "
-        "the originals'), mean absolute reconstruction error and the mean distance of samples to "
-        "their means, on the images shown below.",
-        name="image_measures",
-        align_left=2,
-    )
-)
+display(im.visual_table(visual))
 for key, text in im.CLAIMS.items():
     glue(key, im.where(claims, text), display=False)
 glue("n_claims_hold", sum(c.holds is True for c in claims), display=False)

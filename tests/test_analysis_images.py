@@ -450,3 +450,16 @@ def test_the_two_conventions_side_by_side_and_the_kl_text():
     assert rows[2][-1] == "4.09"  # log2(17): a uniform guess on the digits
     kl = {"a": {"kl": {"LV": np.array([1.0, 2.0]), "LV-floor": np.array([13.31])}}}
     assert im.kl_with_and_without_floor(kl) == "a: 1.5 without, 13.3 with"
+
+
+def test_visual_table_has_one_row_per_dataset_and_setting_rounded():
+    visual = {
+        "digits": {
+            "F": {"sharpness": 0.5, "error": 0.12345, "sample_gap": 0.0},
+            "LV": {"sharpness": 1.004, "error": 0.1, "sample_gap": 0.25},
+        },
+    }
+    html = im.visual_table(visual).to_html()
+    for text in ("digits", "0.50", "0.123", "1.00", "0.250", "sample − mean"):
+        assert text in html, text
+    assert html.count("<tr>") == 3  # the header and one row per setting

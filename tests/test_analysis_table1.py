@@ -241,3 +241,11 @@ def test_committed_record_has_one_named_panel_per_setting():
     # phase 2 (F*, schedule) drew its own data points; phase 1 shares one set
     assert panels["LS"]["data"] == panels["F sigma=1"]["data"]
     assert panels["F*"]["data"] == panels["F schedule"]["data"] != panels["LS"]["data"]
+
+
+def test_setup_line_names_the_networks_and_the_evaluation():
+    cfg = {"n_blocks": 2, "hidden": 64, "latent_dim": 1, "batch_size": 100, "lr": 0.001}
+    assert t1.setup({**cfg, "n_eval": 5000}) == (
+        "networks: 2 residual blocks of 64 units; latent dim 1; batch 100; Adam lr 0.001;\n"
+        "final ELBO on 5000 fresh points"
+    )

@@ -112,3 +112,20 @@ def test_table_is_a_captioned_html_table_with_stable_ids():
     )
     with pytest.raises(ValueError, match="name"):
         report.table([[1]], ["a"], caption="c", name="bad name")
+
+
+def test_made_with_names_scale_torch_commit_and_a_readable_wall_time():
+    prov = {
+        "profile": "book",
+        "seeds": [0, 1, 2],
+        "steps": 4000,
+        "device": "cpu",
+        "torch": "2.13.0+cpu",
+        "git_commit": "0123456789abcdef",
+        "wall_time_s": 95.4,
+    }
+    assert report.made_with(prov) == (
+        "profile book, 3 seeds (0–2), 4000 steps, device cpu;\n"
+        "torch 2.13.0+cpu; commit 0123456789ab; 95 s"
+    )
+    assert report.made_with({**prov, "wall_time_s": 3660.0}).endswith("; 61 min")

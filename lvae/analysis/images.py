@@ -17,7 +17,7 @@ import numpy as np
 import torch
 from scipy import stats
 
-from .. import metrics
+from .. import metrics, report
 from ..images import QUANTIZATION_LEVELS
 from ..images_experiment import log_sigma_from_images, unpack
 from ..likelihood import paper_bits_per_pixel as _paper_bits_per_pixel
@@ -251,6 +251,23 @@ def gradient_size(images) -> np.ndarray:
     dx = np.abs(np.diff(images, axis=-1)).mean(axis=(-3, -2, -1))
     dy = np.abs(np.diff(images, axis=-2)).mean(axis=(-3, -2, -1))
     return dx + dy
+
+
+def visual_table(visual: dict):
+    """The visual measures of every dataset and setting (``visual_measures``) as a table."""
+    return report.table(
+        [
+            [name, s, f"{v['sharpness']:.2f}", f"{v['error']:.3f}", f"{v['sample_gap']:.3f}"]
+            for name, rows in visual.items()
+            for s, v in rows.items()
+        ],
+        ["data", "setting", "sharpness", "recon. error", "sample − mean"],
+        caption="Sharpness (neighbouring-pixel differences of the reconstructions, relative to "
+        "the originals'), mean absolute reconstruction error and the mean distance of samples to "
+        "their means, on the images shown below.",
+        name="image_measures",
+        align_left=2,
+    )
 
 
 def visual_measures(record) -> dict[str, dict[str, float]]:

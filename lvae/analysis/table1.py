@@ -65,6 +65,15 @@ def paper_elbo(elbo):
     return paper_convention_elbo(np.asarray(elbo, dtype=float), DATA_DIM)
 
 
+def setup(config) -> str:
+    """The networks and evaluation of a table1 configuration, in one line."""
+    return (
+        f"networks: {config['n_blocks']} residual blocks of {config['hidden']} units; latent "
+        f"dim {config['latent_dim']}; batch {config['batch_size']}; Adam lr {config['lr']};\n"
+        f"final ELBO on {config['n_eval']} fresh points"
+    )
+
+
 def results_table(record):
     """Table 1 redone: final sigma, exact and paper-convention ELBO, the paper's value."""
     elbo, sigma = by_setting(record, "elbo"), by_setting(record, "final_sigma")
