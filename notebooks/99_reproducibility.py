@@ -185,3 +185,28 @@ glue(
 # The `paper` profile uses the paper's networks (four residual blocks of 200 units). It is
 # meant for a GPU and has not been run for the committed results. No GPU was available
 # when they were made, and every table prints the device its numbers come from.
+#
+# ## The whole paper on a cluster
+#
+# `python -m lvae sweep` turns a grid over a profile's configuration into one cluster job
+# per configuration, through submitit (SLURM) or Ray, and skips every configuration whose
+# record is already stored. A job that reaches its time limit writes a checkpoint, is
+# requeued and resumes, and a configuration submitted twice is trained once (each holds a
+# lock while it trains). On a SLURM cluster with one GPU per job:
+#
+# ```bash
+# .venv/bin/pip install 'lvae[slurm]'
+# for experiment in sphere-vae table1 kl-weight images-mnist images-celeba; do
+#   .venv/bin/python -m lvae sweep $experiment --profile paper --executor slurm \
+#       --gpus 1 --cpus 8 --timeout-min 240 --partition gpu
+# done
+# .venv/bin/python -m lvae sweep table1 --profile paper --set latent_dim=1,2,4 \
+#     --executor slurm --gpus 1 --cpus 8 --timeout-min 240 --partition gpu
+# .venv/bin/python -m lvae sweep --status
+# ```
+#
+# The measured cost of each experiment is the wall time in the table of records at the
+# top of this page, for the profile and device named there. The paper profiles have not
+# been timed on a GPU yet (none was available), so their cost on one is not given here;
+# `python -m lvae run <experiment> --profile paper` says, before it starts, how long a run
+# estimated at over an hour will take and what the estimate rests on.
