@@ -19,7 +19,7 @@ from pathlib import Path
 from .cli_data import add_data_parser, run_data
 from .cli_fit import add_fit_parser, run_fit
 from .cli_sweep import add_sweep_parser, run_sweep
-from .experiments import DEVICES, EXPERIMENTS, PROFILES, taking
+from .experiments import DEVICES, EXPERIMENTS, PRECISIONS, PROFILES, taking
 
 LONG_RUN_S = 3600  # a run estimated to take longer asks for --yes on a terminal
 
@@ -63,6 +63,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument(
         "--device", choices=DEVICES, default="auto", help="auto picks CUDA when present, else CPU"
+    )
+    run.add_argument(
+        "--precision",
+        choices=PRECISIONS,
+        default=None,
+        help="training arithmetic: fp32 (TF32 off), tf32 (TF32 matmuls; CUDA only, fp32 on "
+        "the CPU) or bf16 (bfloat16 autocast forward, float32 loss and Adam); default tf32 "
+        "on CUDA, fp32 on the CPU; stated in the record's provenance",
     )
     run.add_argument(
         "--results-dir",
@@ -280,6 +288,7 @@ def _run(args) -> int:
             recompute=args.recompute,
             checkpoint_dir=args.checkpoint_dir,
             allow_training=True,
+            precision=args.precision,
             **overrides,
         )
     except FileNotFoundError as exc:
@@ -307,6 +316,7 @@ def describe_run(record: dict, path: Path, loaded: bool) -> str:
     how = (
         f"in {duration(p['wall_time_s'])} on {p['device']} at commit {commit} "
         f"(profile {p['profile']}, {seeds} seed{'s' * (seeds != 1)}, {p['steps']} steps"
+        f"{', ' + p['precision'] if p.get('precision') else ''}"
         f"{', resumed from checkpoints' if p.get('resumed') else ''})"
     )
     return f"loaded {path}, trained {how}" if loaded else f"trained {how}; record: {path}"

@@ -90,12 +90,16 @@ def provenance(
     wall_time_s: float,
     commit: str | None = None,
     resumed: bool = False,
+    precision: str | None = None,
 ):
     """Where a result comes from. ``commit`` is the code's commit when the run started.
 
     ``resumed`` says the run continued from checkpoints left by an earlier session; its
-    ``wall_time_s`` then counts this session only.
+    ``wall_time_s`` then counts this session only. ``precision`` is the arithmetic it
+    trained in (``lvae.train.PRECISIONS``); records made before it was stated have none,
+    and were trained in float32 (TF32 off: the CPU).
     """
+    stated = {} if precision is None else {"precision": precision}
     return {
         "profile": profile,
         "seeds": list(seeds),
@@ -110,6 +114,7 @@ def provenance(
         "git_commit": commit or git_commit(),
         "wall_time_s": round(float(wall_time_s), 2),
         "resumed": bool(resumed),
+        **stated,
         "created_utc": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
         **job_provenance(),  # the cluster job id (None when interactive) and the host
     }

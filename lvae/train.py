@@ -14,11 +14,18 @@ step, writes a checkpoint there, prints one line and raises ``TrainingInterrupte
 A step never waits for the device: the NaN/inf guard, the logged values and the sigma
 trace stay on it and come back together, in one transfer, at log steps, before a
 checkpoint and at the end.
+
+Precision (``training_precision``): ``fp32`` (float32, TF32 off), ``tf32`` (float32 with
+TF32 matmuls and convolutions; CUDA only) or ``bf16`` (the networks' forward pass under
+bfloat16 autocast; the loss terms, gradients, parameters and Adam in float32). A run's
+precision is set for the duration of a ``with`` block and read by ``train_stacked``; the
+global torch flags are restored when the block ends.
 """
 
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import signal
 import sys
 import threading
@@ -54,6 +61,90 @@ def adam(parameters, lr: float) -> torch.optim.Adam:
         p.device.type in FUSED_ADAM_DEVICES and p.is_floating_point() for p in parameters
     )
     return torch.optim.Adam(parameters, lr=lr, fused=fused or None)
+
+
+PRECISIONS = ("fp32", "tf32", "bf16")  # lvae.experiments.PRECISIONS, for the CLI, agrees
+
+# The autocast dtype of the forward pass of the training in progress (None: float32).
+_AUTOCAST: contextvars.ContextVar[torch.dtype | None] = contextvars.ContextVar(
+    "lvae_autocast", default=None
+)
+
+
+def resolve_precision(precision: str | None, device: torch.device) -> str:
+    """The precision a run on ``device`` trains in, checked before any compute.
+
+    None picks the device's default: ``tf32`` on CUDA, ``fp32`` elsewhere. ``tf32`` asked
+    for on a device without TF32 (the CPU) is ``fp32`` (``cache`` says so); ``bf16`` on a
+    CUDA device without bfloat16 is refused.
+    """
+    if precision is None:
+        return "tf32" if device.type == "cuda" else "fp32"
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}")
+    if precision == "tf32" and device.type != "cuda":
+        return "fp32"
+    if precision == "bf16" and device.type == "cuda" and not torch.cuda.is_bf16_supported():
+        raise ValueError(
+            f"precision 'bf16' was asked for, but {torch.cuda.get_device_name(device)} has no "
+            "bfloat16; use tf32 or fp32"
+        )
+    return precision
+
+
+def _tf32_switches() -> tuple[list[tuple[object, str]], object, object]:
+    """The global flags that let float32 matmuls and convolutions use TF32, with their
+    (on, off) values: the per-backend ``fp32_precision`` strings where torch has them
+    (2.9+; mixing them with the legacy booleans is an error there), else the booleans."""
+    backends = torch.backends
+    if hasattr(backends.cuda.matmul, "fp32_precision"):
+        owners = [backends.cuda.matmul, backends.cudnn.conv, backends.cudnn.rnn]
+        return [(o, "fp32_precision") for o in owners], "tf32", "ieee"
+    return [(backends.cuda.matmul, "allow_tf32"), (backends.cudnn, "allow_tf32")], True, False
+
+
+@contextlib.contextmanager
+def training_precision(precision: str, device: torch.device):
+    """Train in ``precision`` (one of ``PRECISIONS``, as ``resolve_precision`` returns it)
+    inside the block; the TF32 flags are put back as they were when it ends, error or not,
+    so one run never changes the next.
+
+    ``fp32`` and ``bf16`` turn TF32 off (bf16's float32 parts, evaluation included, stay
+    exact float32); ``tf32`` turns it on (it changes nothing on the CPU). With ``bf16``,
+    ``train_stacked`` runs each forward pass under ``torch.autocast(device.type,
+    torch.bfloat16)``.
+    """
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}")
+    switches, on, off = _tf32_switches()
+    saved = [getattr(owner, name) for owner, name in switches]
+    token = _AUTOCAST.set(torch.bfloat16 if precision == "bf16" else None)
+    try:
+        for owner, name in switches:
+            setattr(owner, name, on if precision == "tf32" else off)
+        yield precision
+    finally:
+        _AUTOCAST.reset(token)
+        for (owner, name), value in zip(switches, saved, strict=True):
+            setattr(owner, name, value)
+
+
+def _float32_outputs(module, args, output):
+    """A forward hook: the network's output back in float32 (from autocast's bfloat16), so
+    the sample z, the likelihood, the KL and the loss are computed in float32."""
+    return output.float() if torch.is_tensor(output) and output.is_floating_point() else output
+
+
+@contextlib.contextmanager
+def _float32_network_outputs(model: StackedVAE, active: bool):
+    """While active, the encoder's and decoder's outputs are cast back to float32."""
+    nets = (model.encoder, model.decoder) if active else ()
+    hooks = [net.register_forward_hook(_float32_outputs) for net in nets]
+    try:
+        yield
+    finally:
+        for hook in hooks:
+            hook.remove()
 
 
 class _FiniteWatch:
@@ -182,6 +273,9 @@ def train_stacked(
     model and term. To keep the device busy, the check is read back only at log steps,
     before each checkpoint and at the end (steps run on in between), and never lets a
     diverged state be written. Adam is fused where torch allows it (``adam``).
+
+    Inside ``training_precision("bf16", device)`` each forward pass runs under bfloat16
+    autocast (the networks' matmuls and convolutions); the loss and Adam stay float32.
     """
     labels = list(model.labels if labels is None else labels)
     if len(labels) != model.n_models:
@@ -259,11 +353,20 @@ def train_stacked(
 
     last_save = time.monotonic()
     interrupt = _DeferredInterrupt() if checkpoint is not None else None
-    with interrupt or contextlib.nullcontext():
+    dtype = _AUTOCAST.get()  # bfloat16 inside training_precision("bf16", ...), else None
+
+    def autocast():
+        if dtype is None:
+            return contextlib.nullcontext()
+        return torch.autocast(device.type, dtype=dtype)
+
+    with interrupt or contextlib.nullcontext(), _float32_network_outputs(model, dtype is not None):
         for step in bar:
             if before_step is not None:
                 before_step(step)
-            terms = model.elbo_terms(sample_batch(), generator)
+            batch = sample_batch()
+            with autocast():
+                terms = model.elbo_terms(batch, generator)
             watch.update(step, terms)
             loss = terms["loss"].mean(dim=1).sum()
             optimiser.zero_grad(set_to_none=True)

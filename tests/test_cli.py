@@ -108,7 +108,8 @@ def test_a_run_prints_how_it_was_made_and_its_numbers_then_loads(tmp_path):
     path = next((tmp_path / "r" / "sphere-vae").glob("*.json"))
     first = trained.stdout.splitlines()[0]
     assert re.fullmatch(
-        r"trained in \d+ s on cpu at commit \w{7}(\+dirty)? \(profile smoke, 1 seed, 30 steps\); "
+        r"trained in \d+ s on cpu at commit \w{7}(\+dirty)? "
+        r"\(profile smoke, 1 seed, 30 steps, fp32\); "
         rf"record: {re.escape(str(path))}",
         first,
     ), first

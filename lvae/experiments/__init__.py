@@ -34,10 +34,12 @@ __all__ = [
     "ALLOW_TRAINING",
     "DEVICES",
     "EXPERIMENTS",
+    "PRECISIONS",
     "PROFILES",
     "Experiment",
     "MissingRecord",
     "TrainingConfig",
+    "check_precision",
     "check_profile",
     "config",
     "experiment",
@@ -62,6 +64,21 @@ EXPERIMENTS: dict[str, Experiment] = {
         images_celeba.EXPERIMENT,
     )
 }
+
+
+# How training does its arithmetic (``lvae.train.training_precision``), named torch-free
+# for the command line: a run option, like the device, not part of any configuration.
+PRECISIONS = ("fp32", "tf32", "bf16")
+
+
+def check_precision(precision: str | None) -> str | None:
+    """``precision`` if it is one of ``PRECISIONS`` or None (the device's default)."""
+    if precision is not None and precision not in PRECISIONS:
+        raise ValueError(
+            f"precision must be one of {PRECISIONS} (or None: tf32 on CUDA, fp32 on the "
+            f"CPU), got {precision!r}"
+        )
+    return precision
 
 
 def experiment(name: str) -> Experiment:
@@ -91,6 +108,7 @@ def record(
     recompute: bool = False,
     checkpoint_dir=None,
     allow_training: bool | None = None,
+    precision: str | None = None,
     **overrides,
 ) -> Record:
     """The record of experiment ``name`` for ``profile`` (with configuration ``overrides``)
@@ -100,7 +118,11 @@ def record(
 
     ``recompute`` trains from scratch even when a record exists; checkpoints of unfinished
     runs go to ``checkpoint_dir`` (default: ``.checkpoints/`` in the results folder).
+    ``precision`` (``PRECISIONS``; default tf32 on CUDA, fp32 on the CPU) is how training
+    does its arithmetic; the record's provenance states it. It is not part of the
+    configuration: a stored record is loaded whatever precision made it.
     """
+    check_precision(precision)  # before torch, before anything
     from .. import store
     from .cache import cached_run
 
@@ -118,6 +140,7 @@ def record(
         checkpoint_dir=checkpoint_dir,
         allow_training=allow_training,
         command=how_to_make(name, profile, overrides, exp.options, results_dir),
+        precision=precision,
     )
     results = results_dir or store.default_results_dir()
     return store.Record(data, store.record_path(results, exp.record_name, normalised(cfg)))

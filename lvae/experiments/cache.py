@@ -20,6 +20,7 @@ import torch
 from .. import store
 from ..devices import describe, resolve_device
 from ..locks import config_lock
+from ..train import resolve_precision, training_precision
 from .config import normalised, training_key
 from .missing import MissingRecord, missing_message, training_allowed
 
@@ -45,6 +46,7 @@ def cached_run(
     checkpoint_dir: Path | str | None = None,
     allow_training: bool | None = None,
     command: str | None = None,
+    precision: str | None = None,
 ) -> dict:
     """Load the record of ``config`` or compute it with ``run(device, checkpoint_dir)``.
 
@@ -57,8 +59,12 @@ def cached_run(
     is announced or written: it checks what the run needs (say, its data files) and raises
     with a clear message. Checkpoints go to ``checkpoint_dir`` (default: ``.checkpoints/``
     in the results folder), under the experiment's name and the training key.
+    Training runs in ``precision`` (``lvae.train.resolve_precision``: None is tf32 on
+    CUDA, fp32 on the CPU), stated in the record's provenance; a stored record is loaded
+    whatever precision it was made in (precision is not part of the configuration).
     """
-    dev = resolve_device(device)  # a bad device fails before anything else happens
+    dev = resolve_device(device)  # a bad device or precision fails before anything else
+    used = resolve_precision(precision, dev)
     plain = normalised(config)
     results_dir = Path(results_dir or store.default_results_dir())
     path = store.record_path(results_dir, name, plain)
@@ -88,23 +94,29 @@ def cached_run(
             except store.InvalidRecord:
                 pass  # warned above; train it
         return _train_and_store(
-            name, config, plain, profile, dev, path, checkpoints, recompute, run
+            name, config, plain, profile, dev, path, checkpoints, recompute, run, used, precision
         )
 
 
-def _train_and_store(name, config, plain, profile, dev, path, checkpoints, recompute, run):
-    """Train (resuming from ``checkpoints`` unless ``recompute``) and write the record."""
+def _train_and_store(
+    name, config, plain, profile, dev, path, checkpoints, recompute, run, precision, asked
+):
+    """Train (resuming from ``checkpoints`` unless ``recompute``) in ``precision`` and write
+    the record. ``asked``: the precision asked for (None: the device's default)."""
     if recompute:
         for stale in checkpoints.glob("*.pt"):
             stale.unlink()
     resumed = any(checkpoints.glob("*.pt"))  # an earlier session trained part of this run
+    note = f" ({asked} is CUDA-only)" if asked not in (None, precision) else ""
     print(
-        f"[lvae] running {name} ({profile} profile) on {describe(dev)}; record: {path}",
+        f"[lvae] running {name} ({profile} profile) on {describe(dev)} in {precision}{note}; "
+        f"record: {path}",
         file=sys.stderr,
         flush=True,
     )
     start, commit = time.perf_counter(), store.git_commit()  # the code that trains
-    result = run(dev, checkpoints)
+    with training_precision(precision, dev):
+        result = run(dev, checkpoints)
     record = {
         "schema": store.SCHEMA,
         "experiment": name,
@@ -118,6 +130,7 @@ def _train_and_store(name, config, plain, profile, dev, path, checkpoints, recom
             wall_time_s=time.perf_counter() - start,
             commit=commit,
             resumed=resumed,
+            precision=precision,
         ),
         "result": result,
     }
