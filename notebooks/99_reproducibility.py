@@ -126,8 +126,8 @@ for path in sorted((results / "bench").glob("*.json")):
     if r.get("limit_model_steps_per_s"):  # measured since the bench times the bare matmuls
         limit = r["limit_model_steps_per_s"]
         print(
-            f"  bare batched matmuls of the same shapes: {limit:,.0f} model-steps/s; the "
-            f"engine runs at {r['stacked_model_steps_per_s'] / limit:.0%} of it"
+            f"  limit (bare batched matmuls): {limit:,.0f} model-steps/s; engine at "
+            f"{r['stacked_model_steps_per_s'] / limit:.0%} of it"
         )
         headroom[(p["device"], r["profile"])] = limit / r["loop_model_steps_per_s"]
 
