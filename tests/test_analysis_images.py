@@ -341,9 +341,7 @@ def test_flop_count_scales_with_the_batch_not_with_how_it_is_counted():
 
 
 def load_migration():
-    spec = importlib.util.spec_from_file_location(
-        "migrate", ROOT / "tools" / "migrate_image_records.py"
-    )
+    spec = importlib.util.spec_from_file_location("migrate", ROOT / "tools" / "migrate_records.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -377,23 +375,23 @@ def test_migration_drops_derived_values_names_panels_and_is_idempotent(tmp_path)
     path = tmp_path / "images-digits" / "a.json"
     path.parent.mkdir()
     path.write_text(json.dumps(old_format_record()))
-    assert migration.main(["--results", str(tmp_path), "--check"]) == 1
-    assert migration.main(["--results", str(tmp_path)]) == 0
+    assert migration.main(["--results-dir", str(tmp_path), "--check"]) == 1
+    assert migration.main(["--results-dir", str(tmp_path)]) == 0
     rec = Record.load(path)  # still valid: same configuration, same hash
     assert rec.config_hash == old_format_record()["config_hash"]
     assert not {"paper_bits_per_pixel", "levels", "n_iw_used"} & set(rec.result)
     assert "settings" not in rec.result["figures"]
     assert im.panels(rec, "recon")["F"].max() == 0.0 and im.panels(rec, "recon")["LV"].min() == 1.0
     before = path.read_bytes()
-    assert migration.main(["--results", str(tmp_path), "--check"]) == 0
-    migration.main(["--results", str(tmp_path)])
+    assert migration.main(["--results-dir", str(tmp_path), "--check"]) == 0
+    migration.main(["--results-dir", str(tmp_path)])
     assert path.read_bytes() == before  # nothing left to do
     with pytest.raises(ValueError, match="one entry per setting"):
         migration.split_panel(pack(np.zeros((3, 1, 1, 2, 2))), ["F", "LV"])
 
 
 def test_the_committed_image_records_are_migrated():
-    assert load_migration().main(["--results", str(ROOT / "results"), "--check"]) == 0
+    assert load_migration().main(["--results-dir", str(ROOT / "results"), "--check"]) == 0
 
 
 def pre_migration(relative: str) -> dict:
@@ -416,7 +414,7 @@ def test_the_analysis_layer_recomputes_what_the_records_stored(name):
     assert im.record_paper_bits_per_pixel(rec).tolist() == old["result"]["paper_bits_per_pixel"]
     assert im.levels(rec) == old["result"]["levels"]
     assert im.n_iw_used(rec) == old["result"]["n_iw_used"]
-    assert load_migration().migrate(old) == rec.data  # nothing else changed
+    assert load_migration().migrated(old) == rec.data  # nothing else changed
     # The named panels hold the pixels the positional ones held.
     figures = old["result"]["figures"]
     for panel in ("recon", "gen_mean", "gen_sample"):

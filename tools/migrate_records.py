@@ -1,10 +1,11 @@
 """Migrate committed run records to "measurements only" (issue 10, deliverable 2).
 
-    python tools/migrate_records.py            # migrate results/{table1,kl-weight,sphere-vae}
+    python tools/migrate_records.py            # migrate every record under results/
     python tools/migrate_records.py --check    # exit 1 if a record still needs migrating
 
-Records used to store values computed from their configuration alone. Those now come from
-the analysis layer (``lvae.analysis``), so a fix to ``lvae.theory`` reaches every record:
+Records used to store values computed from their configuration alone, or from other stored
+values. Those now come from the analysis layer (``lvae.analysis``), so a fix to
+``lvae.theory`` or to a conversion reaches every record:
 
 * sphere-vae: ``elbo_collapsed`` and ``theory_optimal_radius`` are dropped
   (``lvae.analysis.sphere.collapsed_elbo``, ``theory_radius``);
@@ -13,6 +14,11 @@ the analysis layer (``lvae.analysis``), so a fix to ``lvae.theory`` reaches ever
   figure points, stored by position (``recon[i]`` for ``settings[i]``, phase-2 panels
   reading ``data_phase2``), become one named panel per setting holding the data its
   reconstructions came from;
+* images-<dataset>: ``paper_bits_per_pixel`` (the paper's convention applied to
+  ``elbo_raw``, ``lvae.analysis.images.paper_bits_per_pixel``), ``levels`` (the dataset's
+  grey levels) and ``n_iw_used`` (``min(n_iw, n_eval)``) are dropped, and each figure
+  panel, stored as one array whose first axis followed ``figures["settings"]``, is stored
+  under its setting's name (``figures["recon"]["LV"]``), the same bytes;
 * kl-weight: stores measurements only already; left as it is.
 
 The configuration and its hash are kept, so the book loads the same records; each file is
@@ -23,6 +29,7 @@ script twice changes nothing the second time).
 from __future__ import annotations
 
 import argparse
+import base64
 import json
 import sys
 from pathlib import Path
@@ -32,9 +39,11 @@ sys.path.insert(0, str(ROOT))
 
 from lvae import store  # noqa: E402
 
-EXPERIMENTS = ("table1", "kl-weight", "sphere-vae")
+EXPERIMENTS = ("table1", "kl-weight", "sphere-vae", "images-*")  # folders under results/
 PANEL_KEYS = ("recon", "recon_sigma", "gen_mean", "gen_sample")
 PHASE2_KINDS = ("fstar", "schedule")  # table1 models trained in the second stack
+IMAGE_DERIVED = ("paper_bits_per_pixel", "levels", "n_iw_used")
+IMAGE_PANELS = ("recon", "gen_mean", "gen_sample", "log_sigma_map")  # one set per setting
 
 
 def named_panels(result: dict) -> dict:
@@ -52,6 +61,23 @@ def named_panels(result: dict) -> dict:
     return {"panels": panels}
 
 
+def split_panel(packed: dict, names: list[str]) -> dict[str, dict]:
+    """A packed image array ``{"shape": [S, ...], "uint8_base64"}`` whose first axis
+    follows ``names`` as ``{name: packed array of shape [...]}``, byte for byte."""
+    shape = packed["shape"]
+    if shape[0] != len(names):
+        raise ValueError(f"panel of shape {shape} does not hold one entry per setting {names}")
+    raw = base64.b64decode(packed["uint8_base64"])
+    size = len(raw) // len(names)
+    return {
+        name: {
+            "shape": list(shape[1:]),
+            "uint8_base64": base64.b64encode(raw[i * size : (i + 1) * size]).decode(),
+        }
+        for i, name in enumerate(names)
+    }
+
+
 def migrated(record: dict) -> dict:
     """The record without the fields derived from its configuration (a new dict)."""
     record = json.loads(json.dumps(record))  # a deep copy
@@ -64,6 +90,14 @@ def migrated(record: dict) -> dict:
             result["figures"] = named_panels(result)
         result.pop("elbo_paper", None)
         result.pop("settings", None)
+    elif record["experiment"].startswith("images-"):
+        for key in IMAGE_DERIVED:
+            result.pop(key, None)
+        figures = result.get("figures", {})
+        names = figures.pop("settings", None)
+        if names is not None:  # the old layout: panels by position
+            for panel in IMAGE_PANELS:
+                figures[panel] = split_panel(figures[panel], names)
     return record
 
 
@@ -86,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     pending = 0
     for experiment in EXPERIMENTS:
-        for path in sorted((args.results_dir / experiment).glob("*.json")):
+        for path in sorted(args.results_dir.glob(f"{experiment}/*.json")):
             changed = migrate(path, write=not args.check)
             pending += changed
             state = ("needs migrating" if args.check else "migrated") if changed else "current"
