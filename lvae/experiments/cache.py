@@ -93,46 +93,36 @@ def cached_run(
                 return store.load_record(path, name, plain)
             except store.InvalidRecord:
                 pass  # warned above; train it
-        return _train_and_store(
-            name, config, plain, profile, dev, path, checkpoints, recompute, run, used, precision
+        if recompute:
+            for stale in checkpoints.glob("*.pt"):
+                stale.unlink()
+        resumed = any(checkpoints.glob("*.pt"))  # an earlier session trained part of this run
+        note = f" ({precision} is CUDA-only)" if precision not in (None, used) else ""
+        print(
+            f"[lvae] running {name} ({profile} profile) on {describe(dev)} in {used}{note}; "
+            f"record: {path}",
+            file=sys.stderr,
+            flush=True,
         )
-
-
-def _train_and_store(
-    name, config, plain, profile, dev, path, checkpoints, recompute, run, precision, asked
-):
-    """Train (resuming from ``checkpoints`` unless ``recompute``) in ``precision`` and write
-    the record. ``asked``: the precision asked for (None: the device's default)."""
-    if recompute:
-        for stale in checkpoints.glob("*.pt"):
-            stale.unlink()
-    resumed = any(checkpoints.glob("*.pt"))  # an earlier session trained part of this run
-    note = f" ({asked} is CUDA-only)" if asked not in (None, precision) else ""
-    print(
-        f"[lvae] running {name} ({profile} profile) on {describe(dev)} in {precision}{note}; "
-        f"record: {path}",
-        file=sys.stderr,
-        flush=True,
-    )
-    start, commit = time.perf_counter(), store.git_commit()  # the code that trains
-    with training_precision(precision, dev):
-        result = run(dev, checkpoints)
-    record = {
-        "schema": store.SCHEMA,
-        "experiment": name,
-        "config_hash": store.config_hash(plain),
-        "config": plain,
-        "provenance": store.provenance(
-            profile=profile,
-            seeds=list(config.seeds),
-            steps=config.steps,
-            device=describe(dev),
-            wall_time_s=time.perf_counter() - start,
-            commit=commit,
-            resumed=resumed,
-            precision=precision,
-        ),
-        "result": result,
-    }
-    store.save_record(path, record)
-    return record
+        start, commit = time.perf_counter(), store.git_commit()  # the code that trains
+        with training_precision(used, dev):
+            result = run(dev, checkpoints)
+        record = {
+            "schema": store.SCHEMA,
+            "experiment": name,
+            "config_hash": store.config_hash(plain),
+            "config": plain,
+            "provenance": store.provenance(
+                profile=profile,
+                seeds=list(config.seeds),
+                steps=config.steps,
+                device=describe(dev),
+                wall_time_s=time.perf_counter() - start,
+                commit=commit,
+                resumed=resumed,
+                precision=used,
+            ),
+            "result": result,
+        }
+        store.save_record(path, record)
+        return record
