@@ -36,6 +36,7 @@ from pathlib import Path
 import torch
 from tqdm import tqdm
 
+from .experiments.base import PRECISIONS  # named torch-free, for the command line
 from .store import write_atomically
 from .vae import StackedVAE
 
@@ -63,7 +64,6 @@ def adam(parameters, lr: float) -> torch.optim.Adam:
     return torch.optim.Adam(parameters, lr=lr, fused=fused or None)
 
 
-PRECISIONS = ("fp32", "tf32", "bf16")  # lvae.experiments.PRECISIONS, for the CLI, agrees
 
 # The autocast dtype of the forward pass of the training in progress (None: float32).
 _AUTOCAST: contextvars.ContextVar[torch.dtype | None] = contextvars.ContextVar(

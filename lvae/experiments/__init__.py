@@ -23,7 +23,7 @@ from . import (
     sphere_vae,
     table1,
 )
-from .base import DEVICES, PROFILES, Experiment, check_profile
+from .base import DEVICES, PRECISIONS, PROFILES, Experiment, check_profile
 from .config import TrainingConfig, normalised, training_key
 from .missing import ALLOW_TRAINING, MissingRecord, how_to_make, training_allowed
 
@@ -64,11 +64,6 @@ EXPERIMENTS: dict[str, Experiment] = {
         images_celeba.EXPERIMENT,
     )
 }
-
-
-# How training does its arithmetic (``lvae.train.training_precision``), named torch-free
-# for the command line: a run option, like the device, not part of any configuration.
-PRECISIONS = ("fp32", "tf32", "bf16")
 
 
 def check_precision(precision: str | None) -> str | None:

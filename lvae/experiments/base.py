@@ -19,6 +19,9 @@ from types import MappingProxyType
 
 PROFILES = ("smoke", "book", "paper")
 DEVICES = ("auto", "cpu", "cuda")  # lvae.devices.resolve_device maps them to torch
+# How training does its arithmetic (lvae.train.training_precision): a run option, like
+# the device, not part of any configuration.
+PRECISIONS = ("fp32", "tf32", "bf16")
 
 # The options of ``python -m lvae run`` (argparse names) that every experiment takes; the
 # others (``iw_k``, ``data_dir``) are named by the experiments that take them.
