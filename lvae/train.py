@@ -64,7 +64,6 @@ def adam(parameters, lr: float) -> torch.optim.Adam:
     return torch.optim.Adam(parameters, lr=lr, fused=fused or None)
 
 
-
 # The autocast dtype of the forward pass of the training in progress (None: float32).
 _AUTOCAST: contextvars.ContextVar[torch.dtype | None] = contextvars.ContextVar(
     "lvae_autocast", default=None
