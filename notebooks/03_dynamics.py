@@ -40,6 +40,7 @@ from IPython.display import display
 
 from lvae import experiments, metrics, plots
 from lvae.analysis import dynamics as dyn
+from lvae.analysis.claims import mean_diff_ci, welch
 from lvae.report import below, fixed, fmt, pm, provenance, table
 
 plt.rcParams.update({"figure.dpi": 110, "font.size": 9, "axes.formatter.limits": (-4, 4)})
@@ -82,7 +83,7 @@ values = {
 # LS-VAE against F-VAE at sigma = 0.043, and against F*-VAE (the same sigma): Welch tests.
 for suffix, other in (("", "F sigma=0.043"), ("_eq", "F*")):
     for term, k in (("rec", 0), ("kl", 1)):
-        gap, p = metrics.welch(ends["LS"][k], ends[other][k])
+        gap, p = welch(ends["LS"][k], ends[other][k])
         values |= {f"{term}_gap{suffix}": fmt(gap, 2), f"{term}_p{suffix}": fmt(p, 2)}
 plots.glue_values(values)
 
@@ -378,7 +379,7 @@ for title, h in elbo_terms.items():
     gap, spread = dyn.end_gap(h["F schedule"], h["LS"])
     print(f"{title:<15} schedule - LS over the last 10%: {gap:+.3f}   (seed spread {spread:.3f})")
 final = {s: models.where(setting=s).column("elbo") for s in ("F schedule", "LS")}
-d, lo, hi = metrics.mean_diff_ci(final["F schedule"], final["LS"])
+d, lo, hi = mean_diff_ci(final["F schedule"], final["LS"])
 print(f"final ELBO, schedule - LS: {d:+.3f}, 95% CI [{lo:+.3f}, {hi:+.3f}]")
 values = {"replay_gap": fmt(d, 2), "replay_lo": fmt(lo, 2), "replay_hi": fmt(hi, 2)}
 plots.glue_values(values | {"replay_verdict": dyn.replay_verdict(lo, hi)})

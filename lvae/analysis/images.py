@@ -17,11 +17,12 @@ import numpy as np
 import torch
 from scipy import stats
 
-from .. import metrics, report
+from .. import report
 from ..images import QUANTIZATION_LEVELS
 from ..images_experiment import log_sigma_from_images, unpack
 from ..likelihood import paper_bits_per_pixel as _paper_bits_per_pixel
 from ..report import sig
+from .claims import welch
 from .records import by_setting  # noqa: F401  (shared, lvae.analysis.records)
 
 ALPHA = 0.05  # level of the two-sided Welch tests behind the claims
@@ -318,7 +319,7 @@ def significant(a, b, better: int, alpha: float = ALPHA) -> tuple[bool | None, f
         raise ValueError(f"better must be +1 or -1, got {better!r}")
     if min(len(a), len(b)) < 2:
         return None, float("nan")
-    d, p = metrics.welch(a, b)
+    d, p = welch(a, b)
     return bool(better * d > 0 and p < alpha), p
 
 
