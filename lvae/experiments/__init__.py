@@ -22,6 +22,7 @@ from . import (
     kl_weight,
     sphere_vae,
     table1,
+    table1_calibration,
 )
 from .base import DEVICES, PRECISIONS, PROFILES, Experiment, check_profile
 from .config import TrainingConfig, normalised, training_key
@@ -57,6 +58,7 @@ EXPERIMENTS: dict[str, Experiment] = {
         table1.EXPERIMENT,
         table1.LONG,
         table1.LATENT2,
+        table1_calibration.EXPERIMENT,
         kl_weight.EXPERIMENT,
         images_digits.EXPERIMENT,
         images_mnist.EXPERIMENT,
