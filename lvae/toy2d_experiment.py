@@ -41,7 +41,14 @@ def _rounded(values, digits: int = 5):
 def setting_name(kind: str, sigma: float | None = None) -> str:
     if kind == "fixed":
         return f"F sigma={sigma:g}"
-    return {"scalar": "LS", "vector": "LV", "fstar": "F*", "schedule": "F schedule"}[kind]
+    return {
+        "scalar": "LS",
+        "vector": "LV",
+        "fstar": "F*",
+        "schedule": "F schedule",  # every seed replays seed 0's trajectory
+        "schedule_own": "F schedule own",  # each seed replays its own LS-VAE's
+        "schedule_pooled": "F schedule pooled",  # the geometric mean over seeds
+    }[kind]
 
 
 @torch.no_grad()
@@ -96,8 +103,9 @@ def table1_specs(config, f_star: float | None = None) -> list[ModelSpec]:
     phase1 += [_setting("scalar"), _setting("vector")]
     if f_star is None:
         return grid(phase1, config.seeds)
+    replays = ["schedule"] if config.replay == "seed0" else ["schedule_own", "schedule_pooled"]
     return grid(
-        [_setting("fstar", f_star), _setting("schedule")],
+        [_setting("fstar", f_star), *(_setting(kind) for kind in replays)],
         config.seeds,
         first_index=len(phase1),
         init_offset=config.replay_seed_offset,
@@ -105,10 +113,10 @@ def table1_specs(config, f_star: float | None = None) -> list[ModelSpec]:
 
 
 def _train_phase(
-    specs, config, device, checkpoint: Path, tag: str, data_seed: int, schedule=None, trace=False
+    specs, config, device, checkpoint: Path, tag: str, data_seed: int, schedules=(), trace=False
 ):
-    """Train one stack of ``specs`` (``ModelSpec``). ``schedule``: (rows, steps, values),
-    a sigma trajectory replayed on those rows (``SigmaSchedule``)."""
+    """Train one stack of ``specs`` (``ModelSpec``). ``schedules``: (rows, steps, values)
+    triples, each a sigma trajectory replayed on its rows (``SigmaSchedule``)."""
     networks = mlp_networks(DATA_DIM, config.hidden, config.n_blocks)
     model = StackedVAE(specs, networks, config.latent_dim).to(device)
     gen = torch.Generator(device=device).manual_seed(data_seed)
@@ -117,9 +125,13 @@ def _train_phase(
         return sample_toy2d((len(specs), config.batch_size), gen, device, config.data_scale)
 
     before_step = None
-    if schedule is not None:
+    if schedules:
         # Piecewise constant: the sigma LS-VAE used at the latest traced step <= step.
-        before_step = SigmaSchedule(model.observation, *schedule)
+        replays = [SigmaSchedule(model.observation, *schedule) for schedule in schedules]
+
+        def before_step(step):
+            for replay in replays:
+                replay(step)
 
     # The ELBO on the same fresh-drawn points and the same latent noise at every log step:
     # a far less noisy curve than the training batches give (chapter 3 tests sigma's drops
@@ -147,6 +159,7 @@ def _train_phase(
         checkpoint=checkpoint,
         checkpoint_tag=f"{checkpoint.parent.name}-{tag}",
         trace_every=config.trace_every if trace else None,
+        trace_dense_until=config.dense_trace_steps,
         monitor=monitor if config.n_monitor else None,
     )
     return model, gen, history
@@ -171,11 +184,21 @@ def _run_table1(config, device: torch.device, checkpoints: Path) -> dict:
     ls_final = [eval1["final_sigma"][j] for j in ls_rows]
     f_star = float(math.exp(np.mean(np.log(ls_final))))
     trace = np.asarray(hist1["sigma_trace"])  # (n_traced_steps, n_models)
-    ls_trace = trace[:, ls_rows]
-    schedule_values = ls_trace[:, 0].tolist()  # seed 0's trajectory
-
+    ls_trace = trace[:, ls_rows]  # columns in seed order, as every setting's rows
     specs2 = table1_specs(config, f_star)
-    schedule_rows = [j for j, s in enumerate(specs2) if s.get("kind") == "schedule"]
+
+    def rows(kind):
+        return [j for j, s in enumerate(specs2) if s.get("kind") == kind]
+
+    steps = hist1["trace_step"]
+    if config.replay == "seed0":
+        schedules = [(rows("schedule"), steps, ls_trace[:, 0].tolist())]
+    else:
+        pooled = np.exp(np.log(ls_trace).mean(axis=1))  # geometric mean over seeds
+        own = [
+            ([row], steps, ls_trace[:, i].tolist()) for i, row in enumerate(rows("schedule_own"))
+        ]
+        schedules = [*own, (rows("schedule_pooled"), steps, pooled.tolist())]
     model2, gen2, hist2 = _train_phase(
         specs2,
         config,
@@ -183,7 +206,7 @@ def _run_table1(config, device: torch.device, checkpoints: Path) -> dict:
         checkpoints / "phase2.pt",
         "table1 phase 2",
         config.data_seed + 1,
-        schedule=(schedule_rows, hist1["trace_step"], schedule_values),
+        schedules=schedules,
     )
     eval2 = _evaluate(model2, config, gen2, device)
 

@@ -251,6 +251,7 @@ def train_stacked(
     checkpoint_seconds: float = 60.0,
     checkpoint_tag: str = "",
     trace_every: int | None = None,
+    trace_dense_until: int = 0,
     monitor: Callable[[], torch.Tensor] | None = None,
     on_log: Callable[[int, dict[str, list[float]]], None] | None = None,
     labels: Sequence[str] | None = None,
@@ -260,6 +261,8 @@ def train_stacked(
     The summed loss gives each model its own gradient (models share no parameters), and
     Adam is elementwise, so the stack trains exactly like M separate runs.
     ``before_step(step)`` runs before each step (a sigma schedule sets sigma there).
+    With ``trace_every``, sigma is also traced at every step up to ``trace_dense_until``
+    (the early phase, where it moves fastest).
     ``checkpoint_tag`` (the configuration hash) guards against resuming someone else's run.
     With ``checkpoint``, Ctrl-C stops at the end of a step, writes the checkpoint, prints
     ``interrupted at step N of M; ...`` and raises ``TrainingInterrupted``.
@@ -371,7 +374,7 @@ def train_stacked(
             optimiser.zero_grad(set_to_none=True)
             loss.backward()
             optimiser.step()
-            if trace_every and step % trace_every == 0:
+            if trace_every and (step % trace_every == 0 or step <= trace_dense_until):
                 traced.append((step, terms["sigma"].detach().mean(dim=1)))
             logging = step % log_every == 0 or step == steps
             stopping = interrupt is not None and interrupt.pending
