@@ -28,6 +28,7 @@ paper's F(sigma = 1) row is reproduced if F(1) collapses on the scaled data; a r
 from __future__ import annotations
 
 import math
+from itertools import pairwise
 
 from .data import TOY2D_NOISE
 
@@ -58,3 +59,26 @@ def scale_for_collapsed_elbo(target: float = PAPER_F1_ELBO, sigma: float = 1.0) 
             f"it must be below {-DATA_DIM * math.log(sigma):.4g}"
         )
     return math.sqrt(spread / toy2d_total_variance())
+
+
+def scale_from_trained(scales, mean_elbos, target: float = PAPER_F1_ELBO) -> float:
+    """The data scale at which trained F-VAEs score ``target`` (paper convention), by
+    linear interpolation of their mean ELBO between the two measured scales that bracket
+    it (``table1-calibration``). The ELBO falls as the scale grows (more spread to pay
+    for at a fixed sigma), so the bracket is the first pair with the target between them.
+    Raises ValueError when no pair of neighbouring scales brackets the target."""
+    scales, elbos = [float(s) for s in scales], [float(e) for e in mean_elbos]
+    if len(scales) != len(elbos) or len(scales) < 2:
+        raise ValueError(
+            f"need at least 2 scales with one mean ELBO each, got {len(scales)} scales and "
+            f"{len(elbos)} ELBOs"
+        )
+    if any(b <= a for a, b in pairwise(scales)):
+        raise ValueError(f"scales must be increasing, got {scales}")
+    for (s0, e0), (s1, e1) in pairwise(zip(scales, elbos, strict=True)):
+        if min(e0, e1) <= target <= max(e0, e1) and e0 != e1:
+            return s0 + (target - e0) * (s1 - s0) / (e1 - e0)
+    raise ValueError(
+        f"no two neighbouring scales bracket the target {target}: mean ELBOs {elbos} at "
+        f"scales {scales}; measure a wider range"
+    )

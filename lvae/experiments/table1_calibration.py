@@ -21,10 +21,14 @@ class CalibrationConfig(TrainingConfig):
 
     POSITIVE: ClassVar[tuple[str, ...]] = ("hidden", "n_eval")
 
-    scales: tuple[float, ...] = (2.185, 2.3, 2.4, 2.5)  # 2.185: the analytic scale
+    # 2.185: the analytic scale (lvae.calibration); a trained model scores above the
+    # collapsed value, so the scale that brings it to -1.14 lies above.
+    scales: tuple[float, ...] = (2.185, 2.25, 2.3, 2.4, 2.5)
     sigma: float = 1.0
     seeds: tuple[int, ...] = tuple(range(10))
-    steps: int = 60000
+    # F(1) settles within a few thousand steps (its record's history shows it), so the
+    # calibration needs a third of Table 1's 60,000; Table 1's own F(1) row is the check.
+    steps: int = 20000
     latent_dim: int = 1
     hidden: int = 64
     n_blocks: int = 2
