@@ -2,6 +2,7 @@
 
 import math
 
+import numpy as np
 import pytest
 import torch
 
@@ -341,3 +342,21 @@ def test_every_experiment_module_imports_first(module):
         [sys.executable, "-c", f"import {module}"], capture_output=True, text=True
     )
     assert done.returncode == 0, done.stderr
+
+
+def test_calibrated_smoke_record_replays_each_seeds_own_and_the_pooled_sigma(tmp_path):
+    rec = experiments.record(
+        "table1-calibrated", "smoke", results_dir=tmp_path, device="cpu", allow_training=True
+    )
+    res, cfg = rec.result, rec.config
+    assert cfg["data_scale"] == experiments.table1.CALIBRATED_SCALE
+    trace = res["ls_sigma_trace"]
+    # Every step up to the dense limit is traced, then every trace_every-th.
+    dense = [s for s in trace["step"] if s <= cfg["dense_trace_steps"]]
+    assert dense == list(range(1, min(cfg["dense_trace_steps"], cfg["steps"]) + 1))
+    last = np.asarray(trace["sigma"][-1])  # LS-VAE's sigma per seed at the last trace
+    own = rec.models.where(setting="F schedule own").column("final_sigma")
+    pooled = rec.models.where(setting="F schedule pooled").column("final_sigma")
+    assert own == pytest.approx(last, rel=1e-4)  # seed i replays seed i's trajectory
+    assert pooled == pytest.approx(np.exp(np.log(last).mean()), rel=1e-4)
+    assert "F schedule" not in rec.models.values("setting")

@@ -17,6 +17,7 @@ import pytest
 from lvae import experiments, store
 from lvae.experiments import MissingRecord, TrainingConfig
 from lvae.experiments.missing import how_to_make
+from lvae.experiments.table1 import CALIBRATED_SCALE
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "lvae"
@@ -39,12 +40,15 @@ def test_every_experiment_module_declares_one_experiment_named_after_it():
         "kl-weight": "kl_weight",
         "sphere-vae": "sphere_vae",
         "table1": "table1",
+        "table1-calibration": "table1_calibration",
     }
     # The registry: those and the variants of table1, which file their records with it.
-    assert set(experiments.EXPERIMENTS) == {*declared, "table1-long", "table1-latent2"}
+    variants = {"table1-long", "table1-latent2", "table1-calibrated"}
+    variants |= {"table1-calibrated-latent2", "table1-calibrated-latent4"}
+    assert set(experiments.EXPERIMENTS) == {*declared, *variants}
     for name, exp in experiments.EXPERIMENTS.items():
         assert exp.name == name and issubclass(exp.config, TrainingConfig)
-        assert exp.record_name == ("table1" if name.startswith("table1") else name)
+        assert exp.record_name == ("table1" if name in variants else name)
 
 
 SHARED_MODULES = {"__init__", "base", "config", "missing", "cache", "image_config"}
@@ -68,6 +72,15 @@ def test_a_variant_is_its_base_preset_changed():
                                    steps=base.steps) == base  # fmt: skip
         two = experiments.config("table1-latent2", profile)
         assert dataclasses.replace(two, latent_dim=1, n_monitor=base.n_monitor) == base
+        for d, name in [(1, "table1-calibrated"), (2, "table1-calibrated-latent2"),
+                        (4, "table1-calibrated-latent4")]:  # fmt: skip
+            calibrated = experiments.config(name, profile)
+            assert calibrated.data_scale == CALIBRATED_SCALE and calibrated.latent_dim == d
+            assert calibrated.replay == "own_and_pooled" and calibrated.dense_trace_steps == 300
+            assert calibrated.steps >= 10 * calibrated.log_every
+            undone = dataclasses.replace(calibrated, data_scale=1.0, replay="seed0", latent_dim=1,
+                                         dense_trace_steps=0, log_every=base.log_every)  # fmt: skip
+            assert undone == base
     assert experiments.config("table1-long", "smoke").seeds == (0, 1)  # fewer than 3: all
     # Overrides apply to the variant's preset.
     assert experiments.config("table1-long", "book", steps=10).fixed_sigmas == (0.043,)

@@ -58,6 +58,7 @@ EXPERIMENTS: dict[str, Experiment] = {
         table1.EXPERIMENT,
         table1.LONG,
         table1.LATENT2,
+        *table1.CALIBRATED.values(),
         table1_calibration.EXPERIMENT,
         kl_weight.EXPERIMENT,
         images_digits.EXPERIMENT,
