@@ -241,6 +241,40 @@ def sigma_and_elbo_figure(sigma_lines, elbo_lines, *, law=None, elbo_ylim=None):
     return fig
 
 
+# ------------------------------------------------------- Table 1 under the protocol
+def calibration_figure(scales, mean, sd, collapsed, *, target: float, tolerance: float,
+                       found: float, analytic: float):  # fmt: skip
+    """Trained F(sigma = 1) ELBO by data scale (mean and std over seeds), the collapsed
+    model's value, the paper's target with its tolerance band, and the two scales: the
+    one read off the trained runs (``found``) and the analytic, collapsed one."""
+    fig, ax = plt.subplots(figsize=(5.2, 2.8))
+    ax.errorbar(scales, mean, yerr=sd, fmt="o-", ms=3, lw=1, capsize=2, label="trained F(σ=1)")
+    ax.plot(scales, collapsed, "k--", lw=0.8, label="collapsed model")
+    ax.axhspan(target - tolerance, target + tolerance, color="C2", alpha=0.15, lw=0)
+    ax.axhline(target, color="C2", lw=0.8, label=f"paper: {target:g} ± {tolerance:g}")
+    ax.axvline(found, color="C3", lw=0.8, ls=":", label=f"scale read off: {found:.3f}")
+    ax.axvline(analytic, color="0.5", lw=0.8, ls=":", label=f"analytic: {analytic:.3f}")
+    ax.set(xlabel="data scale s", ylabel="ELBO (paper convention)")
+    ax.legend(fontsize=7, loc="lower left")
+    fig.tight_layout()
+    return fig
+
+
+def sigma_by_latent(traces: Mapping[int, tuple], *, dense_until: int):
+    """LS-VAE's learned sigma per seed, one panel per latent dimension, log-log, with the
+    densely traced early phase (up to ``dense_until`` steps) shaded. ``traces[d]`` is
+    (steps, sigma) with sigma (steps, seeds)."""
+    fig, axes = plt.subplots(1, len(traces), figsize=(2.3 * len(traces), 2.4), sharey=True,
+                             squeeze=False)  # fmt: skip
+    for ax, (d, (steps, sigma)) in zip(axes[0], traces.items(), strict=True):
+        plot_seeds(ax, steps, sigma, "C0", "seeds")
+        ax.axvspan(1, dense_until, color="0.85", lw=0)
+        ax.set(xscale="log", yscale="log", title=f"latent {d}", xlabel="step")
+    axes[0, 0].set_ylabel("LS-VAE's σ")
+    fig.tight_layout()
+    return fig
+
+
 # ------------------------------------------------------------------ chapter 4: images
 def mosaic(rows, labels, title, cmap="gray", vmin=0.0, vmax=1.0):
     """One row of images per entry of ``rows`` (each (n, C, H, W)), labelled on the left;

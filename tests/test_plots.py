@@ -72,3 +72,25 @@ def test_toy_data_colours_each_region():
     plt.close(fig)
     with pytest.raises(ValueError, match="names and noise"):
         plots.toy_data(pts, np.zeros(4), ["a"], [0.1, 0.2], np.sin)
+
+
+def test_calibration_figure_marks_the_target_and_both_scales():
+    fig = plots.calibration_figure(
+        [2.0, 2.5], [-0.9, -1.4], [0.01, 0.02], [-0.95, -1.49],
+        target=-1.14, tolerance=0.1, found=2.24, analytic=2.18,
+    )  # fmt: skip
+    (ax,) = fig.axes
+    labels = ax.get_legend_handles_labels()[1]
+    assert "scale read off: 2.240" in labels and "analytic: 2.180" in labels
+    assert any(line.get_ydata()[0] == -1.14 for line in ax.get_lines())  # the target
+    plt.close(fig)
+
+
+def test_sigma_by_latent_one_log_log_panel_per_latent_and_a_line_per_seed():
+    steps = np.arange(1, 101)
+    traces = {d: (steps, np.ones((100, 3)) / np.sqrt(steps)[:, None]) for d in (1, 2, 4)}
+    fig = plots.sigma_by_latent(traces, dense_until=30)
+    assert [ax.get_title() for ax in fig.axes] == ["latent 1", "latent 2", "latent 4"]
+    assert all(ax.get_xscale() == ax.get_yscale() == "log" for ax in fig.axes)
+    assert all(len(ax.get_lines()) == 3 for ax in fig.axes)
+    plt.close(fig)
