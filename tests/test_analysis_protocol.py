@@ -166,3 +166,13 @@ def test_the_committed_calibration_brackets_the_papers_value():
     # The collapsed values are the closed form's, scale by scale.
     for s, c in zip(found.scales, found.collapsed, strict=True):
         assert c == pytest.approx(calibration.collapsed_paper_elbo(1.0, s))
+
+
+def test_verdict_line_joins_agreeing_latents_and_lists_differing_ones():
+    one = pr.difference_claims(paper_table())
+    two = pr.difference_claims(paper_table(LV=1.0))
+    grouped = pr.by_claim({1: one, 2: one, 4: two})
+    assert list(grouped) == ["T1", "T2", "T3", "T4"]
+    assert pr.verdict_line(grouped["T2"]) == "holds at 1, 2 and 4"
+    assert pr.verdict_line(grouped["T1"]) == "1: holds; 2: holds; 4: contradicted"
+    assert pr.verdict_line({1: one[0]}) == "holds at 1"

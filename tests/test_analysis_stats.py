@@ -224,3 +224,12 @@ def test_mann_whitney_with_ties_uses_the_normal_approximation():
     a, b = [1.0, 2.0, 2.0, 3.0], [2.0, 4.0, 5.0, 6.0]
     expected = mannwhitneyu(a, b, alternative="two-sided", method="asymptotic").pvalue
     assert stats.mann_whitney(a, b) == pytest.approx(expected)
+
+
+def test_smallest_two_sided_p_is_the_exact_tests_floor():
+    assert stats.smallest_two_sided_p(3, 3) == pytest.approx(0.1)
+    assert stats.smallest_two_sided_p(5, 5) == pytest.approx(2 / 252)
+    # It is what the exact test gives for two separated samples.
+    assert stats.mann_whitney([1.0, 2, 3], [4.0, 5, 6]) == pytest.approx(0.1)
+    with pytest.raises(ValueError, match=">= 1"):
+        stats.smallest_two_sided_p(0, 3)

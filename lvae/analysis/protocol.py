@@ -343,7 +343,8 @@ def _cell(v: Verdict) -> str:
     return f"{v.verdict}: {_signed(v.effect)} {_interval(v.low, v.high)}{p}"
 
 
-def _paper_cell(v: Verdict) -> str:
+def paper_cell(v: Verdict) -> str:
+    """The paper's effect for a claim's row (T6: equality)."""
     if v.paper is None:
         return "—"
     return "equal (0)" if v.claim == "T6" else f"{v.paper:+.2f}"
@@ -362,7 +363,7 @@ def claims_by_latent(by_latent: Mapping[int, Sequence[Verdict]], caption: str):
             [
                 v.key,
                 CLAIMS[v.claim],
-                _paper_cell(v),
+                paper_cell(v),
                 *(_cell(keyed[d][v.key]) if v.key in keyed[d] else "—" for d in latents),
             ]
         )
@@ -400,3 +401,23 @@ def common_scale(records) -> str:
     if len(texts) != 1:
         raise ValueError(f"the records were made at different scales: {sorted(texts)}")
     return texts.pop()
+
+
+def by_claim(by_latent: Mapping[int, Sequence[Verdict]]) -> dict[str, dict[int, Verdict]]:
+    """The verdicts regrouped: {claim key: {latent dimension: verdict}}, in claim order."""
+    out: dict[str, dict[int, Verdict]] = {}
+    for d, judged in by_latent.items():
+        for v in judged:
+            out.setdefault(v.key, {})[d] = v
+    return out
+
+
+def verdict_line(per_latent: Mapping[int, Verdict]) -> str:
+    """``"holds at 1, 2 and 4"`` when every latent dimension agrees, else one verdict per
+    dimension: ``"1: holds; 2: not shown; 4: holds"``."""
+    seen = {v.verdict for v in per_latent.values()}
+    dims = [str(d) for d in per_latent]
+    if len(seen) == 1:
+        listed = dims[0] if len(dims) == 1 else f"{', '.join(dims[:-1])} and {dims[-1]}"
+        return f"{seen.pop()} at {listed}"
+    return "; ".join(f"{d}: {v.verdict}" for d, v in per_latent.items())

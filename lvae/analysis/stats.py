@@ -17,6 +17,7 @@ seeds of a setting fail, others do not), which is exactly where Welch's t-test m
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -69,6 +70,15 @@ def mann_whitney(a, b) -> float:
     exact = len(np.unique(pooled)) == len(pooled) and len(pooled) <= 60
     method = "exact" if exact else "asymptotic"
     return float(scipy_stats.mannwhitneyu(a, b, alternative="two-sided", method=method).pvalue)
+
+
+def smallest_two_sided_p(n: int, m: int) -> float:
+    """The smallest p-value an exact two-sided Mann-Whitney test of n against m values can
+    give (the two complete separations): 2 / C(n + m, n). With 3 seeds against 3 it is
+    0.1, so no such comparison can reach 0.05."""
+    if n < 1 or m < 1:
+        raise ValueError(f"n and m must be >= 1, got {n} and {m}")
+    return min(1.0, 2 / math.comb(n + m, n))
 
 
 def holm(pvalues: Sequence[float]) -> list[float]:
