@@ -26,8 +26,11 @@ REFERENCE = {"images-celeba": "images-olivetti"}
 def n_models(name: str, config: dict) -> int:
     """Models trained for ``config`` (every phase and arm counted)."""
     seeds = len(config["seeds"])
-    if name == "table1":  # phase 1: F sweep, LS, LV; phase 2: F*, the replayed schedule
-        return (len(config["fixed_sigmas"]) + 4) * seeds
+    if name == "table1":  # phase 1: F sweep, LS, LV; phase 2: F*, the replayed schedule(s)
+        replays = 2 if config.get("replay") == "own_and_pooled" else 1
+        return (len(config["fixed_sigmas"]) + 3 + replays) * seeds
+    if name == "table1-calibration":  # one F-VAE per data scale
+        return len(config["scales"]) * seeds
     if name == "kl-weight":  # two arms of every (weight, seed)
         return 2 * len(config["kl_weights"]) * seeds
     if name == "sphere-vae":

@@ -284,3 +284,26 @@ def test_the_estimate_reproduces_its_reference_and_scales_with_the_work():
 
 
 LONG = cli.LONG_RUN_S
+
+
+@pytest.mark.parametrize(
+    "name", ["table1", "table1-calibrated", "table1-calibration", "kl-weight", "sphere-vae"]
+)
+def test_the_cost_model_counts_the_models_the_experiment_trains(name):
+    from lvae import toy2d_experiment as toy
+    from lvae.sphere_experiment import sphere_specs
+
+    def trained(config) -> int:
+        if name.startswith("table1") and name != "table1-calibration":  # both phases
+            return len(toy.table1_specs(config)) + len(toy.table1_specs(config, 1.0))
+        if name == "table1-calibration":
+            return len(toy.calibration_specs(config))
+        if name == "kl-weight":
+            return sum(map(len, toy.kl_weight_specs(config)))
+        return len(sphere_specs(config))
+
+    for profile in ("smoke", "book"):
+        config = experiments.config(name, profile)
+        stored = experiments.normalised(config)  # as the records hold it
+        record_name = experiments.experiment(name).record_name
+        assert estimate.n_models(record_name, stored) == trained(config)
