@@ -113,6 +113,14 @@ def below(x: float, tol: float) -> float:
     return tol
 
 
+def short_commit(commit: str, n: int = 12) -> str:
+    """The first ``n`` characters of a commit hash, keeping a ``+dirty`` mark (a run made
+    from a tree with uncommitted changes must not pass for one made from the commit)."""
+    commit = str(commit)
+    dirty = commit.endswith("+dirty")
+    return commit.removesuffix("+dirty")[:n] + ("+dirty" if dirty else "")
+
+
 def provenance(prov: Mapping, *, commit: bool = False) -> str:
     """A record's scale, for table captions: profile, seeds, steps and device."""
     seeds = list(prov["seeds"])
@@ -127,7 +135,7 @@ def provenance(prov: Mapping, *, commit: bool = False) -> str:
         f"device {prov['device']}"
     )
     if commit:
-        text += f", commit {str(prov['git_commit'])[:12]}"
+        text += f", commit {short_commit(prov['git_commit'])}"
     return text
 
 
@@ -137,7 +145,8 @@ def made_with(prov: Mapping) -> str:
     wall = float(prov["wall_time_s"])
     took = f"{wall:.0f} s" if wall < 600 else f"{wall / 60:.0f} min"
     return (
-        f"{provenance(prov)};\ntorch {prov['torch']}; commit {str(prov['git_commit'])[:12]}; {took}"
+        f"{provenance(prov)};\ntorch {prov['torch']}; commit {short_commit(prov['git_commit'])}; "
+        f"{took}"
     )
 
 

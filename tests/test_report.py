@@ -129,3 +129,14 @@ def test_made_with_names_scale_torch_commit_and_a_readable_wall_time():
         "torch 2.13.0+cpu; commit 0123456789ab; 95 s"
     )
     assert report.made_with({**prov, "wall_time_s": 3660.0}).endswith("; 61 min")
+
+
+def test_short_commit_keeps_the_dirty_mark():
+    from lvae.report import short_commit
+
+    assert short_commit("0123456789abcdef") == "0123456789ab"
+    assert short_commit("0123456789abcdef+dirty", 7) == "0123456+dirty"
+    assert short_commit("unknown") == "unknown"
+    prov = {"profile": "book", "seeds": [0, 1, 2], "steps": 5, "device": "cpu",
+            "torch": "t", "git_commit": "abcdef0123456789+dirty", "wall_time_s": 1.0}  # fmt: skip
+    assert "commit abcdef012345+dirty" in report.made_with(prov)

@@ -21,7 +21,7 @@ from .. import report
 from ..images import QUANTIZATION_LEVELS
 from ..images_experiment import log_sigma_from_images, unpack
 from ..likelihood import paper_bits_per_pixel as _paper_bits_per_pixel
-from ..report import sig
+from ..report import short_commit, sig
 from .claims import welch
 from .records import by_setting  # noqa: F401  (shared, lvae.analysis.records)
 
@@ -523,7 +523,7 @@ def describe(name: str, record) -> str:
     return (
         f"{name}: profile {prov['profile']}; seeds {prov['seeds']}; {prov['steps']} steps of "
         f"{cfg['batch_size']} images; device {prov['device']};\n"
-        f"  torch {prov['torch']}; commit {prov['git_commit'][:12]}; "
+        f"  torch {prov['torch']}; commit {short_commit(prov['git_commit'])}; "
         f"{prov['wall_time_s'] / 60:.0f} min\n"
         f"  {res['n_train']} training and {res['n_eval']} held-out images of shape "
         f"{res['image_shape']};\n  networks: {cfg['n_convs']} convolutions of width "
