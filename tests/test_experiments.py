@@ -45,10 +45,12 @@ def test_every_experiment_module_declares_one_experiment_named_after_it():
     # The registry: those and the variants of table1, which file their records with it.
     variants = {"table1-long", "table1-latent2", "table1-calibrated"}
     variants |= {"table1-calibrated-latent2", "table1-calibrated-latent4"}
-    assert set(experiments.EXPERIMENTS) == {*declared, *variants}
+    sphere_grids = {"sphere-vae-grid-d2", "sphere-vae-grid-d10"}
+    assert set(experiments.EXPERIMENTS) == {*declared, *variants, *sphere_grids}
     for name, exp in experiments.EXPERIMENTS.items():
         assert exp.name == name and issubclass(exp.config, TrainingConfig)
-        assert exp.record_name == ("table1" if name in variants else name)
+        filed = "table1" if name in variants else "sphere-vae" if name in sphere_grids else name
+        assert exp.record_name == filed
 
 
 SHARED_MODULES = {"__init__", "base", "config", "missing", "cache", "image_config"}
@@ -352,3 +354,21 @@ def test_every_module_imports_in_a_fresh_interpreter_in_a_random_order():
         [sys.executable, "-c", code, *order], cwd=ROOT, capture_output=True, text=True
     )
     assert done.returncode == 0, f"order {order}:\n{done.stderr[-2000:]}"
+
+
+def test_variant_overrides_change_only_their_profile_and_refuse_unknown_profiles():
+    from lvae.experiments import sphere_vae
+
+    for d, ratios in sphere_vae.GRID_RATIOS.items():
+        smoke = experiments.config(f"sphere-vae-grid-d{d}", "smoke")
+        book = experiments.config(f"sphere-vae-grid-d{d}", "book")
+        paper = experiments.config(f"sphere-vae-grid-d{d}", "paper")
+        assert smoke.ratios == experiments.config("sphere-vae", "smoke").ratios
+        assert book.ratios == paper.ratios == ratios and book.seeds == tuple(range(5))
+        assert (book.dim, book.latent_dim) == (d, d)
+        assert paper.seeds == experiments.config("sphere-vae", "paper").seeds
+    # The grids straddle both candidate thresholds, sqrt(D - 1) and sqrt(D).
+    for d, ratios in sphere_vae.GRID_RATIOS.items():
+        assert ratios[0] <= (d - 1) ** 0.5 < d**0.5 <= ratios[-1]
+    with pytest.raises(ValueError, match="unknown profiles"):
+        sphere_vae.EXPERIMENT.variant("x", "x", lambda c: c, overrides={"huge": {}})

@@ -55,6 +55,7 @@ EXPERIMENTS: dict[str, Experiment] = {
     exp.name: exp
     for exp in (
         sphere_vae.EXPERIMENT,
+        *sphere_vae.GRID.values(),
         table1.EXPERIMENT,
         table1.LONG,
         table1.LATENT2,

@@ -82,13 +82,29 @@ class Experiment:
             raise ValueError(f"unknown {self.name} option(s): {sorted(unknown)}")
         return dataclasses.replace(preset, **overrides)
 
-    def variant(self, name: str, summary: str, change: Callable[[object], object]) -> Experiment:
-        """A named variant: the same computation on the presets ``change(preset)``, its
-        records filed with this experiment's (a variant is a configuration, not new code)."""
+    def variant(
+        self,
+        name: str,
+        summary: str,
+        change: Callable[[object], object],
+        overrides: Mapping[str, Mapping[str, object]] | None = None,
+    ) -> Experiment:
+        """A named variant: the same computation on the presets ``change(preset)``, with
+        the fields in ``overrides[profile]`` then replaced in that profile's preset only;
+        its records are filed with this experiment's (a variant is a configuration, not
+        new code)."""
+        overrides = dict(overrides or {})
+        unknown = set(overrides) - set(PROFILES)
+        if unknown:
+            raise ValueError(f"{name}: overrides for unknown profiles {sorted(unknown)}")
+
+        def preset_of(profile, preset):
+            return dataclasses.replace(change(preset), **overrides.get(profile, {}))
+
         return dataclasses.replace(
             self,
             name=name,
             summary=summary,
-            profiles={profile: change(preset) for profile, preset in self.profiles.items()},
+            profiles={p: preset_of(p, preset) for p, preset in self.profiles.items()},
             records=self.record_name,
         )

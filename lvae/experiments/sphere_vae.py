@@ -3,6 +3,7 @@ sides of the critical R/sigma (chapter 1). The training code is ``lvae.sphere_ex
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 from typing import ClassVar
@@ -68,3 +69,31 @@ EXPERIMENT = Experiment(
     PROFILES,
     run,
 )
+
+# The protocol's grid around the threshold (claim S1): R/sigma in steps of 0.05 around
+# sqrt(D-1) and sqrt(D), 5 seeds (10 at the paper profile): 1.0 to 1.6 in D = 2, 2.7 to
+# 3.6 in D = 10. The smoke profile keeps its two ratios.
+GRID_RATIOS = {
+    2: tuple(round(1.0 + 0.05 * i, 2) for i in range(13)),
+    10: tuple(round(2.7 + 0.05 * i, 2) for i in range(19)),
+}
+
+
+def grid_name(dim: int) -> str:
+    return f"sphere-vae-grid-d{dim}"
+
+
+GRID = {
+    d: EXPERIMENT.variant(
+        grid_name(d),
+        f"fixed-sigma VAEs on a sphere in {d} dimensions, R/sigma in steps of 0.05 around "
+        "the threshold (protocol, claim S1)",
+        # A latent as large as the data, so a model that escapes collapse can cover the sphere.
+        lambda config, d=d: dataclasses.replace(config, dim=d, latent_dim=d),
+        overrides={
+            "book": {"ratios": GRID_RATIOS[d], "seeds": tuple(range(5))},
+            "paper": {"ratios": GRID_RATIOS[d]},
+        },
+    )
+    for d in GRID_RATIOS
+}
