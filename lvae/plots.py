@@ -241,6 +241,26 @@ def sigma_and_elbo_figure(sigma_lines, elbo_lines, *, law=None, elbo_ylim=None):
     return fig
 
 
+def escaped_fraction(thresholds):
+    """One panel per dimension: the fraction of seeds that escaped collapse against R/sigma,
+    with the two candidate thresholds, sqrt(D - 1) (dashed) and sqrt(D) (dotted), and the
+    crossing of one half read off the runs (a cross). ``thresholds``: the
+    ``analysis.sphere.TrainedThreshold`` of each grid."""
+    fig, axes = plt.subplots(1, len(thresholds), figsize=(3.0 * len(thresholds), 2.4),
+                             squeeze=False)  # fmt: skip
+    for ax, t in zip(axes[0], thresholds, strict=True):
+        ax.plot(t.ratios, t.fractions, "o-", ms=3, lw=1, label="escaped fraction")
+        ax.axvline(t.paper, color="C3", ls="--", lw=0.8, label="√(D−1)")
+        ax.axvline(t.ours, color="k", ls=":", lw=0.8, label="√D")
+        if t.value is not None:
+            ax.plot([t.value], [0.5], "x", color="C2", ms=7, label="crossing of ½")
+        ax.set(title=f"D = {t.dim}", xlabel="R/σ", ylim=(-0.05, 1.05))
+    axes[0, 0].set_ylabel("fraction of seeds")
+    axes[0, 0].legend(fontsize=7, loc="upper left")
+    fig.tight_layout()
+    return fig
+
+
 # ------------------------------------------------------- Table 1 under the protocol
 def calibration_figure(scales, mean, sd, collapsed, *, target: float, tolerance: float,
                        found: float, analytic: float):  # fmt: skip

@@ -122,3 +122,63 @@ def test_cli_headline_table_shows_the_recomputed_theory_values():
     assert "collapsed ELBO" in lines[1] and "optimal radius" in lines[1]
     row_16 = [line for line in lines if line.startswith("1.6 ")][0]
     assert "-2.178 ± 0" in row_16 and "0.6125 ± 0" in row_16  # the values held at 81773eb
+
+
+def grid_record(escaped_by_ratio, radius=1.0, dim=2):
+    """A sphere grid record: ``escaped_by_ratio`` maps R/sigma to one bool per seed; an
+    escaped model's decoder means have mean norm 0.5 R, a collapsed one's 0.01 R."""
+    ratios = sorted(escaped_by_ratio)
+    seeds = range(len(escaped_by_ratio[ratios[0]]))
+    models, norms = [], []
+    for q in ratios:
+        for s in seeds:
+            models.append({"ratio": q, "seed": s, "sigma": radius / q})
+            norms.append((0.5 if escaped_by_ratio[q][s] else 0.01) * radius)
+    config = {"ratios": ratios, "seeds": list(seeds), "dim": dim, "radius": radius}
+    return store.Record({"config": config, "provenance": {}, "result": {"models": models,
+                         "mean_radius": norms}})  # fmt: skip
+
+
+def test_crossing_interpolates_the_first_rise_through_one_half():
+    assert sphere.crossing([1.0, 1.1, 1.2], [0.0, 0.4, 0.8]) == pytest.approx(1.125)
+    assert sphere.crossing([1.0, 1.1], [0.0, 0.5]) == pytest.approx(1.1)
+    assert sphere.crossing([1.0, 1.1], [0.0, 0.2]) is None  # never reached
+    assert sphere.crossing([1.0, 1.1], [0.6, 1.0]) is None  # not bracketed
+    with pytest.raises(ValueError, match="increasing"):
+        sphere.crossing([1.1, 1.0], [0.0, 1.0])
+
+
+def test_trained_threshold_reads_the_escaped_fraction_with_a_seed_bootstrap():
+    T, F = True, False
+    rec = grid_record({1.3: [F] * 5, 1.4: [F, F, T, F, F], 1.45: [T, T, T, F, T],
+                       1.5: [T] * 5}, radius=2.0)  # fmt: skip
+    assert sphere.escaped(rec).tolist()[1] == [F, F, T, F, F]  # 0.5 R is judged against R
+    found = sphere.trained_threshold(rec, n=500)
+    np.testing.assert_allclose(found.fractions, [0.0, 0.2, 0.8, 1.0])
+    assert found.value == pytest.approx(1.4 + 0.3 / 0.6 * 0.05)  # 1.425
+    assert found.low is not None and found.low <= found.value <= found.high <= 1.5
+    assert (found.paper, found.ours) == (1.0, pytest.approx(math.sqrt(2)))
+    # Reproducible from its seed.
+    again = sphere.trained_threshold(rec, n=500)
+    assert (again.value, again.low, again.high) == (found.value, found.low, found.high)
+    never = sphere.trained_threshold(grid_record({1.0: [F, F], 1.1: [F, F]}), n=50)
+    assert never.value is None and never.low is None
+
+
+def test_threshold_verdict_and_evidence_both_ways():
+    T, F = True, False
+    at_sqrt2 = sphere.trained_threshold(
+        grid_record({1.3: [F] * 5, 1.4: [F, F, T, F, F], 1.45: [T] * 5, 1.5: [T] * 5}), n=300
+    )
+    assert sphere.threshold_verdict([at_sqrt2]) == "contradicted"  # far from sqrt(1) = 1
+    # 1.4 + (0.5 - 0.2) / (1 - 0.2) x 0.05 = 1.419
+    assert sphere.threshold_evidence(at_sqrt2).startswith("crossing at 1.42, 95% [")
+    at_one = sphere.trained_threshold(
+        grid_record({0.9: [F] * 5, 0.95: [F, T, F, T, F], 1.05: [T] * 5}), n=300
+    )
+    assert at_one.low <= 1.0 <= at_one.high and sphere.threshold_verdict([at_one]) == "holds"
+    never = sphere.trained_threshold(grid_record({1.0: [F, F], 1.1: [F, F]}), n=50)
+    assert sphere.threshold_verdict([never]) == "not shown"
+    assert sphere.threshold_evidence(never).startswith("no crossing of ½ on R/σ 1–1.1")
+    with pytest.raises(ValueError, match="at least one"):
+        sphere.threshold_verdict([])

@@ -94,3 +94,18 @@ def test_sigma_by_latent_one_log_log_panel_per_latent_and_a_line_per_seed():
     assert all(ax.get_xscale() == ax.get_yscale() == "log" for ax in fig.axes)
     assert all(len(ax.get_lines()) == 3 for ax in fig.axes)
     plt.close(fig)
+
+
+def test_escaped_fraction_draws_both_candidate_thresholds_per_dimension():
+    from types import SimpleNamespace
+
+    grids = [
+        SimpleNamespace(dim=d, ratios=[1.0, 2.0, 3.0], fractions=[0, 0.5, 1], value=v,
+                        paper=(d - 1) ** 0.5, ours=d**0.5)
+        for d, v in ((2, 1.5), (10, None))
+    ]  # fmt: skip
+    fig = plots.escaped_fraction(grids)
+    assert [ax.get_title() for ax in fig.axes] == ["D = 2", "D = 10"]
+    assert fig.axes[0].get_lines()[1].get_xdata()[0] == pytest.approx(1.0)  # sqrt(D - 1)
+    assert len(fig.axes[0].get_lines()) == 4 and len(fig.axes[1].get_lines()) == 3
+    plt.close(fig)

@@ -390,14 +390,16 @@ def unconverged(convergence: Mapping[str, object]) -> list[str]:
     return [s for s, c in convergence.items() if not c.converged]
 
 
-def common_scale(records) -> str:
-    """The scale the records share (profile, seeds, steps, device, network), for a caption
-    spanning them; ValueError when they differ, since one caption would then misstate some."""
+def common_scale(records, network: bool = True) -> str:
+    """The scale the records share (profile, seeds, steps, device and, with ``network``,
+    the residual MLP's size), for a caption spanning them; ValueError when they differ,
+    since one caption would then misstate some."""
     texts = {
-        f"{provenance(r.provenance)}; {r.config['n_blocks']} residual blocks of "
-        f"{r.config['hidden']} units"
+        provenance(r.provenance)
+        + (f"; {r.config['n_blocks']} residual blocks of {r.config['hidden']} units" if network
+           else "")
         for r in records
-    }
+    }  # fmt: skip
     if len(texts) != 1:
         raise ValueError(f"the records were made at different scales: {sorted(texts)}")
     return texts.pop()

@@ -166,3 +166,88 @@ def eq9_check(r: float, R: float, sigma: float, D: int, h: float = 1e-5) -> dict
         "corrected": damp * float(theory.eq9_integral(r, R, sigma, D, as_printed=False)),
         "printed": damp * float(theory.eq9_integral(r, R, sigma, D, as_printed=True)),
     }
+
+
+# ------------------------------------------------- the trained threshold (protocol, S1)
+ESCAPE_RADIUS = 0.1  # escaped collapse: the decoder means' mean norm exceeds 0.1 R
+
+
+def escaped(record) -> np.ndarray:
+    """(ratios, seeds) booleans: the model's decoder means, over prior draws, have a mean
+    norm above ESCAPE_RADIUS x R (the protocol's criterion for having escaped collapse)."""
+    return per_ratio(record, "mean_radius") > ESCAPE_RADIUS * record.config["radius"]
+
+
+def crossing(ratios, fractions, level: float = 0.5) -> float | None:
+    """The R/sigma at which the escaped fraction first reaches ``level`` from below, by
+    linear interpolation between the two neighbouring ratios; None if it never does (or
+    starts at or above it, where the grid does not bracket the crossing)."""
+    r, f = np.asarray(ratios, dtype=float), np.asarray(fractions, dtype=float)
+    if r.shape != f.shape or r.ndim != 1 or len(r) < 2 or np.any(np.diff(r) <= 0):
+        raise ValueError(f"ratios must be increasing and match fractions, got {r} and {f}")
+    if f[0] >= level:
+        return None
+    for i in range(1, len(r)):
+        if f[i] >= level:
+            return float(r[i - 1] + (level - f[i - 1]) * (r[i] - r[i - 1]) / (f[i] - f[i - 1]))
+    return None
+
+
+@dataclass(frozen=True)
+class TrainedThreshold:
+    """Where trained VAEs stop collapsing: the crossing of one half by the escaped fraction,
+    its percentile bootstrap interval over seeds (None where too few resamples cross), and
+    the two candidate values."""
+
+    dim: int
+    ratios: list[float]
+    fractions: np.ndarray
+    value: float | None
+    low: float | None
+    high: float | None
+    paper: float  # sqrt(D - 1)
+    ours: float  # sqrt(D), chapter 1's
+
+
+def trained_threshold(record, n: int = 2000, seed: int = 0) -> TrainedThreshold:
+    """The protocol's S1 measurement on a ``sphere-vae-grid-d*`` record: seeds are resampled
+    with replacement at every ratio independently (each model trained alone)."""
+    ratios, dim = list(record.config["ratios"]), int(record.config["dim"])
+    hits = escaped(record).astype(float)
+    rng = np.random.default_rng(seed)
+    draws = rng.integers(0, hits.shape[1], size=(n, *hits.shape))
+    boot = np.take_along_axis(hits[None], draws, axis=2).mean(axis=2)  # (n, ratios)
+    crossings = [c for c in (crossing(ratios, b) for b in boot) if c is not None]
+    low = high = None
+    if len(crossings) >= 0.95 * n:  # an interval only where almost every resample crosses
+        low, high = (float(x) for x in np.percentile(crossings, [2.5, 97.5]))
+    fractions = hits.mean(axis=1)
+    return TrainedThreshold(
+        dim, ratios, fractions, crossing(ratios, fractions), low, high,
+        math.sqrt(dim - 1), math.sqrt(dim),
+    )  # fmt: skip
+
+
+def threshold_evidence(t: TrainedThreshold) -> str:
+    """One line: the crossing with its interval, beside sqrt(D - 1) and sqrt(D)."""
+    sig = lambda x: f"{x:.3g}"  # noqa: E731
+    where = f"(√(D−1) = {sig(t.paper)}, √D = {sig(t.ours)})"
+    if t.value is None:
+        return f"no crossing of ½ on R/σ {sig(t.ratios[0])}–{sig(t.ratios[-1])} {where}"
+    interval = "" if t.low is None else f", 95% [{sig(t.low)}, {sig(t.high)}]"
+    return f"crossing at {sig(t.value)}{interval} {where}"
+
+
+def threshold_verdict(thresholds) -> str:
+    """The paper's sqrt(D - 1) judged on trained grids: "contradicted" when some
+    dimension's interval excludes it, "holds" when every dimension's interval contains it,
+    "not shown" otherwise (a grid without a crossing or an interval)."""
+    thresholds = list(thresholds)
+    if not thresholds:
+        raise ValueError("need at least one trained threshold")
+    judged = [t for t in thresholds if t.low is not None]
+    if any(not (t.low <= t.paper <= t.high) for t in judged):
+        return "contradicted"
+    if len(judged) == len(thresholds):
+        return "holds"
+    return "not shown"
