@@ -172,7 +172,15 @@ def test_threshold_verdict_and_evidence_both_ways():
     )
     assert sphere.threshold_verdict([at_sqrt2]) == "contradicted"  # far from sqrt(1) = 1
     # 1.4 + (0.5 - 0.2) / (1 - 0.2) x 0.05 = 1.419
-    assert sphere.threshold_evidence(at_sqrt2).startswith("crossing at 1.42, 95% [")
+    assert at_sqrt2.bracket == (1.4, 1.45)
+    assert sphere.threshold_evidence(at_sqrt2).startswith(
+        "the escaped fraction crosses ½ between R/σ = 1.4 and 1.45 (interpolated 1.42; seed "
+    )
+    # Every seed agrees at every ratio: the bootstrap interval is a point, and the grid
+    # step bounds what is resolved; sqrt(2) inside the bracket is not excluded.
+    sharp = sphere.trained_threshold(grid_record({1.4: [F] * 5, 1.45: [T] * 5}), n=100)
+    assert sharp.low == sharp.high == pytest.approx(1.425)
+    assert not sharp.excludes(math.sqrt(2)) and sharp.excludes(1.0) and sharp.excludes(1.46)
     at_one = sphere.trained_threshold(
         grid_record({0.9: [F] * 5, 0.95: [F, T, F, T, F], 1.05: [T] * 5}), n=300
     )

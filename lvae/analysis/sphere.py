@@ -207,6 +207,15 @@ class TrainedThreshold:
     high: float | None
     paper: float  # sqrt(D - 1)
     ours: float  # sqrt(D), chapter 1's
+    bracket: tuple[float, float] | None = None  # the grid ratios either side of the crossing
+
+    def excludes(self, ratio: float) -> bool:
+        """Whether ``ratio`` lies outside both the bootstrap interval and the grid bracket
+        (the grid's step bounds what any interval can resolve)."""
+        if self.low is None or self.bracket is None:
+            return False
+        lo, hi = min(self.low, self.bracket[0]), max(self.high, self.bracket[1])
+        return not lo <= ratio <= hi
 
 
 def trained_threshold(record, n: int = 2000, seed: int = 0) -> TrainedThreshold:
@@ -222,10 +231,14 @@ def trained_threshold(record, n: int = 2000, seed: int = 0) -> TrainedThreshold:
     if len(crossings) >= 0.95 * n:  # an interval only where almost every resample crosses
         low, high = (float(x) for x in np.percentile(crossings, [2.5, 97.5]))
     fractions = hits.mean(axis=1)
+    value = crossing(ratios, fractions)
+    bracket = None
+    if value is not None:
+        i = int(np.argmax(fractions >= 0.5))  # the first ratio at or above one half
+        bracket = (float(ratios[i - 1]), float(ratios[i]))
     return TrainedThreshold(
-        dim, ratios, fractions, crossing(ratios, fractions), low, high,
-        math.sqrt(dim - 1), math.sqrt(dim),
-    )  # fmt: skip
+        dim, ratios, fractions, value, low, high, math.sqrt(dim - 1), math.sqrt(dim), bracket
+    )
 
 
 def threshold_evidence(t: TrainedThreshold) -> str:
@@ -234,19 +247,24 @@ def threshold_evidence(t: TrainedThreshold) -> str:
     where = f"(√(D−1) = {sig(t.paper)}, √D = {sig(t.ours)})"
     if t.value is None:
         return f"no crossing of ½ on R/σ {sig(t.ratios[0])}–{sig(t.ratios[-1])} {where}"
-    interval = "" if t.low is None else f", 95% [{sig(t.low)}, {sig(t.high)}]"
-    return f"crossing at {sig(t.value)}{interval} {where}"
+    interval = "" if t.low is None else f"; seed bootstrap 95% [{sig(t.low)}, {sig(t.high)}]"
+    lo, hi = t.bracket
+    return (
+        f"the escaped fraction crosses ½ between R/σ = {sig(lo)} and {sig(hi)} "
+        f"(interpolated {sig(t.value)}{interval}) {where}"
+    )
 
 
 def threshold_verdict(thresholds) -> str:
     """The paper's sqrt(D - 1) judged on trained grids: "contradicted" when some
-    dimension's interval excludes it, "holds" when every dimension's interval contains it,
-    "not shown" otherwise (a grid without a crossing or an interval)."""
+    dimension excludes it (``TrainedThreshold.excludes``), "holds" when every dimension
+    has an interval and none excludes it, "not shown" otherwise (a grid without a
+    crossing or an interval)."""
     thresholds = list(thresholds)
     if not thresholds:
         raise ValueError("need at least one trained threshold")
     judged = [t for t in thresholds if t.low is not None]
-    if any(not (t.low <= t.paper <= t.high) for t in judged):
+    if any(t.excludes(t.paper) for t in judged):
         return "contradicted"
     if len(judged) == len(thresholds):
         return "holds"
