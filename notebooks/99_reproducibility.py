@@ -74,7 +74,7 @@ rows = [
         r.provenance["steps"],
         r.provenance["device"],
         r.provenance["torch"],
-        r.provenance["git_commit"][:10],
+        report.short_commit(r.provenance["git_commit"], 10),
         f"{r.provenance['wall_time_s'] / 60:.1f}",
         r.config_hash,
     ]
@@ -113,7 +113,7 @@ for path in sorted((results / "bench").glob("*.json")):
     r, hw, p = rec["result"], rec["hardware"], rec["provenance"]
     print(
         f"{p['device']} ({hw['cpu']}, {hw['cpu_count']} cores, {hw['torch_threads']} torch "
-        f"threads);\n  torch {p['torch']}; commit {p['git_commit'][:10]}"
+        f"threads);\n  torch {p['torch']}; commit {report.short_commit(p['git_commit'], 10)}"
     )
     print(
         f"  {r['models']} models, {r['n_blocks']} blocks x {r['hidden']} units "

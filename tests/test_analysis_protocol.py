@@ -176,3 +176,13 @@ def test_verdict_line_joins_agreeing_latents_and_lists_differing_ones():
     assert pr.verdict_line(grouped["T2"]) == "holds at 1, 2 and 4"
     assert pr.verdict_line(grouped["T1"]) == "1: holds; 2: holds; 4: contradicted"
     assert pr.verdict_line({1: one[0]}) == "holds at 1"
+
+
+def test_seed_sd_and_effect_text():
+    rec = synthetic_record(paper_table())
+    assert pr.seed_sd(rec, "LS") == pytest.approx(np.std(SPREAD, ddof=1))
+    t1 = pr.difference_claims(paper_table())[0]
+    assert pr.effect_text(t1).startswith("+0.360 [+0.3") and ", p = " in pr.effect_text(t1)
+    t7 = pr.Verdict("T7", stats.HOLDS, "drift", 0.01)
+    with pytest.raises(ValueError, match="no single effect"):
+        pr.effect_text(t7)

@@ -11,6 +11,7 @@ import torch
 
 from lvae import experiments, store
 from lvae.data import sample_sphere, sample_toy2d
+from lvae.experiments.table1 import CALIBRATED_PENDING, calibrated_name
 from lvae.nets import StackedLinear, mlp_networks
 from lvae.spec import ModelSpec
 from lvae.train import DivergenceError, TrainingInterrupted, train_stacked
@@ -437,8 +438,10 @@ def test_atomic_save_leaves_no_partial_file(tmp_path):
     assert not target.exists() and list(target.parent.iterdir()) == []
 
 
-# Every experiment with a committed book record, variants included (images-celeba has none).
-BOOK_RECORDS = sorted(set(experiments.EXPERIMENTS) - {"images-celeba"})
+# Every experiment with a committed book record, variants included (images-celeba has none,
+# nor have the calibrated tables the protocol declares but no run has made yet).
+PENDING = {calibrated_name(d) for d in CALIBRATED_PENDING}
+BOOK_RECORDS = sorted(set(experiments.EXPERIMENTS) - {"images-celeba"} - PENDING)
 # The calibrated tables were started on 2026-12-01 from d0d145e (latent 1, 2) and 512a531
 # (latent 4) with training code that was committed minutes later (082c38f, 66da35f); their
 # provenance says "+dirty", as it should. The test below reruns their first steps from the
@@ -469,7 +472,7 @@ def test_committed_book_records_exist_and_are_valid(label):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("label", sorted(DIRTY_TREE_RECORDS))
+@pytest.mark.parametrize("label", sorted(set(DIRTY_TREE_RECORDS) - PENDING))
 def test_records_from_a_dirty_tree_are_reproduced_by_the_committed_code(label, tmp_path):
     """The first 300 steps, rerun from the committed code with the record's configuration,
     give LS-VAE's sigma at every one of those steps as the record holds it (phase 1: the

@@ -30,7 +30,8 @@ import math
 import numpy as np
 from scipy import stats as scipy_stats
 
-MSE_SIGMA = math.sqrt(0.5)  # the MSE loss's implied sigma (sigma^2 = 1/2)
+MSE_VARIANCE = 0.5  # the MSE loss's implied sigma^2
+MSE_SIGMA = math.sqrt(MSE_VARIANCE)
 PAPER_TABLE2_F = {"MNIST": (0.06, 1), "CelebA": (5.52, 3)}  # bits/px, channels a pixel
 
 
@@ -58,7 +59,7 @@ def mse_elbo_ceiling_bits(channels: int) -> float:
     MSE loss (sigma^2 = 1/2) can have: (channels / 2) log2(1 / sigma^2) = channels / 2."""
     if not isinstance(channels, int) or channels < 1:
         raise ValueError(f"channels must be a positive integer, got {channels!r}")
-    return 0.5 * channels * math.log2(1 / MSE_SIGMA**2)
+    return 0.5 * channels * math.log2(1 / MSE_VARIANCE)
 
 
 def mse_elbo_bits(x, mu, kl_nats, channels: int) -> float:

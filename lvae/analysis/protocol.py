@@ -329,18 +329,31 @@ class F1Check:
     within: bool
 
 
+def seed_sd(record, setting: str) -> float:
+    """The standard deviation over seeds of ``setting``'s final ELBO (a difference of
+    conventions is a constant, so either convention gives it)."""
+    return float(record.models.where(setting=setting).column("elbo").std(ddof=1))
+
+
 def f1_check(record, target: float = calibration.PAPER_F1_ELBO) -> F1Check:
     elbo = paper_elbo(record.models.where(setting="F sigma=1").column("elbo"))
     mean = float(elbo.mean())
     return F1Check(mean, float(elbo.std(ddof=1)), abs(mean - target) < F1_TOLERANCE)
 
 
+def effect_text(v: Verdict) -> str:
+    """The effect with its interval (and p where there is one), for prose and tables."""
+    if v.effect is None or v.low is None:
+        raise ValueError(f"{v.key} has no single effect with an interval")
+    p = f", p = {v.p:.2g}" if v.p is not None else ""
+    return f"{_signed(v.effect)} {_interval(v.low, v.high)}{p}"
+
+
 def _cell(v: Verdict) -> str:
     """One table cell: the verdict, then the effect with its interval and p where given."""
     if v.effect is None or v.low is None:
         return f"{v.verdict}: {v.evidence}"
-    p = f", p = {v.p:.2g}" if v.p is not None else ""
-    return f"{v.verdict}: {_signed(v.effect)} {_interval(v.low, v.high)}{p}"
+    return f"{v.verdict}: {effect_text(v)}"
 
 
 def paper_cell(v: Verdict) -> str:

@@ -1,0 +1,265 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Table 1 under the protocol: calibrated data, three latent sizes
+#
+# Chapter 2 redid the paper's Table 1 {cite}`berger2020vae` with choices made on the way:
+# data at our own scale, one latent dimension chosen after a first attempt with two, and
+# verdicts from Welch's test. The page {doc}`../book/protocol` fixed, before the runs of
+# this chapter were made, how Table 1 is to be redone so that such forks cannot decide a
+# verdict: the data calibrated to the paper's one absolute number, the table made at
+# latent dimensions 1, 2 and 4 with every claim judged at each, rank tests with Holm's
+# correction, our effect sizes printed beside the paper's, and a convergence criterion
+# applied to every row. This chapter reports every run of that plan made so far, on a CPU.
+#
+# **What is not here yet.** The protocol asks for the paper's network (4 residual blocks
+# of 200 units), at least 200,000 steps and a study of four learning rates. No GPU was
+# lent for this round, so these tables use the CPU-fast network of the `book` profile
+# (the size is printed under each table), 60,000 steps and one constant Adam rate,
+# $10^{-3}$. Each verdict below is a verdict on that setup; a row that misses the
+# convergence criterion is shown and flagged, not dropped.
+
+# %% tags=["parameters"]
+# Papermill parameters: "smoke" (seconds), "book" (the committed results), "paper" (GPU).
+profile = "book"
+device = "auto"
+
+# %%
+from IPython.display import display
+
+from lvae import calibration, experiments, plots
+from lvae.analysis import protocol as pr
+from lvae.analysis import table1 as t1
+from lvae.experiments.table1 import (
+    CALIBRATED_LATENTS,
+    CALIBRATED_PENDING,
+    CALIBRATED_SCALE,
+    calibrated_name,
+)
+from lvae.report import fmt, made_with
+
+plots.use_book_style()
+
+# %% [markdown]
+# ## Calibrating the data to the paper's F(σ = 1)
+#
+# The paper shows its curve but not its equations, and ours is smaller. One entry of its
+# Table 1 pins the scale: the F-VAE at σ = 1 scores −1.14 (paper convention). If that
+# model has collapsed (every decoder mean at the data mean, KL zero), its ELBO is
+# $-\operatorname{tr}\operatorname{Cov}x / 2$, and multiplying every point by $s$
+# multiplies the trace by $s^2$; solving gives the analytic scale
+# {glue:text}`scale_analytic` (`lvae.calibration`, derivation in its docstring and on the
+# protocol page). Multiplying the curve and its noise together keeps the three noise
+# regions in their proportions.
+#
+# A trained F(1) does not collapse completely, though: it keeps a little information in
+# its code (a KL of {glue:text}`cal_kl_low` to {glue:text}`cal_kl_high` nats below) and
+# scores above the collapsed value. So the scale is read off trained runs instead: F(1)
+# at five scales, 10 seeds each, and linear interpolation between the two neighbouring
+# scales that bracket −1.14.
+
+# %% tags=["hide-input"]
+cal_record = experiments.record("table1-calibration", profile, device=device)
+cal = pr.calibration_of(cal_record)
+analytic = calibration.scale_for_collapsed_elbo()
+print(made_with(cal_record.provenance))
+display(cal.table(cal_record))
+fig = plots.calibration_figure(
+    cal.scales,
+    cal.mean,
+    cal.sd,
+    cal.collapsed,
+    target=calibration.PAPER_F1_ELBO,
+    tolerance=pr.F1_TOLERANCE,
+    found=cal.scale,
+    analytic=analytic,
+)
+plots.show(fig, "fig_calibration")
+plots.glue_values(
+    {
+        "scale_analytic": fmt(analytic, 4),
+        "scale_found": fmt(cal.scale, 4),
+        "scale_used": CALIBRATED_SCALE,
+        "cal_kl_low": fmt(min(cal.kl), 2),
+        "cal_kl_high": fmt(max(cal.kl), 2),
+        "cal_steps": int(cal_record.provenance["steps"]),
+    }
+)
+
+# %% [markdown]
+# ```{glue:figure} fig_calibration
+# :name: fig-calibration
+#
+# Trained F(σ = 1) by data scale (mean ± std over seeds), the collapsed model's value
+# and the paper's −1.14 with the protocol's tolerance of ±0.1.
+# ```
+#
+# The trained runs reach −1.14 at scale {glue:text}`scale_found`, above the analytic
+# {glue:text}`scale_analytic`; the tables below use it rounded, **s =**
+# {glue:text}`scale_used` (a test checks that the constant in
+# `lvae.experiments.table1` is this record's value). The calibration trained
+# {glue:text}`cal_steps` steps; F(1) settles long before, and the F(1) row of each
+# 60,000-step table below is the check the protocol asks for. The σ grid is then the
+# paper's, {1, 0.3, 0.1, 0.043, 0.03, 0.01}, unscaled.
+#
+# ## The tables
+#
+# Each table is the full set of Table 1 settings trained on the calibrated data at one
+# latent dimension: F-VAE over the σ grid, LS-VAE, LV-VAE, F\*-VAE at LS-VAE's final σ
+# (the geometric mean over seeds), and two replays of LS-VAE's σ trajectory: each seed
+# its own (`F schedule own`) and the geometric mean over seeds (`F schedule pooled`).
+# The last two columns apply the protocol's criterion to every fixed-σ row: the change of
+# the seed-mean monitored ELBO over the last fifth of training against the seeds' spread
+# of the final ELBO.
+
+# %% tags=["hide-input"]
+latents = [d for d in CALIBRATED_LATENTS if d not in CALIBRATED_PENDING]
+records = {d: experiments.record(calibrated_name(d), profile, device=device) for d in latents}
+plots.glue_values(
+    {
+        "latents_shown": ", ".join(map(str, latents)),
+        "latents_pending": ", ".join(map(str, CALIBRATED_PENDING)) or "none",
+    }
+)
+convergence = {}
+for d, rec in records.items():
+    convergence[d] = pr.fixed_convergence(rec)
+    print(made_with(rec.provenance))
+    print(t1.setup(rec.config))
+    display(pr.results_table(rec, convergence[d]))
+
+# %% tags=["hide-input"]
+checks = {d: pr.f1_check(rec) for d, rec in records.items()}
+plots.glue_values(
+    {
+        "f1_by_latent": "; ".join(
+            f"{fmt(c.mean, 3)} at latent {d} ({'within' if c.within else 'outside'} ±0.1)"
+            for d, c in checks.items()
+        ),
+        "n_f1_within": sum(c.within for c in checks.values()),
+        "n_latents": len(checks),
+        "unconverged_by_latent": "; ".join(
+            f"at latent {d}: {', '.join(pr.unconverged(convergence[d])) or 'none'}" for d in records
+        ),
+        "n_fixed": len(convergence[latents[0]]),
+    }
+)
+
+# %% [markdown]
+# Latent dimensions shown: {glue:text}`latents_shown`; declared by the protocol but not yet
+# trained: {glue:text}`latents_pending` (see the list at the end of this chapter).
+#
+# **The calibration check.** F(1) scores {glue:text}`f1_by_latent`:
+# {glue:text}`n_f1_within` of {glue:text}`n_latents` tables are calibrated by the
+# protocol's criterion (the paper's −1.14 within ±0.1).
+#
+# **Convergence.** Of the {glue:text}`n_fixed` fixed-σ rows of each table (the grid and
+# F\*), those that miss the criterion are {glue:text}`unconverged_by_latent`.
+# Those rows' ELBOs were still moving when training stopped, so a gap to them may be
+# an optimiser's shortfall rather than a property of the observation model; the
+# learning-rate study of the protocol, which needs a GPU, is what would tell the two
+# apart.
+#
+# ## Every claim at every latent dimension
+#
+# The protocol's verdicts, in three words: a claim **holds** when our effect has the
+# paper's sign and its Holm-adjusted Mann-Whitney p is below 0.05, is **contradicted**
+# when the opposite sign is significant in the same way, and is **not shown** otherwise.
+# T1 to T4 are one family per table (Holm across the four); T1 and T2 are tested against
+# the strongest rival (the best other setting, the best fixed σ). T5 holds when σ = 0.1
+# is the best of the grid and significantly above the next best. T6 is an equivalence
+# claim: it holds when the 90% bootstrap interval of replay − LS lies inside ±0.1 nats,
+# and we count it contradicted when the interval lies wholly outside. T7 asks
+# whether LS-VAE's σ has stopped falling (its drift over the last tenth against the
+# seeds' spread), T8 whether drops of σ come with ELBO gains beyond what a block
+# bootstrap of the same seed and the seed's own replay give.
+
+# %% tags=["hide-input"]
+judged = {d: pr.verdicts(rec) for d, rec in records.items()}
+scale = pr.common_scale(records.values())
+display(
+    pr.claims_by_latent(
+        judged,
+        caption=f"Each claim of Table 1 at latent dimensions {', '.join(map(str, latents))} "
+        "(calibrated data; "
+        f"{scale}): the verdict, then our "
+        "effect in nats with its 95% bootstrap interval and Holm-adjusted Mann-Whitney p "
+        "(T6: 90% interval); the paper's effect is the difference of its Table 1 means.",
+    )
+)
+depends = pr.depends_on_latent(judged)
+per_claim = pr.by_claim(judged)
+plots.glue_values(
+    {
+        "claims_depending": ", ".join(depends) or "none",
+        "n_depending": len(depends),
+        "n_claims": len(judged[latents[0]]),
+        **{
+            f"{key}_{d}": f"{v.verdict}, {pr.effect_text(v)}"
+            for key in ("T1", "T3", "T4")
+            for d, v in per_claim[key].items()
+        },
+        **{
+            f"sd_{name}_{d}": fmt(pr.seed_sd(rec, setting), 2)
+            for d, rec in records.items()
+            for name, setting in (("f01", "F sigma=0.1"), ("ls", "LS"))
+        },
+    }
+)
+
+# %% [markdown]
+# {glue:text}`n_depending` of the {glue:text}`n_claims` rows change verdict with the
+# latent dimension: {glue:text}`claims_depending`. A verdict that differs between
+# latent sizes is a property of that choice as much as of the observation model, and
+# this is the choice the paper does not state.
+#
+# **Effect sizes beside the paper's.** The paper's largest gap, LS-VAE above F\*-VAE by
+# 0.93 nats (T3), is here {glue:text}`T3_1` at latent 1 and {glue:text}`T3_2` at
+# latent 2: learning σ and fixing it at the learned value end close together, so the
+# path σ takes matters far less than the paper reports. F\*-VAE, which the paper puts
+# 0.44 nats below F(0.1) (T4), comes out above it ({glue:text}`T4_1`; {glue:text}`T4_2`),
+# partly because F(0.1) varies far more across seeds than LS-VAE does (standard
+# deviation {glue:text}`sd_f01_1` against {glue:text}`sd_ls_1` at latent 1,
+# {glue:text}`sd_f01_2` against {glue:text}`sd_ls_2` at latent 2): some of its seeds end
+# well below the others. Whether those are optimiser failures is what the protocol's
+# learning-rate study would decide. LV-VAE's lead over the best other setting (T1, paper +0.36) is
+# {glue:text}`T1_1` at latent 1 and {glue:text}`T1_2` at latent 2.
+#
+# ## LS-VAE's σ along training
+#
+# The protocol traces σ at every step of the first 300 (the paper's early phase, where
+# σ is large and falls fastest) and every 20 steps after.
+
+# %% tags=["hide-input"]
+traces = {d: pr.ls_sigma_trace(rec) for d, rec in records.items()}
+dense = records[latents[0]].config["dense_trace_steps"]
+plots.show(plots.sigma_by_latent(traces, dense_until=dense), "fig_sigma_latent")
+
+# %% [markdown]
+# ```{glue:figure} fig_sigma_latent
+# :name: fig-sigma-latent
+#
+# LS-VAE's learned σ, one line per seed, at each latent dimension (log-log; shaded: the
+# steps traced one by one).
+# ```
+#
+# ## What remains of the protocol
+#
+# * The paper's network, 200,000 steps or more with resumption until the criteria are
+#   met, and the learning-rate study (three constant rates and a warm-up, chosen per
+#   setting on held-out points): the `paper` profile of the same experiments, for a GPU.
+# * The sphere grid (claim S1) and the image claims (I1 to I4) with 5 seeds and a
+#   sample-quality score: chapters 1 and 4 still report their earlier, smaller runs.

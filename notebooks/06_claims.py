@@ -1,0 +1,261 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # The paper's claims and our verdicts
+#
+# One table of every claim of the paper {cite}`berger2020vae` that this book tests, with
+# our verdict, the evidence behind it (effect, test, p-value and the scale of the runs)
+# and the choices the verdict depends on; then the errata, each with the check that
+# finds it. The verdicts use the protocol's three words ({doc}`../book/protocol`):
+# **holds**, **contradicted**, **not shown**, and **not tested** where no run of ours
+# addresses the claim yet. Where our runs are smaller than the paper's, the scale column
+# says so; a verdict is a verdict on that scale.
+
+# %% tags=["parameters"]
+# Papermill parameters: "smoke" (seconds), "book" (the committed results), "paper" (GPU).
+profile = "book"
+device = "auto"
+
+# %%
+import math
+
+import numpy as np
+from IPython.display import display
+
+from lvae import experiments, plots, report, theory
+from lvae.analysis import errata
+from lvae.analysis import images as im
+from lvae.analysis import protocol as pr
+from lvae.analysis import sphere as sp
+from lvae.experiments.sphere_vae import GRID_RATIOS, grid_name
+from lvae.experiments.table1 import CALIBRATED_LATENTS, CALIBRATED_PENDING, calibrated_name
+from lvae.report import made_with
+
+plots.use_book_style()
+
+# %% [markdown]
+# ## The claims
+#
+# The 2-D rows come from {doc}`05_table1_protocol` (calibrated data, every latent
+# dimension of the protocol that has been trained). The image row re-judges chapter 4's
+# MNIST record with the protocol's rank test. The first hypersphere row rests on the
+# exact computation of chapter 1; the second on the protocol's grid of trained VAEs,
+# shown in the next section.
+
+# %% tags=["hide-input"]
+latents = [d for d in CALIBRATED_LATENTS if d not in CALIBRATED_PENDING]
+tables = {d: experiments.record(calibrated_name(d), profile, device=device) for d in latents}
+judged = pr.by_claim({d: pr.verdicts(rec) for d, rec in tables.items()})
+depends = pr.depends_on_latent({d: pr.verdicts(rec) for d, rec in tables.items()})
+scale_2d = pr.common_scale(tables.values())
+
+crit = {D: theory.critical_ratio(D) for D in (2, 10)}
+grids = {d: experiments.record(grid_name(d), profile, device=device) for d in GRID_RATIOS}
+trained = {d: sp.trained_threshold(rec) for d, rec in grids.items()}
+rows = [
+    [
+        "S1",
+        "the VAE collapses below R/σ = √(D−1) and not above",
+        "contradicted",
+        f"the threshold is √D: {report.sig(crit[2])} at D = 2 (√1 = 1), "
+        f"{report.sig(crit[10])} at D = 10 (√9 = 3)",
+        "exact computation (chapter 1)",
+        "—",
+    ],
+    [
+        "S1 (trained)",
+        "the same, for VAEs trained on the sphere",
+        sp.threshold_verdict(trained.values()),
+        "; ".join(sp.threshold_evidence(t) for t in trained.values()),
+        pr.common_scale(grids.values(), network=False),
+        "the escape criterion (decoder means' mean norm above 0.1 R)",
+    ],
+]
+for key, per_latent in judged.items():
+    first = per_latent[latents[0]]
+    paper = "" if first.paper is None else f"; paper {pr.paper_cell(first)}"
+    rows.append(
+        [
+            key,
+            pr.CLAIMS[first.claim],
+            pr.verdict_line(per_latent),
+            f"latent {latents[0]}: {first.evidence}{paper}",
+            scale_2d,
+            "latent dimension" if key in depends else "—",
+        ]
+    )
+
+I1_TEXT = "on MNIST, LV-VAE's ELBO (bits per pixel) is far above the MSE F-VAE's"
+try:
+    mnist = experiments.record("images-mnist", profile, device=device)
+except experiments.MissingRecord:
+    raise  # the book loads its records: the message names the command that makes one
+except FileNotFoundError as missing:  # training allowed (smoke), but no MNIST files here
+    mnist, i1 = None, None
+    why = str(missing)
+else:
+    i1 = im.i1_under_protocol(mnist)
+    why = "one seed a setting: no test is possible"
+if i1 is None:
+    rows.append(["I1", I1_TEXT, "not tested", why, "", ""])
+    floor, n_lv = float("nan"), 0
+else:
+    judged_i1, floor, (n_lv, n_f) = i1
+    rows.append(
+        [
+            "I1",
+            I1_TEXT,
+            judged_i1.verdict,
+            f"LV − F = {report.fixed(judged_i1.diff, 3)} bits/px, 95% "
+            f"[{report.fixed(judged_i1.ci_low, 3)}, {report.fixed(judged_i1.ci_high, 3)}], "
+            f"Mann-Whitney p = {judged_i1.p:.2g} (the smallest possible with {n_lv} against "
+            f"{n_f} seeds: {floor:.2g}); paper {judged_i1.paper_effect:+.2f}",
+            report.provenance(mnist.provenance),
+            "seeds (at least 5 to reach p below 0.05)",
+        ]
+    )
+rows += [
+    ["I2", "LV-VAE reconstructs more sharply than the MSE F-VAE", "not tested",
+     "chapter 4 measures the 8 images its figures show, of one seed; the protocol asks "
+     "for 100 images and every seed", "", ""],
+    ["I3", "the MSE F-VAE's samples look like noise, its decoder means like digits",
+     "not tested", "needs the protocol's sample-quality score, not built yet", "", ""],
+    ["I4", "LV-VAE's samples are less realistic than the MSE F-VAE's decoder means",
+     "not tested", "needs the protocol's sample-quality score, not built yet", "", ""],
+]  # fmt: skip
+display(
+    report.table(
+        rows,
+        ["id", "claim", "verdict", "evidence", "scale", "depends on"],
+        caption="Every claim of the paper that the book tests. 2-D verdicts: Holm-adjusted "
+        "Mann-Whitney tests and bootstrap intervals as set out on the protocol page; "
+        "every 2-D verdict is also conditional on the CPU-fast network and one "
+        "learning rate.",
+        name="claims_page",
+        align_left=3,
+    )
+)
+verdict_counts = {w: sum(r[2].startswith(w) for r in rows) for w in ("holds", "contradicted")}
+plots.glue_values(
+    {
+        "n_claim_rows": len(rows),
+        "n_holds_everywhere": sum(r[2].startswith("holds at") for r in rows),
+        "n_contradicted": sum("contradicted" in r[2] for r in rows),
+        "n_latent_dependent": len(depends),
+        "i1_floor": report.fmt(floor, 2),
+        "i1_seeds": n_lv,
+    }
+)
+
+# %% [markdown]
+# Of the {glue:text}`n_claim_rows` rows, {glue:text}`n_holds_everywhere` hold at every
+# latent dimension we ran, {glue:text}`n_contradicted` are contradicted at one latent
+# dimension or more, and {glue:text}`n_latent_dependent` change verdict with the latent
+# dimension. The MNIST row shows a limit of the runs rather than of the paper: with
+# {glue:text}`i1_seeds` seeds a setting, no rank test can give a p below
+# {glue:text}`i1_floor`, whatever the gap, so the claim cannot be shown at that size;
+# the protocol's 5 seeds lower that floor to 0.008.
+#
+# ## The hypersphere threshold, trained (claim S1)
+#
+# The protocol's grid: fixed-σ VAEs on data uniform on a sphere of radius R in D = 2 and
+# D = 10 dimensions (latent as large as the data), R/σ in steps of 0.05 across both
+# candidate thresholds, 5 seeds at each. A model has escaped collapse when its decoder
+# means, over draws from the prior, have a mean norm above 0.1 R; the trained threshold
+# is where the escaped fraction crosses one half, with a bootstrap interval over seeds.
+
+# %% tags=["hide-input"]
+for t, rec in zip(trained.values(), grids.values(), strict=True):
+    print(f"D = {t.dim}: {made_with(rec.provenance)}")
+plots.show(plots.escaped_fraction(list(trained.values())), "fig_sphere_grid")
+plots.glue_values(
+    {f"s1_{d}": sp.threshold_evidence(t) for d, t in trained.items()}
+    | {"s1_verdict": sp.threshold_verdict(trained.values())}
+)
+
+# %% [markdown]
+# ```{glue:figure} fig_sphere_grid
+# :name: fig-sphere-grid
+#
+# The fraction of seeds whose VAE escaped collapse, by R/σ, with the theorem's √(D−1)
+# (dashed) and the √D that chapter 1 derives (dotted).
+# ```
+#
+# At D = 2: {glue:text}`s1_2`. At D = 10: {glue:text}`s1_10`. Verdict on the paper's
+# √(D−1) from the trained runs: **{glue:text}`s1_verdict`**.
+#
+# ## Errata
+#
+# Each entry is found by a computation of our own and checked a second way; the
+# derivations are in the chapters named and in `lvae.analysis.errata`.
+
+# %% tags=["hide-input"]
+rng = np.random.default_rng(0)
+x, mu, sigma = rng.normal(size=(1000, 2)), rng.normal(size=(1000, 2)), 0.043
+exact = errata.gaussian_nll(x, mu, sigma)
+gap_printed = float(np.max(np.abs(errata.eq12(x, mu, sigma, as_printed=True) - exact)))
+gap_fixed = float(np.max(np.abs(errata.eq12(x, mu, sigma, as_printed=False) - exact)))
+ceiling = {name: errata.mse_elbo_ceiling_bits(c) for name, (_, c) in errata.PAPER_TABLE2_F.items()}
+erratum_rows = [
+    ["Theorem (critical ratio)", "R/σ = √(D−1)", "R/σ = √D",
+     f"bisection on the optimum: {report.sig(crit[2])} at D = 2, {report.sig(crit[10])} "
+     "at D = 10; a second derivation in chapter 1"],
+    ["Eq. (9)", "exponent r R cos φ", "exponent r R cos φ / σ²",
+     "a central finite difference of Eq. (8) (chapter 1)"],
+    ["Eq. (12)", "+ log σ", "+ D log σ",
+     f"exact Gaussian NLL in 2-D at σ = {sigma}: printed form off by "
+     f"{report.fixed(gap_printed, 3)} nats (that is (D−1)|log σ|), corrected form by "
+     f"{report.below(gap_fixed, 1e-9):.0e} or less"],
+    ["Table 2, CelebA F-VAE", "5.52 bits/px",
+     f"at most {ceiling['CelebA']:g} bits/px (MNIST: {ceiling['MNIST']:g})",
+     "the MSE loss is σ² = 1/2: the ELBO in the caption's convention is at most D/2 bits"],
+]  # fmt: skip
+display(
+    report.table(
+        erratum_rows,
+        ["where", "paper", "correct", "how we found it"],
+        caption="Errata: each computed here or in the chapter named, with no training.",
+        name="errata",
+        align_left=4,
+    )
+)
+plots.glue_values(
+    {
+        "celeba_ceiling": report.fmt(ceiling["CelebA"], 3),
+        "mnist_ceiling": report.fmt(ceiling["MNIST"], 3),
+        "eq12_gap": report.fixed(gap_printed, 3),
+        "eq12_expected": report.fixed(math.log(1 / sigma), 3),
+    }
+)
+
+# %% [markdown]
+# **The ceiling on Table 2.** The MSE loss is the Gaussian model with σ² = 1/2. In the
+# convention of the paper's caption (no Gaussian constant, the $D\log\sigma$ term
+# counted) the ELBO is
+# $-\lVert x-\mu\rVert^2/(2\sigma^2) - D\log\sigma - \mathrm{KL}
+# = -\lVert x-\mu\rVert^2 - \mathrm{KL} + \tfrac D2 \log 2$,
+# and the first two terms cannot be positive, so no MSE-trained VAE scores above
+# $\tfrac D2$ bits: {glue:text}`mnist_ceiling` bit per grey pixel and
+# {glue:text}`celeba_ceiling` bits per RGB pixel, at any pixel scale. The paper's MNIST
+# entry, 0.06, is under its ceiling; its CelebA entry, 5.52, is not, so that number is
+# not an ELBO in the stated convention (a different normalisation, or a per-image
+# rather than per-pixel figure, would explain it; the paper does not say).
+#
+# **Eq. (12).** For $x \in \mathbb R^D$ the density is a product of $D$ one-dimensional
+# Gaussians, each with its own $\log\sigma$. On the 2-D problem at σ = 0.043, the printed
+# form is off by {glue:text}`eq12_gap` nats at every point, which is exactly
+# $|\log\sigma|$ = {glue:text}`eq12_expected` (one of the two $\log\sigma$ terms is
+# missing); the corrected form agrees with the exact density to rounding.
