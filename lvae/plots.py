@@ -295,6 +295,36 @@ def sigma_by_latent(traces: Mapping[int, tuple], *, dense_until: int):
     return fig
 
 
+def effects_against_paper(per_claim: Mapping[str, Mapping[int, object]]):
+    """Our effect with its interval at each latent dimension (dots and bars), and the
+    paper's effect (a black diamond), one row per claim. ``per_claim``: {claim key:
+    {latent: verdict}} with ``effect``, ``low``, ``high`` and ``paper`` on each verdict
+    (``analysis.protocol.by_claim``)."""
+    fig, ax = plt.subplots(figsize=(5.6, 0.55 * len(per_claim) + 0.9))
+    latents = sorted({d for per_latent in per_claim.values() for d in per_latent})
+    width = 0.5 / max(1, len(latents))
+    for row, per_latent in enumerate(per_claim.values()):
+        for k, d in enumerate(latents):
+            v = per_latent.get(d)
+            if v is None or v.effect is None or v.low is None:
+                continue
+            y = row + (k - (len(latents) - 1) / 2) * width
+            ax.errorbar(v.effect, y, xerr=[[v.effect - v.low], [v.high - v.effect]], fmt="o",
+                        ms=3, lw=1, capsize=2, color=f"C{k}",
+                        label=f"ours, latent {d}" if row == 0 else None)  # fmt: skip
+        known = [v for v in per_latent.values() if v is not None]
+        paper = known[0].paper if known else None
+        if paper is not None:
+            ax.plot(paper, row, "kD", ms=4, label="paper" if row == 0 else None)
+    ax.axvline(0, color="0.6", lw=0.6)
+    ax.set_yticks(range(len(per_claim)), list(per_claim))
+    ax.invert_yaxis()
+    ax.set_xlabel("effect (nats per point, paper convention)")
+    ax.legend(fontsize=7, loc="upper right")
+    fig.tight_layout()
+    return fig
+
+
 # ------------------------------------------------------------------ chapter 4: images
 def mosaic(rows, labels, title, cmap="gray", vmin=0.0, vmax=1.0):
     """One row of images per entry of ``rows`` (each (n, C, H, W)), labelled on the left;

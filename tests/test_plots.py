@@ -109,3 +109,19 @@ def test_escaped_fraction_draws_both_candidate_thresholds_per_dimension():
     assert fig.axes[0].get_lines()[1].get_xdata()[0] == pytest.approx(1.0)  # sqrt(D - 1)
     assert len(fig.axes[0].get_lines()) == 4 and len(fig.axes[1].get_lines()) == 3
     plt.close(fig)
+
+
+def test_effects_against_paper_one_row_per_claim_and_a_bar_per_latent():
+    from types import SimpleNamespace as V
+
+    per_claim = {
+        "T1": {1: V(effect=0.2, low=0.1, high=0.3, paper=0.36),
+               2: V(effect=-0.1, low=-0.2, high=0.0, paper=0.36)},
+        "T3": {1: V(effect=0.05, low=-0.1, high=0.2, paper=0.93), 2: None},
+    }  # fmt: skip
+    fig = plots.effects_against_paper(per_claim)
+    (ax,) = fig.axes
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["T1", "T3"]
+    labels = ax.get_legend_handles_labels()[1]
+    assert sorted(labels) == ["ours, latent 1", "ours, latent 2", "paper"]
+    plt.close(fig)
