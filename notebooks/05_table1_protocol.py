@@ -214,6 +214,15 @@ plots.glue_values(
             )
             for key in ("T1", "T3", "T4")
         },
+        "t3_largest_share": fmt(
+            max(v.effect for v in per_claim["T3"].values()) / pr.PAPER_EFFECT["T3"], 2
+        ),
+        "t4_summary": (
+            "significantly below it at latent "
+            + ", ".join(str(d) for d, v in per_claim["T4"].items() if v.verdict == "holds")
+            if any(v.verdict == "holds" for v in per_claim["T4"].values())
+            else "not significantly below it at any latent dimension here"
+        ),
         "sd_f01_vs_ls": "; ".join(
             f"at latent {d}: {fmt(pr.seed_sd(rec, 'F sigma=0.1'), 2)} against "
             f"{fmt(pr.seed_sd(rec, 'LS'), 2)}"
@@ -229,14 +238,15 @@ plots.glue_values(
 # this is the choice the paper does not state.
 #
 # **Effect sizes beside the paper's.** The paper's largest gap, LS-VAE above F\*-VAE by
-# 0.93 nats (T3), is here, {glue:text}`T3_by_latent`: learning σ and fixing it at the
-# learned value end close together, so the path σ takes matters far less than the paper
-# reports. F\*-VAE, which the paper puts 0.44 nats below F(0.1) (T4), comes out above it
-# ({glue:text}`T4_by_latent`), partly because F(0.1) varies far more across seeds than
-# LS-VAE does (standard deviation {glue:text}`sd_f01_vs_ls`): some of its seeds end well
-# below the others. Whether those are optimiser failures is what the protocol's
-# learning-rate study would decide. LV-VAE's lead over the best other setting (T1, paper
-# +0.36) is {glue:text}`T1_by_latent`.
+# 0.93 nats (T3), is here, {glue:text}`T3_by_latent`: at most
+# {glue:text}`t3_largest_share` times the paper's. So fixing σ at the value LS-VAE learned
+# costs much less than the paper reports, and how much it costs depends on the latent
+# size. F\*-VAE, which the paper puts 0.44 nats below F(0.1) (T4), is
+# {glue:text}`t4_summary` ({glue:text}`T4_by_latent`). F(0.1) varies far more across
+# seeds than LS-VAE does (standard deviation {glue:text}`sd_f01_vs_ls`): some of its
+# seeds end well below the others, and whether those are optimiser failures is what the
+# protocol's learning-rate study would decide. LV-VAE's lead over the best other setting
+# (T1, paper +0.36) is {glue:text}`T1_by_latent`.
 #
 # ## LS-VAE's σ along training
 #
