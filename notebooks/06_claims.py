@@ -58,8 +58,8 @@ plots.use_book_style()
 # %% tags=["hide-input"]
 latents = [d for d in CALIBRATED_LATENTS if d not in CALIBRATED_PENDING]
 tables = {d: experiments.record(calibrated_name(d), profile, device=device) for d in latents}
-judged = pr.by_claim({d: pr.verdicts(rec) for d, rec in tables.items()})
-depends = pr.depends_on_latent({d: pr.verdicts(rec) for d, rec in tables.items()})
+by_latent = {d: pr.verdicts(rec) for d, rec in tables.items()}
+judged, depends = pr.by_claim(by_latent), pr.depends_on_latent(by_latent)
 scale_2d = pr.common_scale(tables.values())
 
 crit = {D: theory.critical_ratio(D) for D in (2, 10)}

@@ -391,11 +391,11 @@ def claims_by_latent(by_latent: Mapping[int, Sequence[Verdict]], caption: str):
 
 def depends_on_latent(by_latent: Mapping[int, Sequence[Verdict]]) -> list[str]:
     """The claims (keys) whose verdict is not the same at every latent dimension."""
-    verdicts: dict[str, set[str]] = {}
-    for judged in by_latent.values():
-        for v in judged:
-            verdicts.setdefault(v.key, set()).add(v.verdict)
-    return [key for key, seen in verdicts.items() if len(seen) > 1]
+    return [
+        key
+        for key, per_latent in by_claim(by_latent).items()
+        if len({v.verdict for v in per_latent.values()}) > 1
+    ]
 
 
 def unconverged(convergence: Mapping[str, object]) -> list[str]:
