@@ -294,14 +294,29 @@ def test_a_killed_job_resubmitted_resumes_to_the_same_record(tmp_path, capsys):
 @pytest.mark.slow
 @needs_submitit
 def test_a_timed_out_job_is_requeued_and_resumes_to_the_same_record(tmp_path):
-    # submitit's timeout signal comes 6 s before a 12 s limit: the job writes a checkpoint at
-    # the step it is on, submitit requeues it (SweepJob.checkpoint), and it resumes there.
+    # The timeout signal is sent by the test once the job has written a checkpoint, exactly as
+    # submitit's controller sends it signal_delay_s before the limit, instead of waiting for
+    # the clock: a job fast enough to finish before a real limit would test nothing (CI once
+    # finished 1,500 steps inside the 6 s before the signal). Below a 10-minute limit submitit
+    # counts any such signal as a timeout, so this is its timeout path, not its preemption one.
     results = tmp_path / "results"
     executor = submitit.LocalExecutor(tmp_path / "jobs" / "%j", max_num_timeout=5)
-    executor.update_parameters(timeout_min=0.2, signal_delay_s=6)
+    executor.update_parameters(timeout_min=5)
     job = executor.submit(sweep.SweepJob("table1", "smoke", {"steps": 1500}, str(results)))
+    (point,) = sweep.expand_grid("table1", "smoke", ["steps=1500"], results)
+    from lvae.experiments import training_key
+
+    first_checkpoint = (
+        results / ".checkpoints" / "table1" / training_key(point.config) / "phase1.pt"
+    )
+    lock = locks.lock_path(results, "table1", point.config_hash)
+    assert _wait_until(first_checkpoint.exists, 120), "no checkpoint was written"
+    holder = locks.read_holder(lock)
+    timeout_signal = submitit.local.local.LocalJobEnvironment._usr_sig()
+    os.kill(holder["pid"], timeout_signal)  # the training process: one phase still to go
     assert job.result()["outcome"] == "trained"
-    assert "Requeued job" in Path(job.paths.stdout).read_text()  # submitit's log
+    log = Path(job.paths.stdout).read_text()  # submitit's log
+    assert "this job is timed-out" in log and "Requeued job" in log
     assert "[lvae] resuming table1 phase" in Path(job.paths.stderr).read_text()
     (path,) = (results / "table1").glob("*.json")
     requeued = json.loads(path.read_text())
