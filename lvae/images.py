@@ -111,9 +111,29 @@ def read_idx_images(path: Path) -> np.ndarray:
     return np.frombuffer(raw, dtype=np.uint8, offset=16).reshape(n, h, w)
 
 
-def _mnist_path(data_dir, split: str, download: bool) -> Path:
-    """The checked image archive of ``split``, downloaded first when missing or wrong."""
-    file = downloads.MNIST[f"{split}-images"]
+def read_idx_labels(path: Path) -> np.ndarray:
+    """Read an IDX1 unsigned-byte label file (optionally gzipped), validating its header:
+    magic 0x00000801 (type 0x08 = ubyte, 1 dim), the count as big-endian uint32, N bytes."""
+    opener = gzip.open if path.suffix == ".gz" else open
+    try:
+        with opener(path, "rb") as f:
+            raw = f.read()
+    except (OSError, EOFError) as exc:
+        raise ValueError(f"{path}: not a readable (gzip) IDX file ({exc})") from None
+    if len(raw) < 8:
+        raise ValueError(f"{path}: too short for an IDX1 header ({len(raw)} bytes)")
+    magic, n = struct.unpack(">II", raw[:8])
+    if magic != 0x00000801:
+        raise ValueError(f"{path}: bad IDX magic number 0x{magic:08x}, expected 0x00000801")
+    if len(raw) != 8 + n:
+        raise ValueError(f"{path}: header says {n} labels, file has {len(raw) - 8}")
+    return np.frombuffer(raw, dtype=np.uint8, offset=8)
+
+
+def _mnist_path(data_dir, split: str, download: bool, kind: str = "images") -> Path:
+    """The checked archive of ``split`` (its ``kind``: images or labels), downloaded first
+    when missing or wrong."""
+    file = downloads.MNIST[f"{split}-{kind}"]
     root = data_directory(data_dir)
     if root is None:
         raise FileNotFoundError(downloads.missing_message(file, None))
@@ -132,6 +152,33 @@ def _mnist_path(data_dir, split: str, download: bool) -> Path:
 def _mnist(data_dir, split: str, download: bool) -> np.ndarray:
     path = _mnist_path(data_dir, split, download)
     return read_idx_images(path).astype(np.float32)[:, None] / 255.0
+
+
+def _digits_labels(split: str) -> np.ndarray:
+    from sklearn.datasets import load_digits
+
+    labels = load_digits().target
+    order = np.random.default_rng(0).permutation(len(labels))  # the split of ``_digits``
+    return labels[order[:1500] if split == "train" else order[1500:]]
+
+
+LABELLED = ("digits", "mnist")  # the datasets with class labels (the sample-quality score)
+
+
+def load_labels(
+    name: str, data_dir=None, split: str = "train", *, download: bool = True
+) -> torch.Tensor:
+    """The class labels (0-9) of ``load_images(name, data_dir, split)``, in its order, as
+    an int64 tensor (N,). Only the digits and MNIST have labels."""
+    if name not in LABELLED:
+        raise ValueError(f"labels exist for {LABELLED} only, got dataset {name!r}")
+    if split not in _splits_of(name):
+        raise ValueError(f"split for {name} must be one of {_splits_of(name)}, got {split!r}")
+    if name == "digits":
+        labels = _digits_labels(split)
+    else:
+        labels = read_idx_labels(_mnist_path(data_dir, split, download, kind="labels"))
+    return torch.from_numpy(labels.astype(np.int64))
 
 
 # --------------------------------------------------------------------------- Olivetti

@@ -29,8 +29,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from . import image_quality
 from .conv import conv_networks
-from .images import QUANTIZATION_LEVELS, load_images, require_dataset
+from .images import QUANTIZATION_LEVELS, load_images, load_labels, require_dataset
 from .likelihood import bits_per_dim, check_levels, dequantize, importance_weighted_bounds
 from .spec import ModelSpec, grid, record_rows
 from .train import train_stacked
@@ -190,6 +191,15 @@ def _run_images(config, device: torch.device, checkpoints: Path) -> dict:
     gen = torch.Generator(device=device).manual_seed(config.data_seed)
     batch = batch_sampler(x_train, [s.dequantised for s in specs], config.batch_size, levels, gen)
 
+    # The held-out ELBO on the same images and latent noise at every log step (the
+    # protocol's convergence criterion); its own generator leaves the training stream as it
+    # is, so a run without it trains the same models.
+    x_monitor = held_out[: config.n_monitor].flatten(1).to(device)
+
+    def monitor():
+        noise = torch.Generator(device=device).manual_seed(config.data_seed + 8)
+        return model.mean_terms(_chunks(model, x_monitor), noise)["elbo"]
+
     history = train_stacked(
         model,
         batch,
@@ -200,6 +210,7 @@ def _run_images(config, device: torch.device, checkpoints: Path) -> dict:
         desc=f"images-{config.dataset}",
         checkpoint=checkpoints / "train.pt",
         checkpoint_tag=checkpoints.name,
+        monitor=monitor if config.n_monitor else None,
     )
     x_eval = held_out.flatten(1).to(device)
     raw = model.mean_terms(_chunks(model, x_eval), gen)
@@ -217,7 +228,15 @@ def _run_images(config, device: torch.device, checkpoints: Path) -> dict:
     def panels(t):  # one named panel per setting (its first seed): {setting: images}
         return {specs[j].setting: _pack(t[j].reshape(config.n_show, *shape)) for j in first}
 
+    # The protocol's measurements come last, so that a run without them draws the same
+    # random numbers for everything above.
+    protocol = {}
+    if config.n_visual:
+        protocol.update(_visual(model, held_out[: config.n_visual].to(device), gen))
+    if config.n_quality:
+        protocol.update(_sample_quality(model, config, train, held_out, gen))
     return {
+        **protocol,
         "models": record_rows(specs, IMAGES_ROW),
         "image_shape": list(shape),
         "n_train": len(train),
@@ -235,6 +254,7 @@ def _run_images(config, device: torch.device, checkpoints: Path) -> dict:
         "history": {
             "step": history["step"],
             **{k: history[k] for k in ("log_likelihood", "kl", "elbo", "sigma")},
+            **({"monitor_elbo": history["monitor"]} if config.n_monitor else {}),
         },
         "figures": {
             "originals": _pack(show.reshape(config.n_show, *shape)),
@@ -245,3 +265,66 @@ def _run_images(config, device: torch.device, checkpoints: Path) -> dict:
             "log_sigma_map": panels(images_from_log_sigma(log_sigma)),
         },
     }
+
+
+@torch.no_grad()
+def _visual(model, images: torch.Tensor, gen) -> dict:
+    """Per model, over ``images`` (n, C, H, W): the sharpness of its reconstructions
+    (``image_quality.sharpness``) and their mean absolute error."""
+    shape = images.shape[1:]
+    x = images.flatten(1)
+    recon = torch.cat([model.reconstruct(part, gen)[0] for part in _chunks(model, x)], dim=1).clamp(
+        0, 1
+    )
+    originals = images.cpu().numpy()
+    return {
+        "visual_sharpness": [
+            image_quality.sharpness(r.reshape(-1, *shape).cpu().numpy(), originals) for r in recon
+        ],
+        "visual_error": (recon - x).abs().mean(dim=(1, 2)).cpu().tolist(),
+    }
+
+
+def _sizes(total: int, chunk: int) -> list[int]:
+    """``total`` split into parts of ``chunk`` (the last one smaller)."""
+    return [min(chunk, total - start) for start in range(0, total, chunk)]
+
+
+def _sample_quality(model, config, train, held_out, gen) -> dict:
+    """The sample-quality score (``lvae.image_quality``): a classifier trained on the
+    labelled training images (which no VAE is evaluated on), its accuracy on the held-out
+    images, and per model the confidence and Fréchet distance of ``n_quality`` decoder
+    means and samples from the prior against the held-out images; the real training
+    images' values beside them (the floor)."""
+    labels = load_labels(config.dataset, split=config.split)[: config.limit]
+    if config.n_holdout:
+        train_labels, held_labels = labels[: -config.n_holdout], labels[-config.n_holdout :]
+    else:
+        train_labels = labels
+        held_labels = load_labels(config.dataset, split=config.eval_split)[: config.limit]
+    device = next(model.parameters()).device
+    train, held_out = train.to(device), held_out.to(device)
+    classifier = image_quality.train_classifier(
+        train, train_labels.to(device), seed=config.data_seed
+    )
+    reference = image_quality.features(classifier, held_out)
+    real = train[-config.n_quality :]
+    parts = [model.generate(n, gen) for n in _sizes(config.n_quality, 250)]  # bounded memory
+    generated = {k: torch.cat([part[k] for part in parts], dim=1) for k in ("mean", "sample")}
+    shape = (config.n_quality, *train.shape[1:])
+    out = {
+        "classifier_accuracy": image_quality.accuracy(classifier, held_out, held_labels.to(device)),
+        "real_confidence": image_quality.confidence(classifier, real),
+        "real_frechet": image_quality.frechet_distance(
+            image_quality.features(classifier, real), reference
+        ),
+        "sample_gap": (generated["sample"] - generated["mean"]).abs().mean(dim=(1, 2)).tolist(),
+    }
+    for kind in ("mean", "sample"):
+        images = [g.reshape(shape) for g in generated[kind]]
+        out[f"confidence_{kind}"] = [image_quality.confidence(classifier, g) for g in images]
+        out[f"frechet_{kind}"] = [
+            image_quality.frechet_distance(image_quality.features(classifier, g), reference)
+            for g in images
+        ]
+    return out

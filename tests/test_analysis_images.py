@@ -176,15 +176,6 @@ def test_iw_ranking_verdict_both_ways():
 CHECKER = np.array([[[[0.0, 1.0], [1.0, 0.0]]]])  # (1, 1, 2, 2)
 
 
-def test_gradient_size_of_known_images():
-    assert im.gradient_size(CHECKER).tolist() == [2.0]  # |dx| = |dy| = 1 everywhere
-    assert im.gradient_size(np.full((3, 1, 4, 4), 0.7)).tolist() == [0.0, 0.0, 0.0]
-    ramp = np.tile(np.arange(4.0) / 4, (1, 1, 4, 1))  # steps of 1/4 along x only
-    assert im.gradient_size(ramp).tolist() == [0.25]
-    with pytest.raises(ValueError, match=r"images must be \(n, C, H, W\), got shape \(2, 2\)"):
-        im.gradient_size(np.zeros((2, 2)))
-
-
 def figure_record(recon_lv, sample_gap_lv=0.2):
     x = CHECKER
     blur = np.full_like(x, 0.4)

@@ -39,13 +39,15 @@ REFUSALS = [
         ["run", "table1", "--iw-k", "5"],
         2,
         "error: --iw-k applies only to the image experiments (images-celeba, images-digits, "
-        "images-mnist, images-olivetti), not to table1",
+        "images-digits-protocol, images-mnist, images-mnist-protocol, images-olivetti), not "
+        "to table1",
     ),
     (
         ["run", "images-digits", "--data-dir", "."],
         2,
         "error: --data-dir applies only to the experiments that read image files "
-        "(images-celeba, images-mnist, images-olivetti), not to images-digits",
+        "(images-celeba, images-mnist, images-mnist-protocol, images-olivetti), not to "
+        "images-digits",
     ),
     (["run", "images-mnist", "--data-dir", "no/such/dir"], 2, "--data-dir no/such/dir is not"),
     (["run", "table1", "--results-dir", "README.md"], 2, "--results-dir README.md exists and"),

@@ -46,10 +46,12 @@ def test_every_experiment_module_declares_one_experiment_named_after_it():
     variants = {"table1-long", "table1-latent2", "table1-calibrated"}
     variants |= {"table1-calibrated-latent2", "table1-calibrated-latent4"}
     sphere_grids = {"sphere-vae-grid-d2", "sphere-vae-grid-d10"}
-    assert set(experiments.EXPERIMENTS) == {*declared, *variants, *sphere_grids}
+    image_protocol = {"images-digits-protocol", "images-mnist-protocol"}
+    assert set(experiments.EXPERIMENTS) == {*declared, *variants, *sphere_grids, *image_protocol}
     for name, exp in experiments.EXPERIMENTS.items():
         assert exp.name == name and issubclass(exp.config, TrainingConfig)
         filed = "table1" if name in variants else "sphere-vae" if name in sphere_grids else name
+        filed = filed.removesuffix("-protocol") if name in image_protocol else filed
         assert exp.record_name == filed
 
 

@@ -99,7 +99,16 @@ def test_image_configurations_are_validated():
         experiments.config("images-digits", "smoke", width=0)
     with pytest.raises(ValueError, match="profile must be one of"):
         experiments.config("images-digits", "huge")
-    assert experiments.taking("iw_k") == [f"images-{d}" for d in sorted(IMAGE_DATASETS)]
+    protocol = ("images-digits-protocol", "images-mnist-protocol")
+    assert experiments.taking("iw_k") == sorted(
+        [*(f"images-{d}" for d in IMAGE_DATASETS), *protocol]
+    )
+    with pytest.raises(ValueError, match="n_quality needs class labels.*got dataset 'olivetti'"):
+        experiments.config("images-olivetti", "smoke", n_quality=100)
+    with pytest.raises(ValueError, match="n_visual must be >= 0, got -1"):
+        experiments.config("images-digits", "smoke", n_visual=-1)
+    with pytest.raises(ValueError, match=r"n_quality must be 0 or >= 2 \(a covariance\), got 1"):
+        experiments.config("images-digits", "smoke", n_quality=1)
     assert experiments.config("images-mnist", "paper").split == "train"
 
 

@@ -18,6 +18,7 @@ import torch
 from scipy import stats
 
 from .. import report
+from ..image_quality import sharpness
 from ..images import QUANTIZATION_LEVELS
 from ..images_experiment import log_sigma_from_images, unpack
 from ..likelihood import paper_bits_per_pixel as _paper_bits_per_pixel
@@ -243,17 +244,6 @@ def panels(record, panel: str) -> dict[str, np.ndarray]:
     return {s: decode(unpack(stored[s])) for s in record.config["settings"] if s in stored}
 
 
-def gradient_size(images) -> np.ndarray:
-    """Mean absolute difference between neighbouring pixels, per image, (n,) from
-    (n, C, H, W): mean |x[.., i, j+1] - x[.., i, j]| + mean |x[.., i+1, j] - x[.., i, j]|."""
-    images = np.asarray(images)
-    if images.ndim != 4:
-        raise ValueError(f"images must be (n, C, H, W), got shape {images.shape}")
-    dx = np.abs(np.diff(images, axis=-1)).mean(axis=(-3, -2, -1))
-    dy = np.abs(np.diff(images, axis=-2)).mean(axis=(-3, -2, -1))
-    return dx + dy
-
-
 def visual_table(visual: dict):
     """The visual measures of every dataset and setting (``visual_measures``) as a table."""
     return report.table(
@@ -280,7 +270,7 @@ def visual_measures(record) -> dict[str, dict[str, float]]:
     recon, means, samples = (panels(record, p) for p in ("recon", "gen_mean", "gen_sample"))
     return {
         s: {
-            "sharpness": float(np.mean(gradient_size(recon[s]) / gradient_size(x))),
+            "sharpness": sharpness(recon[s], x),
             "error": float(np.abs(recon[s] - x).mean()),
             "sample_gap": float(np.abs(samples[s] - means[s]).mean()),
         }

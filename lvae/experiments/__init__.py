@@ -63,7 +63,9 @@ EXPERIMENTS: dict[str, Experiment] = {
         table1_calibration.EXPERIMENT,
         kl_weight.EXPERIMENT,
         images_digits.EXPERIMENT,
+        images_digits.PROTOCOL,
         images_mnist.EXPERIMENT,
+        images_mnist.PROTOCOL,
         images_olivetti.EXPERIMENT,
         images_celeba.EXPERIMENT,
     )
