@@ -126,11 +126,12 @@ def image_experiment(dataset: str, profiles: dict) -> Experiment:
 PROTOCOL_SEEDS = tuple(range(5))  # the protocol's image study: at least 5 seeds
 
 
-def protocol_variant(experiment: Experiment, **fields) -> Experiment:
+def protocol_variant(experiment: Experiment, overrides: dict | None = None, **fields) -> Experiment:
     """``<experiment>-protocol``: the book page "Protocol"'s image study on ``experiment``'s
     presets: 5 seeds (smoke keeps its one), the held-out ELBO monitored for the convergence
     criterion, the visual measures on 100 held-out images and the sample-quality score on
-    1,000 generated images of every model, with ``fields`` replaced in book and paper."""
+    1,000 generated images of every model, with ``fields`` replaced in book and paper, and
+    ``overrides[profile]`` then in that profile only."""
 
     def change(config: ImagesConfig) -> ImagesConfig:
         return dataclasses.replace(
@@ -142,5 +143,8 @@ def protocol_variant(experiment: Experiment, **fields) -> Experiment:
         f"{experiment.name}-protocol",
         f"{experiment.summary}: the protocol's image study (5 seeds, sample quality)",
         change,
-        {"smoke": smoke, "book": fields, "paper": fields},
+        {
+            p: {**extra, **(overrides or {}).get(p, {})}
+            for p, extra in {"smoke": smoke, "book": fields, "paper": fields}.items()
+        },
     )

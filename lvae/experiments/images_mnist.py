@@ -29,6 +29,7 @@ PROFILES = image_profiles(
 
 EXPERIMENT = image_experiment("mnist", PROFILES)
 
-# The protocol's study: the book network and steps, the IW bound at k = 100 (no I-claim
-# reads it; at k = 1,000 it would cost as much as training, issue 12).
-PROTOCOL = protocol_variant(EXPERIMENT, iw_k=100)
+# The protocol's study: the book network trained twice as long (4,000 steps, about an
+# hour on a 2-core CPU for 25 models), the IW bound at k = 100 (no I-claim reads it; at
+# k = 1,000 it would cost a third as much as training; the paper profile keeps 1,000).
+PROTOCOL = protocol_variant(EXPERIMENT, overrides={"book": {"steps": 4000, "iw_k": 100}})

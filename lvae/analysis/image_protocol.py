@@ -1,0 +1,129 @@
+"""The paper's image claims I1-I4 judged under the protocol (book page "Protocol"), from
+the ``images-<dataset>-protocol`` records: 5 seeds a setting, the visual measures on 100
+held-out images of every model, and the sample-quality score of ``lvae.image_quality``.
+
+Each claim is a difference of per-seed means, tested as the 2-D claims are
+(``stats.judge``: a bootstrap interval and an exact Mann-Whitney test, Holm-adjusted
+across the four claims of one dataset):
+
+* I1: LV-VAE's ELBO in the paper's bits per pixel above the MSE F-VAE's;
+* I2: LV-VAE's reconstructions sharper than F-VAE's (gradient size over the originals');
+* I3: F-VAE's samples less realistic than its decoder means (a larger Fréchet distance to
+  real held-out images, in the features of a classifier of real images);
+* I4: LV-VAE's samples less realistic than F-VAE's decoder means (the same distance).
+
+Training is judged long enough by the protocol's criterion on the held-out ELBO monitored
+during training, for every setting (``convergence``), and LS-VAE's sigma by the learned-
+sigma criterion (``ls_sigma_stabilisation``).
+"""
+
+from __future__ import annotations
+
+from .. import report
+from . import stats
+from .images import PAPER_MNIST_BPP, per_setting
+
+CLAIMS = {
+    "I1": "LV-VAE's ELBO (the paper's bits per pixel) is above the MSE F-VAE's",
+    "I2": "LV-VAE reconstructs more sharply than the MSE F-VAE",
+    "I3": "the MSE F-VAE's samples are less realistic than its decoder means",
+    "I4": "LV-VAE's samples are less realistic than the MSE F-VAE's decoder means",
+}
+
+# The protocol's measurements a record must hold to be judged here.
+MEASURES = ("visual_sharpness", "visual_error", "frechet_mean", "frechet_sample")
+
+
+def check(record) -> None:
+    """A ValueError naming what is missing when ``record`` is not a protocol record."""
+    missing = [m for m in MEASURES if m not in record.result]
+    if missing:
+        raise ValueError(
+            f"{record.experiment} record {record.path} lacks the protocol's measurements "
+            f"{missing}: it was made without n_visual and n_quality (use the "
+            f"{record.experiment}-protocol experiment)"
+        )
+
+
+def judged(record, seed: int = 0) -> list[stats.Judged]:
+    """I1-I4 on one dataset's protocol record, one Holm family."""
+    check(record)
+    bpp = per_setting(record, "paper_bits_per_pixel")
+    sharp = per_setting(record, "visual_sharpness")
+    fd_mean, fd_sample = (per_setting(record, f"frechet_{k}") for k in ("mean", "sample"))
+    mnist = record.config["dataset"] == "mnist"
+    paper_i1 = PAPER_MNIST_BPP["LV"] - PAPER_MNIST_BPP["F"] if mnist else None
+    spec = [
+        ("I1", "LV − F, paper's bits/px", bpp["LV"], bpp["F"], +1, paper_i1),
+        ("I2", "LV − F, sharpness", sharp["LV"], sharp["F"], +1, None),
+        ("I3", "F samples − F means, FD", fd_sample["F"], fd_mean["F"], +1, None),
+        ("I4", "LV samples − F means, FD", fd_sample["LV"], fd_mean["F"], +1, None),
+    ]
+    return stats.judge(spec, seed=seed)
+
+
+def evidence(j: stats.Judged) -> str:
+    """A judged claim's numbers as one line: effect, 95% interval, raw and Holm p."""
+    paper = "" if j.paper_effect is None else f"; paper {j.paper_effect:+.2f}"
+    return (
+        f"{j.description} = {report.fmt(j.diff, 3)}, 95% [{report.fmt(j.ci_low, 3)}, "
+        f"{report.fmt(j.ci_high, 3)}], Mann-Whitney p = {j.p:.2g} (Holm {j.p_adjusted:.2g})"
+        f"{paper}"
+    )
+
+
+def convergence(record) -> dict[str, stats.FixedConvergence]:
+    """Per setting, the protocol's criterion on the monitored held-out ELBO: its seed mean
+    changed over the last fifth of training by less than the seeds' spread of its last
+    value (``stats.fixed_sigma_convergence``)."""
+    out = {}
+    for s in record.config["settings"]:
+        steps, curves = record.models.where(setting=s).history("monitor_elbo")
+        out[s] = stats.fixed_sigma_convergence(steps, curves, curves[-1])
+    return out
+
+
+def ls_sigma_stabilisation(record) -> stats.SigmaStabilisation:
+    """The learned-sigma criterion on LS-VAE's sigma over the logged training steps."""
+    steps, sigma = record.models.where(setting="LS").history("sigma")
+    return stats.sigma_stabilisation(steps, sigma)
+
+
+QUALITY = {  # result column: table column title
+    "visual_sharpness": "sharpness ↑",
+    "visual_error": "recon. error ↓",
+    "confidence_mean": "conf. means ↑",
+    "confidence_sample": "conf. samples ↑",
+    "frechet_mean": "FD means ↓",
+    "frechet_sample": "FD samples ↓",
+}
+
+
+def quality_table(name: str, record, conv: dict[str, stats.FixedConvergence]):
+    """Per setting, mean ± sd over seeds of the visual and sample-quality measures, and
+    whether its training met the convergence criterion."""
+    check(record)
+    values = {key: per_setting(record, key) for key in QUALITY}
+    rows = []
+    for s in record.config["settings"]:
+        cells = [report.pm(v[s].mean(), v[s].std(ddof=1), 3) for v in values.values()]
+        rows.append([s, *cells, "yes" if conv[s].converged else "no"])
+    r = record.result
+    return report.table(
+        rows,
+        ["setting", *QUALITY.values(), "converged"],
+        caption=(
+            f"{name}: reconstructions of {record.config['n_visual']} held-out images and "
+            f"{record.config['n_quality']} generated images of every model, mean ± sd over "
+            f"{len(record.config['seeds'])} seeds. The classifier scores "
+            f"{report.fmt(r['classifier_accuracy'], 3)} accuracy on the held-out images; "
+            f"real images score confidence {report.fmt(r['real_confidence'], 3)} and FD "
+            f"{report.fmt(r['real_frechet'], 3)} (the floor)."
+        ),
+        name=f"quality_{name}",
+    )
+
+
+def unconverged(conv: dict[str, stats.FixedConvergence]) -> list[str]:
+    """The settings whose monitored ELBO missed the criterion, in record order."""
+    return [s for s, c in conv.items() if not c.converged]
