@@ -11,7 +11,9 @@ means. We put numbers on those sentences with a small convolutional classifier t
 labelled real images that no VAE is evaluated on, the VAEs' own training images:
 
 * **confidence**: the classifier's mean top-class probability on a set of images. Real
-  held-out digits score near 1; noise scores near the spread of its guesses.
+  held-out digits score near 1, but uniform noise scores far above chance too (about 0.75
+  on the 8x8 digits: a classifier is overconfident off its data), so this is a weak
+  measure of realism and the records store the noise's value beside it.
 * **Fréchet distance** between the classifier's penultimate features of the generated
   images and of real held-out images, after Heusel et al. (2017) but with our classifier
   in place of Inception (which cannot be downloaded here and does not see 8x8 digits):

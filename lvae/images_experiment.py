@@ -294,8 +294,8 @@ def _sample_quality(model, config, train, held_out, gen) -> dict:
     """The sample-quality score (``lvae.image_quality``): a classifier trained on the
     labelled training images (which no VAE is evaluated on), its accuracy on the held-out
     images, and per model the confidence and Fréchet distance of ``n_quality`` decoder
-    means and samples from the prior against the held-out images; the real training
-    images' values beside them (the floor)."""
+    means and samples from the prior against the held-out images; beside them the values of
+    real training images (the floor) and of uniform noise (what "looks like noise" scores)."""
     labels = load_labels(config.dataset, split=config.split)[: config.limit]
     if config.n_holdout:
         train_labels, held_labels = labels[: -config.n_holdout], labels[-config.n_holdout :]
@@ -309,6 +309,9 @@ def _sample_quality(model, config, train, held_out, gen) -> dict:
     )
     reference = image_quality.features(classifier, held_out)
     real = train[-config.n_quality :]
+    # What "looks like noise" scores: uniform noise in [0, 1], from its own generator.
+    noise_gen = torch.Generator(device=device).manual_seed(config.data_seed + 9)
+    noise = torch.rand(real.shape, generator=noise_gen, device=device)
     parts = [model.generate(n, gen) for n in _sizes(config.n_quality, 250)]  # bounded memory
     generated = {k: torch.cat([part[k] for part in parts], dim=1) for k in ("mean", "sample")}
     shape = (config.n_quality, *train.shape[1:])
@@ -317,6 +320,10 @@ def _sample_quality(model, config, train, held_out, gen) -> dict:
         "real_confidence": image_quality.confidence(classifier, real),
         "real_frechet": image_quality.frechet_distance(
             image_quality.features(classifier, real), reference
+        ),
+        "noise_confidence": image_quality.confidence(classifier, noise),
+        "noise_frechet": image_quality.frechet_distance(
+            image_quality.features(classifier, noise), reference
         ),
         "sample_gap": (generated["sample"] - generated["mean"]).abs().mean(dim=(1, 2)).tolist(),
     }
