@@ -117,8 +117,9 @@ def quality_table(name: str, record, conv: dict[str, stats.FixedConvergence]):
             f"{record.config['n_quality']} generated images of every model, mean ± sd over "
             f"{len(record.config['seeds'])} seeds. The classifier scores "
             f"{report.fmt(r['classifier_accuracy'], 3)} accuracy on the held-out images; "
-            f"real images score confidence {report.fmt(r['real_confidence'], 3)} and FD "
-            f"{report.fmt(r['real_frechet'], 3)} (the floor)."
+            f"real training images score confidence {report.fmt(r['real_confidence'], 3)} "
+            f"and FD {report.fmt(r['real_frechet'], 3)} (the floor), uniform noise "
+            f"{report.fmt(r['noise_confidence'], 3)} and {report.fmt(r['noise_frechet'], 3)}."
         ),
         name=f"quality_{name}",
     )
