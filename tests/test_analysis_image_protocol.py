@@ -140,3 +140,34 @@ def test_quality_table_has_a_row_per_setting_and_states_its_references():
     assert "1.200 ±\u00a00.158" in html  # mean ± sd of LOW
     assert ">no<" not in html  # every setting converged
     assert "accuracy" in html and "0.97" in html and "90" in html  # classifier, noise floor
+
+
+def test_claims_regroup_by_claim_and_read_as_one_line_when_datasets_agree():
+    agree = {d: ip.judged(make_record(measures(), dataset=d)) for d in ("digits", "mnist")}
+    grouped = ip.by_claim(agree)
+    assert list(grouped) == ["I1", "I2", "I3", "I4"]
+    assert ip.verdict_line(grouped["I2"]) == "holds on digits and mnist"
+    differ = {
+        "digits": ip.judged(make_record(measures())),
+        "mnist": ip.judged(make_record(measures(visual_sharpness={"LV": LOW}), dataset="mnist")),
+    }
+    assert ip.verdict_line(ip.by_claim(differ)["I2"]) == "digits: holds; mnist: not shown"
+    html = ip.claims_table(differ).to_html()
+    assert html.count(">I2<") == 2 and "not shown" in html
+
+
+def test_convergence_and_sigma_in_words():
+    steps = (100, 200, 300, 400, 500)
+    flat = np.tile([0.0, 1.0, 2.0, 3.0, 4.0], (5, 1))
+    rising = flat + np.array([[0], [1], [2], [3], [10]])
+    rec = make_record(measures(), curves={"F": flat, "LS": rising, "LV": flat}, steps=steps)
+    other = make_record(measures(), dataset="mnist")
+    converged = {"digits": ip.convergence(rec), "mnist": ip.convergence(other)}
+    assert ip.unconverged_text(converged) == "digits: LS; mnist: none"
+    # sigma halves over the last tenth for every seed: drift log 2, spread 0 -> moving
+    sigma = np.ones((5, 15))
+    sigma[-1, :] = 0.5
+    rec.result["history"]["sigma"] = sigma.tolist()
+    assert ip.ls_sigma_text({"digits": rec}) == (
+        "digits: drift 0.69 against seed spread 0.0 (still moving)"
+    )

@@ -452,19 +452,3 @@ def test_visual_table_has_one_row_per_dataset_and_setting_rounded():
     for text in ("digits", "0.50", "0.123", "1.00", "0.250", "sample − mean"):
         assert text in html, text
     assert html.count("<tr>") == 3  # the header and one row per setting
-
-
-def test_i1_under_protocol_is_a_rank_test_with_its_floor_and_needs_two_seeds():
-    d = 4
-    constant = 0.5 * d * math.log(2 * math.pi)
-    # paper bits/px: F at 0, LV at 1 (three seeds each, all LV above all F)
-    f = [-constant + k * 1e-3 for k in range(3)]
-    lv = [-constant + d * math.log(2) + k * 1e-3 for k in range(3)]
-    rec = make_record({"elbo_raw": f + lv}, seeds=(0, 1, 2))
-    judged, floor, counts = im.i1_under_protocol(rec)
-    assert counts == (3, 3) and floor == pytest.approx(0.1)
-    assert judged.diff == pytest.approx(1.0, abs=1e-4) and judged.p == pytest.approx(0.1)
-    assert judged.verdict == "not shown"  # complete separation, yet p = 0.1 at 3 seeds
-    assert judged.paper_effect == pytest.approx(4.83)
-    one_seed = make_record({"elbo_raw": [f[0], lv[0]]}, seeds=(0,))
-    assert im.i1_under_protocol(one_seed) is None

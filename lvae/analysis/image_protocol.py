@@ -128,3 +128,62 @@ def quality_table(name: str, record, conv: dict[str, stats.FixedConvergence]):
 def unconverged(conv: dict[str, stats.FixedConvergence]) -> list[str]:
     """The settings whose monitored ELBO missed the criterion, in record order."""
     return [s for s, c in conv.items() if not c.converged]
+
+
+def by_claim(
+    judged_by_dataset: dict[str, list[stats.Judged]],
+) -> dict[str, dict[str, stats.Judged]]:
+    """The judged claims regrouped: {claim id: {dataset: judged}}, in claim order."""
+    out: dict[str, dict[str, stats.Judged]] = {}
+    for name, judged_claims in judged_by_dataset.items():
+        for j in judged_claims:
+            out.setdefault(j.claim_id, {})[name] = j
+    return out
+
+
+def verdict_line(per_dataset: dict[str, stats.Judged]) -> str:
+    """``"holds on digits and mnist"`` when the datasets agree, else one verdict each:
+    ``"digits: holds; mnist: not shown"``."""
+    seen = {j.verdict for j in per_dataset.values()}
+    if len(seen) == 1:
+        return f"{seen.pop()} on {' and '.join(per_dataset)}"
+    return "; ".join(f"{name}: {j.verdict}" for name, j in per_dataset.items())
+
+
+def claims_table(judged_by_dataset: dict[str, list[stats.Judged]]):
+    """One row per claim and dataset: the verdict and its evidence."""
+    rows = [
+        [cid, CLAIMS[cid], name, j.verdict, evidence(j)]
+        for cid, per_dataset in by_claim(judged_by_dataset).items()
+        for name, j in per_dataset.items()
+    ]
+    return report.table(
+        rows,
+        ["id", "claim", "data", "verdict", "evidence"],
+        caption="The image claims under the protocol: per-seed means compared by a 95% "
+        "bootstrap interval and an exact Mann-Whitney test, Holm-adjusted across the four "
+        "claims of each dataset. FD: Fréchet distance to real held-out images in the "
+        "features of a classifier of real images (lower is more realistic).",
+        name="image_protocol_claims",
+        align_left=4,
+    )
+
+
+def unconverged_text(converged: dict[str, dict[str, stats.FixedConvergence]]) -> str:
+    """Per dataset, the settings that missed the criterion: ``"digits: LS; mnist: none"``."""
+    return "; ".join(
+        f"{name}: {', '.join(unconverged(conv)) or 'none'}" for name, conv in converged.items()
+    )
+
+
+def ls_sigma_text(records: dict) -> str:
+    """Per dataset, LS-VAE's sigma criterion in words: drift against the seeds' spread."""
+    parts = []
+    for name, rec in records.items():
+        st = ls_sigma_stabilisation(rec)
+        state = "stable" if st.stabilised else "still moving"
+        parts.append(
+            f"{name}: drift {report.fmt(st.drift, 2)} against seed spread "
+            f"{report.fmt(st.noise, 2)} ({state})"
+        )
+    return "; ".join(parts)

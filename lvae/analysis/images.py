@@ -357,22 +357,6 @@ def image_claims(name: str, record, table: dict, visual: dict) -> list[Claim]:
 PAPER_MNIST_BPP = {"F": 0.06, "LV": 4.89}  # Table 2 of the paper, bits per pixel
 
 
-def i1_under_protocol(record):
-    """Claim I1 (LV-VAE's paper-convention bits/px above F-VAE's) judged as the protocol
-    judges claims: bootstrap interval and exact Mann-Whitney test (``stats.judge``), with
-    the smallest p the test can give at these seed counts. None when a setting has fewer
-    than 2 seeds, where no test is possible."""
-    from . import stats
-
-    bpp = per_setting(record, "paper_bits_per_pixel")
-    lv, f = bpp["LV"], bpp["F"]
-    if min(len(lv), len(f)) < 2:
-        return None
-    paper = PAPER_MNIST_BPP["LV"] - PAPER_MNIST_BPP["F"]
-    (judged,) = stats.judge([("I1", "LV − F", lv, f, +1, paper)])
-    return judged, stats.smallest_two_sided_p(len(lv), len(f)), (len(lv), len(f))
-
-
 def where(claims: list[Claim], text: str) -> str:
     """The datasets on which the claim ``text`` holds, as readable text."""
     if not any(c.text == text for c in claims):

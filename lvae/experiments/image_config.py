@@ -138,7 +138,8 @@ def protocol_variant(experiment: Experiment, overrides: dict | None = None, **fi
             config, seeds=PROTOCOL_SEEDS, n_monitor=500, n_visual=100, n_quality=1000
         )
 
-    smoke = {"seeds": (0,), "n_monitor": 20, "n_visual": 20, "n_quality": 20}  # seconds
+    # smoke: seconds, with the two seeds a rank test needs at the least
+    smoke = {"seeds": (0, 1), "n_monitor": 20, "n_visual": 20, "n_quality": 20}
     return experiment.variant(
         f"{experiment.name}-protocol",
         f"{experiment.summary}: the protocol's image study (5 seeds, sample quality)",
