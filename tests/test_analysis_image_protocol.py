@@ -171,3 +171,31 @@ def test_convergence_and_sigma_in_words():
     assert ip.ls_sigma_text({"digits": rec}) == (
         "digits: drift 0.69 against seed spread 0.0 (still moving)"
     )
+
+
+def test_held_out_peak_and_the_fall_after_it():
+    steps = (100, 200, 300, 400, 500)
+    flat = np.tile([0.0, 1.0, 2.0, 3.0, 4.0], (5, 1))
+    # LS rises to +20 (seeds' maxima at steps 200 and 300) and falls back to 0 and below
+    up_down = flat + np.array([[0], [20], [19], [5], [-10]])
+    up_down[2, 4] += 5  # seed 4 peaks at step 300
+    rec = make_record(measures(), curves={"F": flat, "LS": up_down, "LV": flat}, steps=steps)
+    peaks = ip.held_out_peaks(rec)
+    assert peaks["LS"].step == 200  # the median of 200, 200, 200, 200, 300
+    assert peaks["LS"].best == pytest.approx(22.8)  # maxima 20, 21, 22, 23 and 19 + 4 + 5
+    assert peaks["LS"].last == pytest.approx(-8.0)
+    assert peaks["LS"].fall == pytest.approx(30.8)
+    conv = ip.convergence(rec)
+    assert ip.overfitting_text(peaks, conv) == "LS (peak at step 200, then down 31 nats)"
+    rising = make_record(
+        measures(), curves={"F": flat, "LS": flat + np.arange(5)[:, None] * 9, "LV": flat}
+    )
+    assert ip.overfitting_text(ip.held_out_peaks(rising), ip.convergence(rising)) == "none"
+
+
+def test_collapsed_seeds_count_a_kl_near_zero():
+    rec = make_record(
+        {**measures(), "kl": {"F": [0.0, 0.001, 0.4, 0.0, 2.0], "LS": HIGH, "LV": HIGH}}
+    )
+    assert ip.collapsed_seeds(rec) == (3, 5)
+    assert ip.collapsed_seeds(rec, "LS") == (0, 5)

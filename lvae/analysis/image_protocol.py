@@ -19,6 +19,10 @@ sigma criterion (``ls_sigma_stabilisation``).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+import numpy as np
+
 from .. import report
 from . import stats
 from .images import PAPER_MNIST_BPP, per_setting
@@ -187,3 +191,50 @@ def ls_sigma_text(records: dict) -> str:
             f"{report.fmt(st.noise, 2)} ({state})"
         )
     return "; ".join(parts)
+
+
+@dataclass(frozen=True)
+class HeldOutPeak:
+    """Where a setting's monitored held-out ELBO was highest: the median over seeds of the
+    step of each seed's maximum, the seed mean of those maxima and of the last values."""
+
+    step: float
+    best: float
+    last: float
+
+    @property
+    def fall(self) -> float:
+        """How far the held-out ELBO fell from its peak by the end (>= 0)."""
+        return self.best - self.last
+
+
+def held_out_peaks(record) -> dict[str, HeldOutPeak]:
+    """Per setting, the peak of the monitored held-out ELBO and its fall after it: a
+    setting whose ELBO rises on the training images while it falls on held-out ones is
+    overfitting them."""
+    out = {}
+    for s in record.config["settings"]:
+        steps, curves = record.models.where(setting=s).history("monitor_elbo")
+        at = curves.argmax(axis=0)
+        out[s] = HeldOutPeak(
+            float(np.median(steps[at])), float(curves.max(axis=0).mean()), float(curves[-1].mean())
+        )
+    return out
+
+
+def overfitting_text(peaks: dict[str, HeldOutPeak], converged: dict) -> str:
+    """The settings that missed the criterion because their held-out ELBO fell after a
+    peak, in words: ``"LS (peak at step 2500, then down 430 nats)"``; "none" if none."""
+    falling = [
+        f"{s} (peak at step {p.step:.0f}, then down {report.sig(p.fall, 2)} nats)"
+        for s, p in peaks.items()
+        if not converged[s].converged and converged[s].change < 0
+    ]
+    return ", ".join(falling) or "none"
+
+
+def collapsed_seeds(record, setting: str = "F", kl_below: float = 0.01) -> tuple[int, int]:
+    """(seeds of ``setting`` whose KL on the held-out images is below ``kl_below`` nats,
+    seeds): a VAE with no information in its code decodes every z to nearly one image."""
+    kl = per_setting(record, "kl")[setting]
+    return int(np.sum(kl < kl_below)), len(kl)
