@@ -199,3 +199,11 @@ def test_collapsed_seeds_count_a_kl_near_zero():
     )
     assert ip.collapsed_seeds(rec) == (3, 5)
     assert ip.collapsed_seeds(rec, "LS") == (0, 5)
+
+
+def test_realism_line_reads_seed_means_and_the_references():
+    rec = make_record(measures())
+    assert ip.realism_line(rec) == (
+        "F means 5.20 / 1, F samples 1.20 / 5, LV samples 1.20 / 5, "
+        "real images 0.96 / 2, uniform noise 0.70 / 90"
+    )

@@ -226,7 +226,7 @@ def overfitting_text(peaks: dict[str, HeldOutPeak], converged: dict) -> str:
     """The settings that missed the criterion because their held-out ELBO fell after a
     peak, in words: ``"LS (peak at step 2500, then down 430 nats)"``; "none" if none."""
     falling = [
-        f"{s} (peak at step {p.step:.0f}, then down {report.sig(p.fall, 2)} nats)"
+        f"{s} (peak at step {p.step:.0f}, then down {report.fixed(p.fall, 0)} nats)"
         for s, p in peaks.items()
         if not converged[s].converged and converged[s].change < 0
     ]
@@ -238,3 +238,22 @@ def collapsed_seeds(record, setting: str = "F", kl_below: float = 0.01) -> tuple
     seeds): a VAE with no information in its code decodes every z to nearly one image."""
     kl = per_setting(record, "kl")[setting]
     return int(np.sum(kl < kl_below)), len(kl)
+
+
+def realism_line(record) -> str:
+    """The sample-quality scores behind I3 and I4 in one line (seed means): F-VAE's means
+    and samples, LV-VAE's samples, real images and uniform noise, as confidence / FD."""
+    r = record.result
+    conf = {k: per_setting(record, f"confidence_{k}") for k in ("mean", "sample")}
+    fd = {k: per_setting(record, f"frechet_{k}") for k in ("mean", "sample")}
+
+    def pair(c, f) -> str:
+        return f"{report.fixed(c, 2)} / {report.fixed(f, 0)}"
+
+    return (
+        f"F means {pair(conf['mean']['F'].mean(), fd['mean']['F'].mean())}, "
+        f"F samples {pair(conf['sample']['F'].mean(), fd['sample']['F'].mean())}, "
+        f"LV samples {pair(conf['sample']['LV'].mean(), fd['sample']['LV'].mean())}, "
+        f"real images {pair(r['real_confidence'], r['real_frechet'])}, "
+        f"uniform noise {pair(r['noise_confidence'], r['noise_frechet'])}"
+    )
