@@ -207,3 +207,25 @@ def test_realism_line_reads_seed_means_and_the_references():
         "F means 5.20 / 1, F samples 1.20 / 5, LV samples 1.20 / 5, "
         "real images 0.96 / 2, uniform noise 0.70 / 90"
     )
+
+
+def test_per_dataset_texts():
+    rec = make_record(
+        {**measures(), "kl": {"F": [0.0, 0.0, 0.4, 0.0, 2.0], "LS": HIGH, "LV": HIGH}}
+    )
+    rec.config.update(steps=8000, batch_size=100)
+    rec.result["n_train"] = 1500
+    assert ip.passes(rec) == pytest.approx(8000 * 100 / 1500)
+    assert ip.per_dataset({"digits": rec, "mnist": rec}, ip.collapsed_text) == (
+        "digits: 3 of 5; mnist: 3 of 5"
+    )
+    assert ip.overfitting_of(rec) == "none"
+
+
+def test_sizes_text():
+    rec = make_record(measures())
+    rec.config.update(n_monitor=297, steps=8000)
+    assert (
+        ip.sizes_text(rec)
+        == "297 monitored, 100 reconstructed and 1000 generated images, 8000 steps"
+    )

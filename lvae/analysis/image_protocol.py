@@ -257,3 +257,34 @@ def realism_line(record) -> str:
         f"real images {pair(r['real_confidence'], r['real_frechet'])}, "
         f"uniform noise {pair(r['noise_confidence'], r['noise_frechet'])}"
     )
+
+
+def per_dataset(records: dict, describe) -> str:
+    """``describe(record)`` for each dataset, as ``"digits: ...; mnist: ..."``."""
+    return "; ".join(f"{name}: {describe(rec)}" for name, rec in records.items())
+
+
+def overfitting_of(record) -> str:
+    """``overfitting_text`` of one record."""
+    return overfitting_text(held_out_peaks(record), convergence(record))
+
+
+def collapsed_text(record) -> str:
+    """F-VAE's collapsed seeds as ``"4 of 5"``."""
+    return "{} of {}".format(*collapsed_seeds(record))
+
+
+def passes(record) -> float:
+    """How many times training went through the training images: steps x batch / images."""
+    config = record.config
+    return config["steps"] * config["batch_size"] / record.result["n_train"]
+
+
+def sizes_text(record) -> str:
+    """What one protocol record measured on: ``"297 monitored, 100 reconstructed and 1000
+    generated images, 8000 steps"``."""
+    c = record.config
+    return (
+        f"{c['n_monitor']} monitored, {c['n_visual']} reconstructed and {c['n_quality']} "
+        f"generated images, {c['steps']} steps"
+    )
