@@ -220,6 +220,7 @@ def test_per_dataset_texts():
         "digits: 3 of 5; mnist: 3 of 5"
     )
     assert ip.overfitting_of(rec) == "none"
+    assert ip.collapsed_text(rec, "LS") == "0 of 5"
 
 
 def test_sizes_text():

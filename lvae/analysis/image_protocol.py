@@ -269,9 +269,9 @@ def overfitting_of(record) -> str:
     return overfitting_text(held_out_peaks(record), convergence(record))
 
 
-def collapsed_text(record) -> str:
-    """F-VAE's collapsed seeds as ``"4 of 5"``."""
-    return "{} of {}".format(*collapsed_seeds(record))
+def collapsed_text(record, setting: str = "F") -> str:
+    """A setting's collapsed seeds as ``"4 of 5"``."""
+    return "{} of {}".format(*collapsed_seeds(record, setting))
 
 
 def passes(record) -> float:
