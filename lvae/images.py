@@ -86,18 +86,23 @@ def _digits(split: str) -> np.ndarray:
 
 
 # ------------------------------------------------------------------------------ MNIST
+def _read_idx_bytes(path: Path) -> bytes:
+    """The bytes of an IDX file, gunzipped when its name ends in .gz."""
+    opener = gzip.open if path.suffix == ".gz" else open
+    try:
+        with opener(path, "rb") as f:
+            return f.read()
+    except (OSError, EOFError) as exc:
+        raise ValueError(f"{path}: not a readable (gzip) IDX file ({exc})") from None
+
+
 def read_idx_images(path: Path) -> np.ndarray:
     """Read an IDX3 unsigned-byte image file (optionally gzipped), validating its header.
 
     Layout: magic 0x00000803 (big endian: two zero bytes, type 0x08 = ubyte, 3 dims), then
     the three sizes as big-endian uint32, then N*H*W bytes.
     """
-    opener = gzip.open if path.suffix == ".gz" else open
-    try:
-        with opener(path, "rb") as f:
-            raw = f.read()
-    except (OSError, EOFError) as exc:
-        raise ValueError(f"{path}: not a readable (gzip) IDX file ({exc})") from None
+    raw = _read_idx_bytes(path)
     if len(raw) < 16:
         raise ValueError(f"{path}: too short for an IDX3 header ({len(raw)} bytes)")
     magic, n, h, w = struct.unpack(">IIII", raw[:16])
@@ -114,12 +119,7 @@ def read_idx_images(path: Path) -> np.ndarray:
 def read_idx_labels(path: Path) -> np.ndarray:
     """Read an IDX1 unsigned-byte label file (optionally gzipped), validating its header:
     magic 0x00000801 (type 0x08 = ubyte, 1 dim), the count as big-endian uint32, N bytes."""
-    opener = gzip.open if path.suffix == ".gz" else open
-    try:
-        with opener(path, "rb") as f:
-            raw = f.read()
-    except (OSError, EOFError) as exc:
-        raise ValueError(f"{path}: not a readable (gzip) IDX file ({exc})") from None
+    raw = _read_idx_bytes(path)
     if len(raw) < 8:
         raise ValueError(f"{path}: too short for an IDX1 header ({len(raw)} bytes)")
     magic, n = struct.unpack(">II", raw[:8])
