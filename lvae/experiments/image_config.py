@@ -128,7 +128,7 @@ PROTOCOL_SEEDS = tuple(range(5))  # the protocol's image study: at least 5 seeds
 
 def protocol_variant(experiment: Experiment, overrides: dict | None = None, **fields) -> Experiment:
     """``<experiment>-protocol``: the book page "Protocol"'s image study on ``experiment``'s
-    presets: 5 seeds (smoke keeps its one), the held-out ELBO monitored for the convergence
+    presets: 5 seeds (smoke trains two), the held-out ELBO monitored for the convergence
     criterion, the visual measures on 100 held-out images and the sample-quality score on
     1,000 generated images of every model, with ``fields`` replaced in book and paper, and
     ``overrides[profile]`` then in that profile only."""
