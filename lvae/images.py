@@ -75,14 +75,18 @@ def _require_dir(data_dir, name: str) -> Path:
 
 
 # ----------------------------------------------------------------------------- digits
+def _digits_split(n: int, split: str) -> np.ndarray:
+    """The indices of ``split`` among the ``n`` digits. No official split: a fixed
+    permutation, the last 297 images for test."""
+    order = np.random.default_rng(0).permutation(n)
+    return order[:1500] if split == "train" else order[1500:]
+
+
 def _digits(split: str) -> np.ndarray:
     from sklearn.datasets import load_digits
 
     images = load_digits().images.astype(np.float32) / 16.0  # (1797, 8, 8), 0..16
-    # No official split: a fixed permutation, the last 297 images for test.
-    order = np.random.default_rng(0).permutation(len(images))
-    chosen = order[:1500] if split == "train" else order[1500:]
-    return images[chosen][:, None]
+    return images[_digits_split(len(images), split)][:, None]
 
 
 # ------------------------------------------------------------------------------ MNIST
@@ -158,8 +162,7 @@ def _digits_labels(split: str) -> np.ndarray:
     from sklearn.datasets import load_digits
 
     labels = load_digits().target
-    order = np.random.default_rng(0).permutation(len(labels))  # the split of ``_digits``
-    return labels[order[:1500] if split == "train" else order[1500:]]
+    return labels[_digits_split(len(labels), split)]
 
 
 LABELLED = ("digits", "mnist")  # the datasets with class labels (the sample-quality score)
