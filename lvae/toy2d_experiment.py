@@ -52,13 +52,15 @@ def setting_name(kind: str, sigma: float | None = None) -> str:
 
 
 @torch.no_grad()
-def _evaluate(model: StackedVAE, config, gen, device) -> dict[str, list]:
-    """Mean exact ELBO terms of every model on the same fresh points."""
+def _evaluate(model: StackedVAE, config, gen, device, n_points: int | None = None) -> dict:
+    """Mean exact ELBO terms of every model on the same ``n_points`` fresh points (default
+    ``config.n_eval``)."""
     n_models = model.n_models
+    total = config.n_eval if n_points is None else n_points
 
     def fresh_points():  # chunks of at most 2000 points, shared by every model
-        for start in range(0, config.n_eval, 2000):
-            n = min(2000, config.n_eval - start)
+        for start in range(0, total, 2000):
+            n = min(2000, total - start)
             yield sample_toy2d((n,), gen, device, config.data_scale).expand(n_models, n, DATA_DIM)
 
     means = model.mean_terms(fresh_points(), gen)
@@ -113,10 +115,20 @@ def table1_specs(config, f_star: float | None = None) -> list[ModelSpec]:
 
 
 def _train_phase(
-    specs, config, device, checkpoint: Path, tag: str, data_seed: int, schedules=(), trace=False
+    specs,
+    config,
+    device,
+    checkpoint: Path,
+    tag: str,
+    data_seed: int,
+    schedules=(),
+    trace=False,
+    lr: float | None = None,
+    warmup_steps: int = 0,
 ):
     """Train one stack of ``specs`` (``ModelSpec``). ``schedules``: (rows, steps, values)
-    triples, each a sigma trajectory replayed on its rows (``SigmaSchedule``)."""
+    triples, each a sigma trajectory replayed on its rows (``SigmaSchedule``). Adam's rate
+    is ``lr`` (default ``config.lr``) after a linear warm-up of ``warmup_steps``."""
     networks = mlp_networks(DATA_DIM, config.hidden, config.n_blocks)
     model = StackedVAE(specs, networks, config.latent_dim).to(device)
     gen = torch.Generator(device=device).manual_seed(data_seed)
@@ -151,7 +163,8 @@ def _train_phase(
         model,
         batch,
         steps=config.steps,
-        lr=config.lr,
+        lr=config.lr if lr is None else lr,
+        warmup_steps=warmup_steps,
         log_every=config.log_every,
         generator=gen,
         desc=tag,
@@ -159,7 +172,7 @@ def _train_phase(
         checkpoint=checkpoint,
         checkpoint_tag=f"{checkpoint.parent.name}-{tag}",
         trace_every=config.trace_every if trace else None,
-        trace_dense_until=config.dense_trace_steps,
+        trace_dense_until=config.dense_trace_steps if trace else 0,
         monitor=monitor if config.n_monitor else None,
     )
     return model, gen, history
@@ -240,6 +253,72 @@ def _run_table1(config, device: torch.device, checkpoints: Path) -> dict:
         },
         "ls_sigma_trace": {"step": hist1["trace_step"], "sigma": _rounded(ls_trace.tolist())},
         "figures": {"panels": panels},
+    }
+
+
+# ------------------------------------------------------------ learning-rate study
+LR_STUDY_ROW = ("setting", "sigma", "schedule", "rate", "warmup_steps", "seed")
+SELECT_SEED_OFFSET, REPORT_SEED_OFFSET = 11, 12  # data seeds of the two held-out sets
+
+
+def lr_study_specs(config) -> list[ModelSpec]:
+    """F-VAE at every fixed sigma and at F*, every seed: the models of each schedule's
+    stack (the same initialisations in every stack)."""
+    sigmas = [(setting_name("fixed", s), s) for s in config.fixed_sigmas]
+    sigmas.append((setting_name("fstar"), config.f_star_sigma))
+    return grid([ModelSpec(name, "fixed", s) for name, s in sigmas], config.seeds)
+
+
+def _run_lr_study(config, schedules, device: torch.device, checkpoints: Path) -> dict:
+    """``schedules``: (name, rate, warm-up steps) of each stack to train."""
+    specs = lr_study_specs(config)
+    rows, evaluations, histories = [], [], []
+    for i, (name, rate, warmup) in enumerate(schedules):
+        model, _, history = _train_phase(
+            specs,
+            config,
+            device,
+            checkpoints / f"schedule{i}.pt",
+            f"table1-lr {name}",
+            config.data_seed,  # the same batches for every schedule: paired runs
+            lr=rate,
+            warmup_steps=warmup,
+        )
+        selected = _evaluate(
+            model,
+            config,
+            torch.Generator(device=device).manual_seed(config.data_seed + SELECT_SEED_OFFSET),
+            device,
+            config.n_select,
+        )
+        reported = _evaluate(
+            model,
+            config,
+            torch.Generator(device=device).manual_seed(config.data_seed + REPORT_SEED_OFFSET),
+            device,
+        )
+        evaluations.append({"elbo_select": selected["elbo"], **reported})
+        histories.append(history)
+        tags = (("schedule", name), ("rate", rate), ("warmup_steps", warmup))
+        rows += [dataclasses.replace(s, tags=s.tags + tags) for s in specs]
+
+    def joined(key, values):  # per-model lists of every stack, in stack order
+        return [x for v in values for x in v[key]]
+
+    def joined_history(term):  # (log steps, models): each stack's columns side by side
+        return [sum(step_values, []) for step_values in zip(*(h[term] for h in histories))]
+
+    return {
+        "models": record_rows(rows, LR_STUDY_ROW),
+        **{
+            k: _rounded(joined(k, evaluations), 7)
+            for k in ("elbo", "elbo_select", "log_likelihood", "kl")
+        },
+        "history": {
+            "step": histories[0]["step"],
+            "elbo": _rounded(joined_history("elbo")),
+            "monitor_elbo": _rounded(joined_history("monitor")),
+        },
     }
 
 

@@ -64,6 +64,15 @@ def adam(parameters, lr: float) -> torch.optim.Adam:
     return torch.optim.Adam(parameters, lr=lr, fused=fused or None)
 
 
+def warmup_rate(lr: float, warmup_steps: int, step: int) -> float:
+    """The rate of step ``step`` (1, 2, ...) under a linear warm-up from 0 to ``lr`` over
+    the first ``warmup_steps`` steps, then constant: lr * min(1, step / warmup_steps).
+    ``warmup_steps`` = 0 is the constant rate."""
+    if warmup_steps == 0:
+        return lr
+    return lr * min(1.0, step / warmup_steps)
+
+
 # The autocast dtype of the forward pass of the training in progress (None: float32).
 _AUTOCAST: contextvars.ContextVar[torch.dtype | None] = contextvars.ContextVar(
     "lvae_autocast", default=None
@@ -244,6 +253,7 @@ def train_stacked(
     lr: float,
     log_every: int,
     generator: torch.Generator,
+    warmup_steps: int = 0,
     desc: str = "training",
     before_step: Callable[[int], None] | None = None,
     checkpoint: Path | None = None,
@@ -261,6 +271,8 @@ def train_stacked(
     The summed loss gives each model its own gradient (models share no parameters), and
     Adam is elementwise, so the stack trains exactly like M separate runs.
     ``before_step(step)`` runs before each step (a sigma schedule sets sigma there).
+    With ``warmup_steps``, the rate rises linearly from 0 to ``lr`` over those steps
+    (``warmup_rate``); it is a function of the step, so a resumed run follows it exactly.
     With ``trace_every``, sigma is also traced at every step up to ``trace_dense_until``
     (the early phase, where it moves fastest).
     ``checkpoint_tag`` (the configuration hash) guards against resuming someone else's run.
@@ -289,6 +301,8 @@ def train_stacked(
         )
     if not checkpoint_seconds > 0:
         raise ValueError(f"checkpoint_seconds must be > 0, got {checkpoint_seconds}")
+    if isinstance(warmup_steps, bool) or not isinstance(warmup_steps, int) or warmup_steps < 0:
+        raise ValueError(f"warmup_steps must be an integer >= 0, got {warmup_steps!r}")
     optimiser = adam(model.parameters(), lr)
     history: dict[str, list] = {
         "step": [],
@@ -366,6 +380,9 @@ def train_stacked(
         for step in bar:
             if before_step is not None:
                 before_step(step)
+            if step <= warmup_steps:  # from step warmup_steps on, the rate is lr (saved too)
+                for group in optimiser.param_groups:
+                    group["lr"] = warmup_rate(lr, warmup_steps, step)
             batch = sample_batch()
             with autocast():
                 terms = model.elbo_terms(batch, generator)

@@ -41,6 +41,7 @@ def test_every_experiment_module_declares_one_experiment_named_after_it():
         "sphere-vae": "sphere_vae",
         "table1": "table1",
         "table1-calibration": "table1_calibration",
+        "table1-lr": "table1_lr",
     }
     # The registry: those and the variants of table1, which file their records with it.
     variants = {"table1-long", "table1-latent2", "table1-calibrated"}

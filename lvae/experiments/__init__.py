@@ -23,6 +23,7 @@ from . import (
     sphere_vae,
     table1,
     table1_calibration,
+    table1_lr,
 )
 from .base import DEVICES, PRECISIONS, PROFILES, Experiment, check_profile
 from .config import TrainingConfig, normalised, training_key
@@ -61,6 +62,7 @@ EXPERIMENTS: dict[str, Experiment] = {
         table1.LATENT2,
         *table1.CALIBRATED.values(),
         table1_calibration.EXPERIMENT,
+        table1_lr.EXPERIMENT,
         kl_weight.EXPERIMENT,
         images_digits.EXPERIMENT,
         images_digits.PROTOCOL,
