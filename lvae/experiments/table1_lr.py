@@ -31,7 +31,7 @@ class LRStudyConfig(TrainingConfig):
 
     POSITIVE: ClassVar[tuple[str, ...]] = ("hidden", "n_eval", "n_select", "n_monitor")
 
-    fixed_sigmas: tuple[float, ...] = (0.1, 0.043, 0.03, 0.01)
+    fixed_sigmas: tuple[float, ...] = (1.0, 0.3, 0.1, 0.043, 0.03, 0.01)  # Table 1's grid
     f_star_sigma: float = F_STAR_LATENT1
     rates: tuple[float, ...] = (3e-4, 1e-3, 3e-3)  # the constant schedules
     warmup_steps: int = 5000  # the warm-up schedule: 0 -> lr over this many steps
