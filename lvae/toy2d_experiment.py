@@ -306,7 +306,8 @@ def _run_lr_study(config, schedules, device: torch.device, checkpoints: Path) ->
         return [x for v in values for x in v[key]]
 
     def joined_history(term):  # (log steps, models): each stack's columns side by side
-        return [sum(step_values, []) for step_values in zip(*(h[term] for h in histories))]
+        per_stack = [h[term] for h in histories]
+        return [sum(step_values, []) for step_values in zip(*per_stack, strict=True)]
 
     return {
         "models": record_rows(rows, LR_STUDY_ROW),

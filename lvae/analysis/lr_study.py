@@ -1,0 +1,198 @@
+"""The protocol's learning-rate study of Table 1's fixed-sigma rows, read from a
+``table1-lr`` record (book page "Protocol", changes after registration).
+
+Each fixed-sigma setting was trained under several schedules (constant Adam rates and a
+warm-up) on the same batches and initialisations. Per setting, the schedule with the
+highest mean ELBO on the held-out selection points is chosen; its ELBO on other fresh
+points is the row's value. The claims that read fixed-sigma rows are then judged again
+with those rows in place of the 1e-3 rows of the latent-1 table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..report import fixed as fixed_decimals
+from ..report import pm, provenance, table
+from . import stats
+from .protocol import Verdict, best_fixed_claim, difference_claims
+from .records import by_setting, settings
+from .table1 import paper_elbo
+
+
+def schedules(record) -> list[str]:
+    """The record's schedules in the order they were trained."""
+    return record.models.values("schedule")
+
+
+def _rows(record, setting: str, schedule: str):
+    return record.models.where(setting=setting, schedule=schedule)
+
+
+def convergence(record) -> dict[tuple[str, str], stats.FixedConvergence]:
+    """The protocol's criterion (``stats.fixed_sigma_convergence``) for every (setting,
+    schedule): its monitored ELBO over the last fifth against the seeds' spread of its
+    reported ELBO."""
+    out = {}
+    for s in settings(record):
+        for sched in schedules(record):
+            rows = _rows(record, s, sched)
+            steps, curves = rows.history("monitor_elbo")
+            out[s, sched] = stats.fixed_sigma_convergence(steps, curves, rows.column("elbo"))
+    return out
+
+
+def chosen(record) -> dict[str, str]:
+    """Each setting's schedule: the highest mean ELBO on the selection points (a tie goes
+    to the schedule trained first)."""
+    out = {}
+    for s in settings(record):
+        means = {
+            sched: _rows(record, s, sched).column("elbo_select").mean()
+            for sched in schedules(record)
+        }
+        out[s] = max(means, key=means.get)
+    return out
+
+
+def chosen_elbo(record) -> dict[str, np.ndarray]:
+    """Each setting's reported ELBO (per seed, paper convention) under its chosen schedule."""
+    return {
+        s: paper_elbo(_rows(record, s, sched).column("elbo")) for s, sched in chosen(record).items()
+    }
+
+
+@dataclass(frozen=True)
+class RateEffect:
+    """A setting's chosen schedule against ``baseline`` (the tables' constant rate):
+    the difference of mean reported ELBOs, the seeds' spread at the baseline, and whether
+    each converged by the protocol's criterion."""
+
+    setting: str
+    schedule: str
+    gain: float
+    baseline_sd: float
+    baseline_converged: bool
+    chosen_converged: bool
+
+
+def rate_effects(record, baseline: str) -> list[RateEffect]:
+    """``RateEffect`` of every setting against the schedule named ``baseline``."""
+    if baseline not in schedules(record):
+        raise ValueError(f"no schedule {baseline!r}; schedules: {schedules(record)}")
+    conv, pick = convergence(record), chosen(record)
+    out = []
+    for s in settings(record):
+        base = _rows(record, s, baseline).column("elbo")
+        best = _rows(record, s, pick[s]).column("elbo")
+        out.append(
+            RateEffect(
+                s,
+                pick[s],
+                float(best.mean() - base.mean()),
+                float(base.std(ddof=1)),
+                conv[s, baseline].converged,
+                conv[s, pick[s]].converged,
+            )
+        )
+    return out
+
+
+def study_table(record):
+    """Every (setting, schedule): the ELBO on the selection and the reported points (mean
+    ± std over seeds, paper convention), the convergence criterion, and the choice."""
+    conv, pick = convergence(record), chosen(record)
+    rows = []
+    for s in settings(record):
+        for sched in schedules(record):
+            r = _rows(record, s, sched)
+            select, report = paper_elbo(r.column("elbo_select")), paper_elbo(r.column("elbo"))
+            c = conv[s, sched]
+            rows.append(
+                [
+                    s,
+                    sched,
+                    pm(select.mean(), select.std(ddof=1)),
+                    pm(report.mean(), report.std(ddof=1)),
+                    f"{fixed_decimals(c.change, 3)} / {fixed_decimals(c.seed_std, 3)}",
+                    "yes" if c.converged else "no",
+                    "chosen" if pick[s] == sched else "",
+                ]
+            )
+    config = record.config
+    return table(
+        rows,
+        [
+            "setting",
+            "Adam rate",
+            "ELBO, selection points",
+            "ELBO, reported",
+            "last-fifth change / seed std",
+            "converged",
+            "",
+        ],  # fmt: skip
+        caption=f"The learning-rate study ({provenance(record.provenance)}; latent dimension "
+        f"{config['latent_dim']}, data scale {config['data_scale']}, {config['n_blocks']} "
+        f"residual blocks of {config['hidden']} units; warm-up: linear from 0 over "
+        f"{config['warmup_steps']:,} steps): mean ± std over seeds, nats per point, paper "
+        f"convention; {config['n_select']:,} selection and {config['n_eval']:,} other "
+        "fresh points. Chosen: the schedule with the highest mean on the selection points.",
+        name="lr_study",
+        align_left=2,
+    )
+
+
+def judged_at_table_rate(table_record, seed: int = 0) -> list[Verdict]:
+    """T1-T5 judged on the table as it was trained (every row at its own rate)."""
+    elbo = {s: paper_elbo(v) for s, v in by_setting(table_record, "elbo").items()}
+    return [*difference_claims(elbo, seed), best_fixed_claim(elbo, seed)]
+
+
+def rejudged(table_record, study_record, seed: int = 0) -> list[Verdict]:
+    """T1-T5 judged on the table with every fixed-sigma row (the grid and F*) replaced by
+    the study's row at its chosen schedule; the learned-sigma rows stay the table's. The
+    two records must share the latent dimension and the data scale."""
+    for key in ("latent_dim", "data_scale"):
+        if table_record.config[key] != study_record.config[key]:
+            raise ValueError(
+                f"the table and the study differ in {key}: {table_record.config[key]} vs "
+                f"{study_record.config[key]}"
+            )
+    elbo = {s: paper_elbo(v) for s, v in by_setting(table_record, "elbo").items()}
+    replaced = chosen_elbo(study_record)
+    missing = [s for s in elbo if _is_fixed(s) and s not in replaced]
+    if missing:
+        raise ValueError(f"the study has no row for {missing}")
+    elbo.update({s: v for s, v in replaced.items() if s in elbo})
+    return [*difference_claims(elbo, seed), best_fixed_claim(elbo, seed)]
+
+
+def _is_fixed(setting: str) -> bool:
+    return setting.startswith("F sigma=") or setting == "F*"
+
+
+def changed_verdicts(before: Sequence[Verdict], after: Sequence[Verdict]) -> list[str]:
+    """The claims whose verdict differs between two judgements of the same claims."""
+    old = {v.key: v.verdict for v in before}
+    return [v.key for v in after if v.key in old and old[v.key] != v.verdict]
+
+
+def verdicts_side_by_side(
+    before: Sequence[Verdict], after: Sequence[Verdict], labels: Mapping[str, str], caption: str
+):
+    """One row per claim: its verdict and evidence under each of two judgements."""
+    old = {v.key: v for v in before}
+    rows = [
+        [v.key, f"{old[v.key].verdict}: {old[v.key].evidence}", f"{v.verdict}: {v.evidence}"]
+        for v in after
+        if v.key in old
+    ]
+    return table(
+        rows,
+        ["id", labels["before"], labels["after"]],
+        caption=caption,
+        name="lr_rejudged",
+    )

@@ -1,0 +1,252 @@
+"""The learning-rate study: the warm-up of train_stacked, the table1-lr experiment, and
+its analysis (lvae.analysis.lr_study) on synthetic records whose answers are known."""
+
+import numpy as np
+import pytest
+import torch
+
+from lvae import experiments, store
+from lvae.analysis import lr_study, stats
+from lvae.analysis.table1 import paper_elbo
+from lvae.data import sample_toy2d
+from lvae.experiments.table1_lr import F_STAR_LATENT1, schedules
+from lvae.nets import mlp_networks
+from lvae.spec import ModelSpec
+from lvae.train import train_stacked, warmup_rate
+from lvae.vae import StackedVAE
+
+SHIFT = float(paper_elbo(0.0))  # records hold the exact ELBO; the analysis prints paper's
+SEEDS = 10
+SPREAD = np.linspace(-0.02, 0.02, SEEDS)
+
+
+# ------------------------------------------------------------------------- the warm-up
+def test_warmup_rate_rises_linearly_then_stays():
+    assert [warmup_rate(1e-3, 4, t) for t in (1, 2, 4, 5, 100)] == pytest.approx(
+        [2.5e-4, 5e-4, 1e-3, 1e-3, 1e-3]
+    )
+    assert warmup_rate(3e-3, 0, 1) == 3e-3
+
+
+def _vae():
+    spec = ModelSpec("F", "fixed", 0.1, seed=0, init_seed=3)
+    return StackedVAE([spec], mlp_networks(2, 16, 1), latent_dim=1)
+
+
+def test_the_first_warmup_step_moves_each_weight_by_the_reduced_rate():
+    # Adam's first step moves every parameter with a non-zero gradient by lr (its update
+    # is m / sqrt(v) = +-1 then, up to eps): under a warm-up of 8 steps, by lr / 8.
+    vae = _vae()
+    before = [p.detach().clone() for p in vae.parameters()]
+    gen = torch.Generator().manual_seed(0)
+    train_stacked(
+        vae, lambda: sample_toy2d((1, 32), gen), steps=1, lr=1e-2, warmup_steps=8,
+        log_every=1, generator=gen,
+    )  # fmt: skip
+    pairs = zip(vae.parameters(), before, strict=True)
+    moved = torch.cat([(p - q).abs().flatten() for p, q in pairs])
+    moved = moved[moved > 0]
+    assert moved.numel() > 100
+    torch.testing.assert_close(moved, torch.full_like(moved, 1e-2 / 8), rtol=1e-3, atol=0)
+
+
+def test_a_run_interrupted_during_the_warmup_resumes_to_the_same_result(tmp_path):
+    def run(checkpoint=None, stop_at=None):
+        vae = _vae()
+        gen = torch.Generator().manual_seed(1)
+
+        def before(step):
+            if step == stop_at:
+                raise KeyboardInterrupt
+
+        train_stacked(
+            vae, lambda: sample_toy2d((1, 32), gen), steps=30, lr=1e-3, warmup_steps=20,
+            log_every=5, generator=gen, before_step=before, checkpoint=checkpoint,
+            checkpoint_every=10, checkpoint_tag="t",
+        )  # fmt: skip
+        return vae
+
+    reference = run()
+    with pytest.raises(KeyboardInterrupt):
+        run(tmp_path / "c.pt", stop_at=15)  # dies after the step-10 checkpoint
+    resumed = run(tmp_path / "c.pt")
+    for p, q in zip(resumed.parameters(), reference.parameters(), strict=True):
+        torch.testing.assert_close(p, q, rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("bad", [-1, 1.5, True])
+def test_a_bad_warmup_is_rejected_before_training(bad):
+    with pytest.raises(ValueError, match="warmup_steps must be an integer >= 0"):
+        train_stacked(
+            _vae(), lambda: None, steps=1, lr=1e-3, warmup_steps=bad, log_every=1,
+            generator=torch.Generator(),
+        )  # fmt: skip
+
+
+# ----------------------------------------------------------------------- the experiment
+@pytest.mark.parametrize(
+    "overrides,pattern",
+    [
+        ({"rates": ()}, "rates must be positive"),
+        ({"rates": (1e-3, 0.0)}, "rates must be positive"),
+        ({"warmup_steps": 0}, "warmup_steps must be between 1 and steps - 1"),
+        ({"warmup_steps": 60}, "warmup_steps must be between 1 and steps - 1"),
+        ({"fixed_sigmas": (0.1, 0.1)}, "the sigmas must be distinct"),
+        ({"f_star_sigma": 0.0}, "f_star_sigma must be positive"),
+        ({"n_select": 0}, "n_select must be >= 1"),
+    ],
+)
+def test_bad_study_configurations_are_rejected(overrides, pattern):
+    with pytest.raises(ValueError, match=pattern):
+        experiments.config("table1-lr", "smoke", **overrides)
+
+
+def test_the_book_study_has_the_protocols_schedules_and_the_tables_f_star():
+    config = experiments.config("table1-lr", "book")
+    assert [(r, w) for _, r, w in schedules(config)] == [
+        (3e-4, 0), (1e-3, 0), (3e-3, 0), (1e-3, 5000)
+    ]  # fmt: skip
+    table = experiments.record("table1-calibrated", "book")
+    assert round(table.result["f_star_sigma"], 4) == F_STAR_LATENT1
+    for key in ("latent_dim", "data_scale", "steps", "hidden", "n_blocks", "batch_size"):
+        assert config.__getattribute__(key) == table.config[key]
+    assert tuple(table.config["fixed_sigmas"]) == config.fixed_sigmas
+
+
+def test_smoke_study_pairs_its_schedules_and_is_reproducible(tmp_path):
+    first, again = (
+        experiments.record("table1-lr", "smoke", results_dir=tmp_path / d, allow_training=True)
+        for d in "ab"
+    )
+    assert first.result == again.result
+    models = first.models
+    config = first.config
+    names = [n for n, _, _ in schedules(experiments.config("table1-lr", "smoke"))]
+    assert models.values("schedule") == names
+    assert models.values("setting") == [
+        *(f"F sigma={s:g}" for s in config["fixed_sigmas"]), "F*"
+    ]  # fmt: skip
+    n = len(names) * (len(config["fixed_sigmas"]) + 1) * len(config["seeds"])
+    assert len(models) == n
+    steps, curves = models.history("monitor_elbo")
+    assert list(steps) == list(range(10, config["steps"] + 1, 10)) and curves.shape[1] == n
+    # Selection and report points differ, so the two ELBOs differ, but not by much.
+    select, report = models.column("elbo_select"), models.column("elbo")
+    assert not np.allclose(select, report)
+    # A higher constant rate moves further from the shared initialisation in 60 steps.
+    low = models.where(schedule=names[0]).column("elbo")
+    high = models.where(schedule=names[2]).column("elbo")
+    assert high.mean() > low.mean()
+    assert set(lr_study.chosen(first).values()) <= set(names)
+    lr_study.study_table(first)  # renders
+
+
+# ------------------------------------------------------------------------- the analysis
+def synthetic_study(select: dict, report: dict | None = None, rise: dict | None = None):
+    """A table1-lr-shaped record: {(setting, schedule): mean} of the selection ELBO (paper
+    convention); the reported ELBO is the same unless ``report`` says otherwise; each
+    monitored curve is flat unless ``rise`` gives its rise over the run."""
+    report = report or select
+    rise = rise or {}
+    models, elbo, elbo_select, curves = [], [], [], []
+    steps = list(range(100, 1100, 100))
+    for (setting, schedule), mean in select.items():
+        for seed, d in enumerate(SPREAD):
+            models.append({"setting": setting, "schedule": schedule, "seed": seed})
+            elbo_select.append(mean + d - SHIFT)
+            final = report[setting, schedule] + d - SHIFT
+            elbo.append(final)
+            r = rise.get((setting, schedule), 0.0)
+            curves.append([final - r * (1 - i / (len(steps) - 1)) for i in range(len(steps))])
+    result = {
+        "models": models,
+        "elbo": elbo,
+        "elbo_select": elbo_select,
+        "history": {"step": steps, "monitor_elbo": np.asarray(curves).T.tolist()},
+    }
+    prov = {"profile": "smoke", "seeds": list(range(SEEDS)), "steps": 1000, "device": "cpu"}
+    config = {
+        "latent_dim": 1, "data_scale": 2.4, "n_blocks": 2, "hidden": 64,
+        "warmup_steps": 50, "n_select": 100, "n_eval": 100,
+    }  # fmt: skip
+    return store.Record({"config": config, "provenance": prov, "result": result})
+
+
+def table_record(means: dict):
+    """A table1-calibrated-shaped record with the given paper-convention means."""
+    models, elbo = [], []
+    for setting, mean in means.items():
+        for seed, d in enumerate(SPREAD):
+            models.append({"setting": setting, "seed": seed})
+            elbo.append(mean + d - SHIFT)
+    prov = {"profile": "smoke", "seeds": list(range(SEEDS)), "steps": 1000, "device": "cpu"}
+    config = {"latent_dim": 1, "data_scale": 2.4}
+    result = {"models": models, "elbo": elbo}
+    return store.Record({"config": config, "provenance": prov, "result": result})
+
+
+def test_the_choice_reads_the_selection_points_not_the_reported_ones():
+    select = {("F sigma=0.1", "a"): 0.5, ("F sigma=0.1", "b"): 0.7}
+    select |= {("F*", "a"): 0.3, ("F*", "b"): 0.2}
+    report = {**select, ("F sigma=0.1", "a"): 0.9}  # a would win on the reported points
+    study = synthetic_study(select, report)
+    assert lr_study.chosen(study) == {"F sigma=0.1": "b", "F*": "a"}
+    assert lr_study.chosen_elbo(study)["F sigma=0.1"] == pytest.approx(0.7 + SPREAD)
+
+
+def test_convergence_flags_a_curve_rising_more_than_the_seed_spread():
+    select = {("F*", "a"): 0.3, ("F*", "b"): 0.3}
+    study = synthetic_study(select, rise={("F*", "a"): 1.0})
+    conv = lr_study.convergence(study)
+    assert not conv["F*", "a"].converged and conv["F*", "b"].converged
+    assert conv["F*", "a"].change == pytest.approx(1.0 * 2 / 9)  # the last fifth: 2 of 9 steps
+
+
+def test_rate_effects_compare_the_choice_with_the_baseline():
+    select = {("F*", "a"): 0.3, ("F*", "b"): 0.5}
+    study = synthetic_study(select, rise={("F*", "a"): 1.0})
+    (effect,) = lr_study.rate_effects(study, "a")
+    assert effect.schedule == "b" and effect.gain == pytest.approx(0.2)
+    assert effect.baseline_sd == pytest.approx(SPREAD.std(ddof=1))
+    assert not effect.baseline_converged and effect.chosen_converged
+    with pytest.raises(ValueError, match="no schedule 'c'; schedules: \\['a', 'b'\\]"):
+        lr_study.rate_effects(study, "c")
+
+
+PAPER_MEANS = {  # the paper's Table 1 where every claim holds (as test_analysis_protocol)
+    "F sigma=1": -1.14, "F sigma=0.3": 0.0, "F sigma=0.1": 0.77, "F sigma=0.043": 0.33,
+    "F sigma=0.01": -0.96, "LS": 1.26, "LV": 1.62, "F*": 0.34,
+}  # fmt: skip
+
+
+def test_rejudging_with_better_fixed_rows_can_overturn_a_claim():
+    # At the tables' rate F(0.1) failed (0.2); the study's best rate restores it to 0.77,
+    # and F* was right all along. T5 (0.1 is the best fixed sigma) turns from
+    # contradicted to holds; T4 (F* below F(0.1)) from contradicted to holds.
+    table = table_record({**PAPER_MEANS, "F sigma=0.1": 0.2})
+    fixed = [s for s in PAPER_MEANS if s.startswith("F")]
+    select = {(s, "slow"): PAPER_MEANS[s] - 0.5 for s in fixed}
+    select |= {(s, "fast"): PAPER_MEANS[s] for s in fixed}
+    study = synthetic_study(select)
+    before = lr_study.judged_at_table_rate(table)
+    after = lr_study.rejudged(table, study)
+    assert [v.claim for v in after] == ["T1", "T2", "T3", "T4", "T5"]
+    assert {v.claim: v.verdict for v in before}["T5"] == stats.CONTRADICTED
+    assert all(v.verdict == stats.HOLDS for v in after)
+    assert lr_study.changed_verdicts(before, after) == ["T4", "T5"]
+    frame = lr_study.verdicts_side_by_side(
+        before, after, {"before": "1e-3", "after": "chosen"}, caption="c"
+    ).data
+    assert list(frame.columns) == ["id", "1e-3", "chosen"]
+    assert frame.iloc[4]["chosen"].startswith("holds: best F sigma=0.1")
+
+
+def test_rejudging_needs_matching_records_and_every_fixed_row():
+    table = table_record(PAPER_MEANS)
+    study = synthetic_study({("F*", "a"): 0.3})
+    with pytest.raises(ValueError, match="the study has no row for \\['F sigma=1'"):
+        lr_study.rejudged(table, study)
+    other = table_record(PAPER_MEANS)
+    other.config["latent_dim"] = 2
+    with pytest.raises(ValueError, match="differ in latent_dim: 2 vs 1"):
+        lr_study.rejudged(other, study)
