@@ -197,6 +197,19 @@ def mean_curve_panels(x, panels, *, figsize, band: bool = True, ylabel=None):
     return fig
 
 
+def schedule_curves(steps, per_setting: Mapping[str, Mapping[str, np.ndarray]]):
+    """One panel per setting: the seed-mean monitored ELBO under each learning-rate
+    schedule, with the range of its seeds (``per_setting``: {setting: {schedule: values
+    (steps, seeds)}})."""
+    panels = {
+        panel_label(setting): {
+            sched: (values, f"C{k}") for k, (sched, values) in enumerate(curves.items())
+        }
+        for setting, curves in per_setting.items()
+    }
+    return mean_curve_panels(steps, panels, figsize=(2.4 * len(panels), 2.6))
+
+
 def seed_lines(ax, lines, *, ylabel, log: bool = True, reference=None, xlabel="step") -> None:
     """On ``ax``, for each entry of ``lines`` = ``{label: (x, values, color)}``: one thin line
     per seed (the columns of a 2-D ``values``), or one bolder line for a 1-D ``values`` (a

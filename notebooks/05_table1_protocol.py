@@ -41,6 +41,7 @@ device = "auto"
 from IPython.display import display
 
 from lvae import calibration, experiments, plots
+from lvae.analysis import lr_study
 from lvae.analysis import protocol as pr
 from lvae.analysis import table1 as t1
 from lvae.experiments.table1 import (
@@ -251,6 +252,85 @@ plots.glue_values(
 # seeds end well below the others, and whether those are optimiser failures is what the
 # protocol's learning-rate study would decide. LV-VAE's lead over the best other setting
 # (T1, paper +0.36) is {glue:text}`T1_by_latent`.
+#
+# ## The learning-rate study at latent 1
+#
+# Two rows of the latent-1 table miss the convergence criterion, and F(0.1) and F(0.043)
+# spread widely over seeds. The protocol's learning-rate study asks whether these are
+# failures of the optimiser: every fixed-σ setting, F\* included, is trained again under
+# four Adam schedules, three constant rates and a warm-up, each schedule as one stack
+# with the same batches and initialisations. A setting's schedule is chosen on 10,000
+# held-out points and its ELBO reported on 10,000 others, so the choice does not flatter
+# the number it picks (protocol page, changes after registration).
+
+# %% tags=["hide-input"]
+lr_record = experiments.record("table1-lr", profile, device=device)
+print(made_with(lr_record.provenance))
+print(t1.setup(lr_record.config))
+display(lr_study.study_table(lr_record))
+BASELINE = "0.001"  # the tables' constant rate
+effects = lr_study.rate_effects(lr_record, BASELINE)
+struggling = ["F sigma=0.1", "F sigma=0.043", "F sigma=0.03", "F sigma=0.01"]
+steps_lr = lr_study.monitored(lr_record, struggling[0])[0]
+plots.show(
+    plots.schedule_curves(steps_lr, {s: lr_study.monitored(lr_record, s)[1] for s in struggling}),
+    "fig_lr_curves",
+)
+moved = [e for e in effects if e.schedule != BASELINE]
+plots.glue_values(
+    {
+        "lr_chosen": "; ".join(f"{e.setting}: {e.schedule}" for e in effects),
+        "lr_n_moved": len(moved),
+        "lr_n_settings": len(effects),
+        "lr_gains": "; ".join(
+            f"{e.setting} {fmt(e.gain, 2)} (seed std at 10⁻³ {fmt(e.baseline_sd, 2)})"
+            for e in moved
+        )
+        or "none",
+        "lr_unconverged_baseline": ", ".join(e.setting for e in effects if not e.baseline_converged)
+        or "none",
+        "lr_unconverged_chosen": ", ".join(e.setting for e in effects if not e.chosen_converged)
+        or "none",
+    }
+)
+
+# %% [markdown]
+# ```{glue:figure} fig_lr_curves
+# :name: fig-lr-curves
+#
+# The monitored ELBO (paper convention) of four fixed-σ settings under each schedule:
+# the mean over seeds and the range the seeds span.
+# ```
+#
+# The schedules chosen on the selection points are {glue:text}`lr_chosen`: for
+# {glue:text}`lr_n_moved` of the {glue:text}`lr_n_settings` settings a schedule other
+# than the tables' 10⁻³ wins, by (reported ELBO, nats) {glue:text}`lr_gains`. At 10⁻³
+# in this study the rows that miss the convergence criterion are
+# {glue:text}`lr_unconverged_baseline`; at the chosen schedules,
+# {glue:text}`lr_unconverged_chosen`.
+#
+# The claims that read fixed-σ rows, judged again with every fixed-σ row at its chosen
+# schedule (LS-VAE and LV-VAE keep the table's rows, trained at 10⁻³):
+
+# %% tags=["hide-input"]
+table_latent1 = records[1]
+at_table_rate = lr_study.judged_at_table_rate(table_latent1)
+at_chosen_rate = lr_study.rejudged(table_latent1, lr_record)
+display(
+    lr_study.verdicts_side_by_side(
+        at_table_rate,
+        at_chosen_rate,
+        {"before": "fixed σ at 10⁻³ (the table)", "after": "fixed σ at its chosen schedule"},
+        caption="T1 to T5 at latent 1, judged on the calibrated table as trained and with "
+        "every fixed-σ row (the grid and F*) replaced by the learning-rate study's row at "
+        "its chosen schedule; same tests and Holm family as above.",
+    )
+)
+changed = lr_study.changed_verdicts(at_table_rate, at_chosen_rate)
+plots.glue_values({"lr_changed": ", ".join(changed) or "none", "lr_n_changed": len(changed)})
+
+# %% [markdown]
+# {glue:text}`lr_n_changed` verdicts change: {glue:text}`lr_changed`.
 #
 # ## LS-VAE's σ along training
 #

@@ -202,6 +202,14 @@ def test_convergence_flags_a_curve_rising_more_than_the_seed_spread():
     assert conv["F*", "a"].change == pytest.approx(1.0 * 2 / 9)  # the last fifth: 2 of 9 steps
 
 
+def test_monitored_gives_each_schedules_curves_in_the_papers_convention():
+    study = synthetic_study({("F*", "a"): 0.3, ("F*", "b"): 0.5}, rise={("F*", "a"): 1.0})
+    steps, curves = lr_study.monitored(study, "F*")
+    assert list(steps) == list(range(100, 1100, 100)) and list(curves) == ["a", "b"]
+    np.testing.assert_allclose(curves["b"][-1], 0.5 + SPREAD)
+    np.testing.assert_allclose(curves["a"][0], 0.3 + SPREAD - 1.0)
+
+
 def test_rate_effects_compare_the_choice_with_the_baseline():
     select = {("F*", "a"): 0.3, ("F*", "b"): 0.5}
     study = synthetic_study(select, rise={("F*", "a"): 1.0})

@@ -125,3 +125,16 @@ def test_effects_against_paper_one_row_per_claim_and_a_bar_per_latent():
     labels = ax.get_legend_handles_labels()[1]
     assert sorted(labels) == ["ours, latent 1", "ours, latent 2", "paper"]
     plt.close(fig)
+
+
+def test_schedule_curves_draws_a_panel_per_setting_and_a_mean_line_per_schedule():
+    steps = np.arange(1, 6) * 100
+    seeds = np.stack([np.linspace(0, 1, 5), np.linspace(0, 2, 5)], axis=1)  # (steps, seeds)
+    fig = plots.schedule_curves(
+        steps, {"F sigma=0.1": {"a": seeds, "b": 2 * seeds}, "F*": {"a": seeds, "b": seeds}}
+    )
+    assert [ax.get_title() for ax in fig.axes] == ["F, σ=0.1", "F*"]
+    lines = fig.axes[0].get_lines()
+    assert [line.get_label() for line in lines] == ["a", "b"]
+    np.testing.assert_allclose(lines[1].get_ydata(), 2 * seeds.mean(axis=1))
+    plt.close(fig)

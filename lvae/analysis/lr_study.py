@@ -65,6 +65,16 @@ def chosen_elbo(record) -> dict[str, np.ndarray]:
     }
 
 
+def monitored(record, setting: str) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """The steps, and ``setting``'s monitored ELBO (paper convention, (steps, seeds)) under
+    each schedule."""
+    out = {}
+    for sched in schedules(record):
+        steps, curves = _rows(record, setting, sched).history("monitor_elbo")
+        out[sched] = paper_elbo(curves)
+    return steps, out
+
+
 @dataclass(frozen=True)
 class RateEffect:
     """A setting's chosen schedule against ``baseline`` (the tables' constant rate):

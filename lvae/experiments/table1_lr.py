@@ -77,7 +77,6 @@ def schedules(config: LRStudyConfig) -> list[tuple[str, float, int]]:
 
 PROFILES = {
     "smoke": LRStudyConfig(
-        fixed_sigmas=(0.1, 0.03),
         seeds=(0, 1, 2),
         steps=60,
         warmup_steps=20,
