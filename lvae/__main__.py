@@ -18,8 +18,9 @@ from pathlib import Path
 
 from .cli_data import add_data_parser, run_data
 from .cli_fit import add_fit_parser, run_fit
+from .cli_options import add_precision_option
 from .cli_sweep import add_sweep_parser, run_sweep
-from .experiments import DEVICES, EXPERIMENTS, PRECISIONS, PROFILES, taking
+from .experiments import DEVICES, EXPERIMENTS, PROFILES, taking
 
 LONG_RUN_S = 3600  # a run estimated to take longer asks for --yes on a terminal
 
@@ -64,14 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--device", choices=DEVICES, default="auto", help="auto picks CUDA when present, else CPU"
     )
-    run.add_argument(
-        "--precision",
-        choices=PRECISIONS,
-        default=None,
-        help="training arithmetic: fp32 (TF32 off), tf32 (TF32 matmuls; CUDA only, fp32 on "
-        "the CPU) or bf16 (bfloat16 autocast forward, float32 loss and Adam); default tf32 "
-        "on CUDA, fp32 on the CPU; stated in the record's provenance",
-    )
+    add_precision_option(run, "stated in the record's provenance")
     run.add_argument(
         "--results-dir",
         type=Path,
@@ -175,6 +169,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="store the measurement in results/bench/ (shown on the reproducibility page)",
     )
     bench.add_argument("--results-dir", type=Path, default=None, help="where --save writes")
+    add_precision_option(bench, "both engines run in it, and it is printed (and saved)")
     add_fit_parser(sub)
     add_data_parser(sub)
     add_sweep_parser(sub)
@@ -418,12 +413,16 @@ def _bench(args) -> int:
         steps=steps,
         warmup=2 if args.quick else 5,
         rounds=args.rounds,
+        precision=args.precision,
     )
     if args.save:
         print(
             f"saved: {save_bench(result, profile, time.perf_counter() - start, args.results_dir)}"
         )
-    print(f"device: {result.device}; torch threads: {torch.get_num_threads()}")
+    print(
+        f"device: {result.device}; torch threads: {torch.get_num_threads()}; precision: "
+        f"{result.precision}"
+    )
     print(
         f"models: {result.models}; residual MLPs of {result.n_blocks} blocks x "
         f"{result.hidden} units"
@@ -457,8 +456,12 @@ def _bench_images(args) -> int:
         warmup=1,
         rounds=args.rounds,
         strategy=args.strategy,
+        precision=args.precision,
     )
-    print(f"device: {result.device}; torch threads: {torch.get_num_threads()}")
+    print(
+        f"device: {result.device}; torch threads: {torch.get_num_threads()}; precision: "
+        f"{result.precision}"
+    )
     print(f"models: {result.models}; stacked convolutions: {result.strategy}")
     print(f"stacked: {result.stacked_model_steps_per_s:,.1f} model-steps/s")
     print(f"loop:    {result.loop_model_steps_per_s:,.1f} model-steps/s")

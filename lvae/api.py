@@ -42,7 +42,7 @@ from .likelihood import dequantize, importance_weighted_bound
 from .nets import mlp_networks
 from .observation import kl_to_standard_normal, reparameterised_sample
 from .spec import ModelSpec
-from .train import HISTORY_TERMS, train_stacked
+from .train import HISTORY_TERMS, resolve_precision, train_stacked, training_precision
 from .vae import StackedVAE
 
 # public name -> the engine's (lvae.spec.OBSERVATIONS)
@@ -430,8 +430,15 @@ class FittedVAE(_Evaluate):
     """A stack of M fitted VAEs, one per seed (``seeds``); row i of every result is the
     model of ``seeds[i]``. ``history`` holds the batch means logged along training."""
 
-    def __init__(self, config: FitConfig, vae: StackedVAE, history: dict | None = None):
+    def __init__(
+        self,
+        config: FitConfig,
+        vae: StackedVAE,
+        history: dict | None = None,
+        precision: str = "fp32",
+    ):
         self.config, self.vae, self.history = config, vae, history or {}
+        self.precision = precision  # the arithmetic it was trained in (lvae.train.PRECISIONS)
 
     @property
     def seeds(self) -> tuple[int, ...]:
@@ -480,6 +487,7 @@ class FittedVAE(_Evaluate):
             "lvae_version": __version__,
             "torch_version": torch.__version__,
             "config": self.config.to_json(),
+            "precision": self.precision,
         }
         state = {k: v.detach().cpu().contiguous() for k, v in self.vae.state_dict().items()}
         torch.save(state, directory / WEIGHTS_FILE)
@@ -509,7 +517,8 @@ def load(directory, device: str = "auto") -> FittedVAE:
     vae.load_state_dict(torch.load(directory / WEIGHTS_FILE, map_location="cpu", weights_only=True))
     history_file = directory / HISTORY_FILE
     history = json.loads(history_file.read_text()) if history_file.is_file() else {}
-    return FittedVAE(config, vae.to(device), history)
+    # Saved before the precision was stated: trained in float32.
+    return FittedVAE(config, vae.to(device), history, meta.get("precision", "fp32"))
 
 
 # --------------------------------------------------------------------------- live logs
@@ -574,6 +583,7 @@ def fit(
     sigma_floor: float = 0.0,
     log_every: int | None = None,
     device: str = "auto",
+    precision: str | None = None,
     log_csv=None,
     tensorboard=None,
     on_log: Callable[[int, dict[str, list[float]]], None] | None = None,
@@ -602,6 +612,10 @@ def fit(
     sigma_floor: "per-dimension" only: sigma = floor + exp(raw) (default 0: no floor).
     log_every: log the batch means every that many steps (default steps // 100).
     device: "auto" (CUDA when present, else CPU), "cpu" or "cuda".
+    precision: training's arithmetic (``lvae.train.resolve_precision``): "fp32", "tf32"
+        (CUDA; fp32 on the CPU) or "bf16" (bfloat16 autocast forward, float32 loss and
+        Adam); default tf32 on CUDA, fp32 on the CPU. The one used is
+        ``FittedVAE.precision``, saved with the model.
     log_csv: a CSV file written while training: step, seed, log_likelihood, kl, elbo (nats
         per example, batch means) and sigma (geometric mean over dimensions).
     tensorboard: a folder for TensorBoard scalars, when the ``tensorboard`` package is
@@ -631,6 +645,7 @@ def fit(
     if on_log is not None and not callable(on_log):
         raise ValueError(f"on_log must be a function (step, values) -> None, got {on_log!r}")
     dev = resolve_device(device)
+    used = resolve_precision(precision, dev)
     if tensorboard is not None and not tensorboard_available():
         warnings.warn(
             f"tensorboard={str(tensorboard)!r} skipped: the tensorboard package is not "
@@ -646,17 +661,18 @@ def fit(
     batch = batch_sampler(data.flatten(1).to(dev), [False] * m, batch_size, 2, gen)
     logs = _Logs(config.seeds, log_csv, tensorboard, on_log)
     try:
-        history = train_stacked(
-            vae,
-            batch,
-            steps=config.steps,
-            lr=config.lr,
-            log_every=config.log_every,
-            generator=gen,
-            desc="lvae fit",
-            on_log=logs,
-        )
+        with training_precision(used, dev):
+            history = train_stacked(
+                vae,
+                batch,
+                steps=config.steps,
+                lr=config.lr,
+                log_every=config.log_every,
+                generator=gen,
+                desc="lvae fit",
+                on_log=logs,
+            )
     finally:
         logs.close()
     history = {k: history[k] for k in ("step", *HISTORY_TERMS)}
-    return FittedVAE(config, vae, history)
+    return FittedVAE(config, vae, history, used)

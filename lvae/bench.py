@@ -33,7 +33,7 @@ from .experiments import config
 from .nets import StackedLinear, mlp_networks
 from .observation import gaussian_log_likelihood, kl_to_standard_normal
 from .spec import ModelSpec
-from .train import adam
+from .train import adam, forward_autocast, resolve_precision, training_precision
 from .vae import StackedVAE
 
 
@@ -86,6 +86,7 @@ class BenchResult:
     limit_model_steps_per_s: float | None = None
     limit_flop_per_model_step: int | None = None
     rounds: int = 1
+    precision: str = "fp32"  # lvae.train.PRECISIONS (records saved before it: fp32)
 
     @property
     def speedup(self) -> float:
@@ -121,13 +122,16 @@ def matmul_flop(shapes, batch: int) -> int:
     )
 
 
-def matmul_limit_step(shapes, batch: int, device) -> Callable[[], None]:
-    """One step's matrix products at the engine's shapes, as bare ``torch.bmm`` calls."""
+def matmul_limit_step(
+    shapes, batch: int, device, dtype: torch.dtype = torch.float32
+) -> Callable[[], None]:
+    """One step's matrix products at the engine's shapes, as bare ``torch.bmm`` calls in
+    ``dtype`` (bfloat16 for a bf16 run, whose forward matmuls autocast runs in it)."""
     calls = []
     for m, fan_in, fan_out, needs_input_grad in shapes:
-        x = torch.randn(m, batch, fan_in, device=device)
-        w = torch.randn(m, fan_in, fan_out, device=device)
-        dy = torch.randn(m, batch, fan_out, device=device)
+        x = torch.randn(m, batch, fan_in, device=device, dtype=dtype)
+        w = torch.randn(m, fan_in, fan_out, device=device, dtype=dtype)
+        dy = torch.randn(m, batch, fan_out, device=device, dtype=dtype)
         calls.append((x, w))  # forward: x W
         calls.append((x.transpose(1, 2), dy))  # weight gradient: x^T dy
         if needs_input_grad:
@@ -187,11 +191,15 @@ def run_bench(
     steps: int = 100,
     warmup: int = 5,
     rounds: int = 1,
+    precision: str | None = None,
 ) -> BenchResult:
     """Time ``steps`` training steps of ``models`` VAEs both ways (after ``warmup`` steps),
-    and the bare matrix products of those steps; see ``_interleaved_rates`` for ``rounds``."""
+    and the bare matrix products of those steps; see ``_interleaved_rates`` for ``rounds``.
+    Both engines run in ``precision`` as training does (``lvae.train.resolve_precision``:
+    None is tf32 on CUDA, fp32 on the CPU)."""
     _check_counts(steps, warmup, rounds)
     dev = resolve_device(device)
+    used = resolve_precision(precision, dev)
     cfg = config("table1", profile)
     n = models or len(cfg.seeds) * (len(cfg.fixed_sigmas) + 2)  # the Table 1 sweep
     if n < 1:
@@ -207,11 +215,9 @@ def run_bench(
     opt = adam(stacked.parameters(), cfg.lr)
 
     def stacked_step():
-        loss = (
-            stacked.elbo_terms(sample_toy2d((n, cfg.batch_size), gen, device=dev), gen)["loss"]
-            .mean(dim=1)
-            .sum()
-        )
+        with forward_autocast(dev):
+            terms = stacked.elbo_terms(sample_toy2d((n, cfg.batch_size), gen, device=dev), gen)
+        loss = terms["loss"].float().mean(dim=1).sum()
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
@@ -221,18 +227,21 @@ def run_bench(
 
     def loop_step():
         for model, o in zip(plain, opts, strict=True):
-            loss = model.loss(sample_toy2d((cfg.batch_size,), gen, device=dev))
+            with forward_autocast(dev):
+                loss = model.loss(sample_toy2d((cfg.batch_size,), gen, device=dev)).float()
             o.zero_grad(set_to_none=True)
             loss.backward()
             o.step()
 
     shapes = matmul_shapes(stacked)
+    dtype = torch.bfloat16 if used == "bf16" else torch.float32
     engines = {
         "stacked": stacked_step,
         "loop": loop_step,
-        "limit": matmul_limit_step(shapes, cfg.batch_size, dev),
+        "limit": matmul_limit_step(shapes, cfg.batch_size, dev, dtype),
     }
-    rates = _interleaved_rates(engines, n, steps, warmup, rounds, dev)
+    with training_precision(used, dev):
+        rates = _interleaved_rates(engines, n, steps, warmup, rounds, dev)
     return BenchResult(
         describe(dev),
         n,
@@ -244,6 +253,7 @@ def run_bench(
         rates["limit"],
         matmul_flop(shapes, cfg.batch_size) // n,
         rounds,
+        used,
     )
 
 
@@ -257,6 +267,7 @@ class ImageBenchResult:
     stacked_model_steps_per_s: float
     loop_model_steps_per_s: float
     rounds: int
+    precision: str = "fp32"
 
     @property
     def speedup(self) -> float:
@@ -272,15 +283,18 @@ def run_image_bench(
     warmup: int = 1,
     rounds: int = 3,
     strategy: str | None = None,
+    precision: str | None = None,
 ) -> ImageBenchResult:
     """Model-steps/s of the convolutional VAEs of the MNIST experiment's ``profile``
     (28x28 images, per-pixel sigma), stacked against a loop of one-model VAEs with the same
     networks and Adam, on uniform random pixels; ``strategy`` forces how the stacked
-    convolutions run (see ``lvae.conv.choose_strategy``)."""
+    convolutions run (see ``lvae.conv.choose_strategy``); both run in ``precision``, as
+    in ``run_bench``."""
     from . import conv
 
     _check_counts(steps, warmup, rounds)
     dev = resolve_device(device)
+    used = resolve_precision(precision, dev)
     cfg = config("images-mnist", profile)
     n = models or len(cfg.settings) * len(cfg.seeds)  # the experiment's stack
     if n < 1:
@@ -299,7 +313,9 @@ def run_image_bench(
     opt, opts = adam(stacked.parameters(), cfg.lr), [adam(m.parameters(), cfg.lr) for m in plain]
 
     def train_step(model, o, batch):
-        loss = model.elbo_terms(batch, gen)["loss"].mean(dim=1).sum()
+        with forward_autocast(dev):
+            terms = model.elbo_terms(batch, gen)
+        loss = terms["loss"].float().mean(dim=1).sum()
         o.zero_grad(set_to_none=True)
         loss.backward()
         o.step()
@@ -308,12 +324,12 @@ def run_image_bench(
         for i, (model, o) in enumerate(zip(plain, opts, strict=True)):
             train_step(model, o, x[i : i + 1])
 
-    with conv.strategy(strategy):
+    with conv.strategy(strategy), training_precision(used, dev):
         chosen = conv.choose_strategy(dev)
         engines = {"stacked": lambda: train_step(stacked, opt, x), "loop": loop_step}
         rates = _interleaved_rates(engines, n, steps, warmup, rounds, dev)
     return ImageBenchResult(
-        describe(dev), "mnist", n, chosen, steps, rates["stacked"], rates["loop"], rounds
+        describe(dev), "mnist", n, chosen, steps, rates["stacked"], rates["loop"], rounds, used
     )
 
 
@@ -360,6 +376,7 @@ def save_bench(result: BenchResult, profile: str, wall_time_s: float, results_di
                 steps=result.steps,
                 device=result.device,
                 wall_time_s=wall_time_s,
+                precision=result.precision,
             ),
         },
     )

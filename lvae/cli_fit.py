@@ -11,6 +11,8 @@ import importlib.util
 import sys
 from pathlib import Path
 
+from .cli_options import add_precision_option
+
 OBSERVATION_NAMES = ("per-dimension", "scalar", "fixed")  # lvae.api.OBSERVATIONS
 DEVICE_NAMES = ("auto", "cpu", "cuda")  # lvae.devices.DEVICES
 
@@ -70,6 +72,7 @@ def add_fit_parser(subparsers) -> argparse.ArgumentParser:
     fit.add_argument(
         "--device", choices=DEVICE_NAMES, default="auto", help="auto picks CUDA when present"
     )
+    add_precision_option(fit, "saved with the model")
     fit.add_argument("--out", type=Path, required=True, help="folder to save the model in")
     fit.add_argument(
         "--log-csv", type=Path, default=None, help="write the training log to this CSV file"
@@ -119,6 +122,7 @@ def run_fit(args: argparse.Namespace) -> int:
         args.data,
         args.observation,
         device=args.device,
+        precision=args.precision,
         log_csv=args.log_csv,
         tensorboard=tensorboard,
         **options,
@@ -128,7 +132,7 @@ def run_fit(args: argparse.Namespace) -> int:
     c = fitted.config
     print(
         f"saved to {out} ({c.observation} sigma, latent_dim {c.latent_dim}, {c.steps} steps, "
-        f"{fitted.device.type}); load it with lvae.load({str(out)!r})"
+        f"{fitted.device.type}, {fitted.precision}); load it with lvae.load({str(out)!r})"
     )
     if args.log_csv is not None:
         print(f"training log: {args.log_csv}")

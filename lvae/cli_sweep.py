@@ -11,6 +11,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from .cli_options import add_precision_option
 from .experiments import DEVICES, EXPERIMENTS, PROFILES
 
 EXECUTOR_NAMES = ("local", "slurm", "ray")  # lvae.sweep.EXECUTORS
@@ -74,6 +75,7 @@ def add_sweep_parser(subparsers) -> argparse.ArgumentParser:
         "runs on this machine, else a new local one)",
     )
     sweep.add_argument("--device", choices=DEVICES, default="auto", help="device inside a job")
+    add_precision_option(sweep, "each job's record states it")
     sweep.add_argument(
         "--results-dir",
         type=Path,
@@ -133,6 +135,7 @@ def run_sweep(args: argparse.Namespace) -> int:
             resources,
             results_dir,
             device=args.device,
+            precision=args.precision,
             dry_run=args.dry_run,
             wait=args.wait,
         )

@@ -42,7 +42,7 @@ import typing
 from dataclasses import dataclass
 from pathlib import Path
 
-from .experiments import EXPERIMENTS, PROFILES
+from .experiments import EXPERIMENTS, PROFILES, check_precision
 from .locks import config_lock, job_provenance, lock_path, read_holder, stale_reason
 
 __all__ = [
@@ -223,6 +223,7 @@ class SweepJob:
     results_dir: str
     device: str = "auto"
     cpus: int = 1
+    precision: str | None = None  # lvae.train.PRECISIONS; None: the device's default
 
     def __call__(self) -> dict:
         import torch
@@ -246,6 +247,7 @@ class SweepJob:
                     self.profile,
                     results_dir=self.results_dir,
                     device=self.device,
+                    precision=self.precision,
                     allow_training=True,
                     **self.overrides,
                 )
@@ -333,15 +335,18 @@ def submit(
     results_dir: Path | str,
     *,
     device: str = "auto",
+    precision: str | None = None,
     dry_run: bool = False,
     wait: bool = False,
 ) -> dict:
     """Submit one job per point without a valid record; return the sweep's manifest.
 
     With ``dry_run``, print what would be skipped and submitted and submit nothing. With
-    ``wait`` (always for Ray), wait for the jobs and print each final state.
+    ``wait`` (always for Ray), wait for the jobs and print each final state. Each job
+    trains in ``precision`` (``lvae.experiments.PRECISIONS``; None: the device's default).
     """
     resources.check(executor)
+    check_precision(precision)  # before anything is submitted
     results_dir = Path(results_dir)
     todo = []
     for point in points:
@@ -358,7 +363,15 @@ def submit(
     sweep_id = f"{_dt.datetime.now(_dt.UTC):%Y%m%dT%H%M%SZ}-{points[0].experiment}-"
     sweep_id += secrets.token_hex(2)
     jobs = [
-        SweepJob(p.experiment, p.profile, p.overrides, str(results_dir), device, resources.cpus)
+        SweepJob(
+            p.experiment,
+            p.profile,
+            p.overrides,
+            str(results_dir),
+            device,
+            resources.cpus,
+            precision,
+        )
         for p in todo
     ]
     manifest = {
@@ -368,6 +381,7 @@ def submit(
         "executor": executor,
         "submitted_utc": _now(),
         "resources": dataclasses.asdict(resources),
+        "precision": precision,
         "skipped": skipped,
         "jobs": [],
     }

@@ -137,6 +137,15 @@ def training_precision(precision: str, device: torch.device):
             setattr(owner, name, value)
 
 
+def forward_autocast(device: torch.device):
+    """The context of one training forward pass: bfloat16 autocast inside
+    ``training_precision("bf16", ...)``, else nothing (float32)."""
+    dtype = _AUTOCAST.get()
+    if dtype is None:
+        return contextlib.nullcontext()
+    return torch.autocast(device.type, dtype=dtype)
+
+
 def _float32_outputs(module, args, output):
     """A forward hook: the network's output back in float32 (from autocast's bfloat16), so
     the sample z, the likelihood, the KL and the loss are computed in float32."""
@@ -369,14 +378,9 @@ def train_stacked(
 
     last_save = time.monotonic()
     interrupt = _DeferredInterrupt() if checkpoint is not None else None
-    dtype = _AUTOCAST.get()  # bfloat16 inside training_precision("bf16", ...), else None
+    bf16 = _AUTOCAST.get() is not None  # inside training_precision("bf16", ...)
 
-    def autocast():
-        if dtype is None:
-            return contextlib.nullcontext()
-        return torch.autocast(device.type, dtype=dtype)
-
-    with interrupt or contextlib.nullcontext(), _float32_network_outputs(model, dtype is not None):
+    with interrupt or contextlib.nullcontext(), _float32_network_outputs(model, bf16):
         for step in bar:
             if before_step is not None:
                 before_step(step)
@@ -384,7 +388,7 @@ def train_stacked(
                 for group in optimiser.param_groups:
                     group["lr"] = warmup_rate(lr, warmup_steps, step)
             batch = sample_batch()
-            with autocast():
+            with forward_autocast(device):
                 terms = model.elbo_terms(batch, generator)
             watch.update(step, terms)
             loss = terms["loss"].mean(dim=1).sum()

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from lvae import __main__ as cli
-from lvae import experiments, store
+from lvae import experiments, store, sweep
 from lvae.data import sample_sphere
 from lvae.nets import StackedLinear, mlp_networks
 from lvae.spec import ModelSpec
@@ -180,3 +180,45 @@ def test_records_made_before_precision_was_stated_still_load_and_describe():
     assert "fp32" not in cli.describe_run(loaded, path, loaded=True)
     stated = {**loaded, "provenance": {**loaded["provenance"], "precision": "tf32"}}
     assert cli.describe_run(stated, path, loaded=True).endswith("60000 steps, tf32)")
+
+
+# ------------------------------------------------- bench, fit and sweep take it as run does
+def test_bench_runs_both_engines_in_the_precision_asked_and_says_which():
+    from lvae.bench import run_bench
+
+    fast = {"device": "cpu", "models": 2, "steps": 1, "warmup": 0}
+    flags = MATMUL.fp32_precision
+    assert run_bench(**fast).precision == "fp32"
+    assert run_bench(**fast, precision="tf32").precision == "fp32"  # the CPU has no TF32
+    assert run_bench(**fast, precision="bf16").precision == "bf16"
+    assert MATMUL.fp32_precision == flags  # put back as they were after the timing
+    with pytest.raises(ValueError, match="precision must be one of"):
+        run_bench(**fast, precision="fp16")
+
+
+def test_fit_trains_in_the_precision_asked_and_saves_it(tmp_path):
+    from lvae import api
+
+    x = torch.randn(64, 2)
+    options = {"steps": 3, "latent_dim": 1, "hidden": 8, "device": "cpu"}
+    plain = api.fit(x, **options)
+    assert plain.precision == "fp32"
+    half = api.fit(x, precision="bf16", **options)
+    assert half.precision == "bf16"
+    assert half.history["elbo"] != plain.history["elbo"]  # it computed in bfloat16
+    assert api.load(half.save(tmp_path / "m")).precision == "bf16"
+    with pytest.raises(ValueError, match="precision must be one of"):
+        api.fit(x, precision="fp16", **options)
+
+
+def test_a_sweep_refuses_a_bad_precision_before_submitting_and_its_jobs_carry_it(tmp_path):
+    points = sweep.expand_grid("table1", "smoke", [], tmp_path)
+    with pytest.raises(ValueError, match="precision must be one of"):
+        sweep.submit(points, "local", sweep.Resources(), tmp_path, precision="fp16")
+    threads = torch.get_num_threads()
+    try:
+        outcome = sweep.SweepJob("table1", "smoke", {}, str(tmp_path), "cpu", 1, "bf16")()
+    finally:
+        torch.set_num_threads(threads)
+    assert outcome["outcome"] == "trained"
+    assert json.loads(Path(outcome["record"]).read_text())["provenance"]["precision"] == "bf16"

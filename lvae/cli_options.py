@@ -1,0 +1,19 @@
+"""Command-line options that several commands share (``run``, ``bench``, ``fit``,
+``sweep``). Torch-free."""
+
+from __future__ import annotations
+
+from .experiments import PRECISIONS
+
+
+def add_precision_option(parser, where: str) -> None:
+    """``--precision``, as ``run``, ``bench``, ``fit`` and ``sweep`` take it; ``where``: where the
+    precision used is stated."""
+    parser.add_argument(
+        "--precision",
+        choices=PRECISIONS,
+        default=None,
+        help="training arithmetic: fp32 (TF32 off), tf32 (TF32 matmuls; CUDA only, fp32 on "
+        "the CPU) or bf16 (bfloat16 autocast forward, float32 loss and Adam); default tf32 "
+        f"on CUDA, fp32 on the CPU; {where}",
+    )
