@@ -60,6 +60,10 @@ def test_arguments_choose_the_experiments_the_limit_and_the_precision():
     assert limited[0][limited[0].index("run") :] == [
         "run", "table1", "--profile", "paper", "--device", "cuda", "--yes", "--precision", "bf16",
     ]  # fmt: skip
+    benches = session("--dry-run", "--precision", "bf16", "table1")
+    lvae = [c[c.index("-m") + 2 :] for c in commands(benches.stdout) if c[0] == "timeout"]
+    assert [c[0] for c in lvae] == ["bench", "bench", "run"]
+    assert all(c[-2:] == ["--precision", "bf16"] for c in lvae)  # the benches run in it too
 
 
 @pytest.mark.parametrize(

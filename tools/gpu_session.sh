@@ -24,7 +24,7 @@ Options:
   --dry-run          print the commands, run nothing
   --minutes N        time limit of each experiment, in minutes (default 20)
   --bench-minutes N  time limit of each bench, in minutes (default 10)
-  --precision P      fp32, tf32 or bf16 (default: lvae's, tf32 on CUDA)
+  --precision P      fp32, tf32 or bf16, for the benches and the runs (default: lvae's, tf32 on CUDA)
   --no-bench         skip the two benches
   -h, --help         this text
 Experiments (default: table1 sphere-vae kl-weight): any name `python -m lvae list` gives.
@@ -159,8 +159,8 @@ fi
 
 if ((bench)); then
     step "bench, paper-width MLPs (stored in results/bench/)" \
-        $(limit "$bench_minutes") "$PY" -m lvae bench --device cuda --profile paper --save
-    step "bench --images" $(limit "$bench_minutes") "$PY" -m lvae bench --device cuda --images
+        $(limit "$bench_minutes") "$PY" -m lvae bench --device cuda --profile paper --save "${precision_flag[@]}"
+    step "bench --images" $(limit "$bench_minutes") "$PY" -m lvae bench --device cuda --images "${precision_flag[@]}"
 fi
 for name in "${experiments[@]}"; do
     step "$name, paper profile" $(limit "$minutes") \
