@@ -87,6 +87,8 @@ class BenchResult:
     limit_flop_per_model_step: int | None = None
     rounds: int = 1
     precision: str = "fp32"  # lvae.train.PRECISIONS (records saved before it: fp32)
+    # The stacked engine through torch.compile (bench --compile; None when not measured).
+    compiled_model_steps_per_s: float | None = None
 
     @property
     def speedup(self) -> float:
@@ -97,6 +99,13 @@ class BenchResult:
         if self.limit_model_steps_per_s is None:
             return None
         return self.stacked_model_steps_per_s / self.limit_model_steps_per_s
+
+    @property
+    def compile_gain(self) -> float | None:
+        """The compiled stacked engine's rate over the uncompiled one's."""
+        if self.compiled_model_steps_per_s is None:
+            return None
+        return self.compiled_model_steps_per_s / self.stacked_model_steps_per_s
 
 
 def matmul_shapes(model: StackedVAE) -> list[tuple[int, int, int, bool]]:
@@ -192,12 +201,17 @@ def run_bench(
     warmup: int = 5,
     rounds: int = 1,
     precision: str | None = None,
+    compile: bool = False,
 ) -> BenchResult:
     """Time ``steps`` training steps of ``models`` VAEs both ways (after ``warmup`` steps),
     and the bare matrix products of those steps; see ``_interleaved_rates`` for ``rounds``.
     Both engines run in ``precision`` as training does (``lvae.train.resolve_precision``:
-    None is tf32 on CUDA, fp32 on the CPU)."""
+    None is tf32 on CUDA, fp32 on the CPU). With ``compile``, the stacked engine is also
+    timed through ``torch.compile`` (its warm-up steps compile it, so it needs at least
+    two); the loop is not compiled (one compilation per model would dominate)."""
     _check_counts(steps, warmup, rounds)
+    if compile and warmup < 2:
+        raise ValueError(f"compile needs warmup >= 2 (the first steps compile), got {warmup}")
     dev = resolve_device(device)
     used = resolve_precision(precision, dev)
     cfg = config("table1", profile)
@@ -214,9 +228,9 @@ def run_bench(
     stacked = StackedVAE(specs, networks, cfg.latent_dim).to(dev)
     opt = adam(stacked.parameters(), cfg.lr)
 
-    def stacked_step():
+    def stacked_step(forward=stacked.elbo_terms):
         with forward_autocast(dev):
-            terms = stacked.elbo_terms(sample_toy2d((n, cfg.batch_size), gen, device=dev), gen)
+            terms = forward(sample_toy2d((n, cfg.batch_size), gen, device=dev), gen)
         loss = terms["loss"].float().mean(dim=1).sum()
         opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -240,6 +254,9 @@ def run_bench(
         "loop": loop_step,
         "limit": matmul_limit_step(shapes, cfg.batch_size, dev, dtype),
     }
+    if compile:  # the same model and optimiser: only the speed is measured
+        compiled_terms = torch.compile(stacked.elbo_terms)
+        engines["compiled"] = lambda: stacked_step(compiled_terms)
     with training_precision(used, dev):
         rates = _interleaved_rates(engines, n, steps, warmup, rounds, dev)
     return BenchResult(
@@ -254,6 +271,7 @@ def run_bench(
         matmul_flop(shapes, cfg.batch_size) // n,
         rounds,
         used,
+        rates.get("compiled"),
     )
 
 
@@ -367,6 +385,7 @@ def save_bench(result: BenchResult, profile: str, wall_time_s: float, results_di
                 **asdict(result),
                 "speedup": result.speedup,
                 "fraction_of_limit": result.fraction_of_limit,
+                "compile_gain": result.compile_gain,
                 "profile": profile,
             },
             "hardware": hardware(),

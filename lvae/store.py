@@ -91,15 +91,19 @@ def provenance(
     commit: str | None = None,
     resumed: bool = False,
     precision: str | None = None,
+    compiled: bool | None = None,
 ):
     """Where a result comes from. ``commit`` is the code's commit when the run started.
 
     ``resumed`` says the run continued from checkpoints left by an earlier session; its
     ``wall_time_s`` then counts this session only. ``precision`` is the arithmetic it
     trained in (``lvae.train.PRECISIONS``); records made before it was stated have none,
-    and were trained in float32 (TF32 off: the CPU).
+    and were trained in float32 (TF32 off: the CPU). ``compiled`` is stated only for a
+    run asked to train through ``torch.compile``: whether every step went through it.
     """
     stated = {} if precision is None else {"precision": precision}
+    if compiled is not None:
+        stated["compiled"] = bool(compiled)
     return {
         "profile": profile,
         "seeds": list(seeds),

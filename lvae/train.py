@@ -31,6 +31,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
@@ -135,6 +136,77 @@ def training_precision(precision: str, device: torch.device):
         _AUTOCAST.reset(token)
         for (owner, name), value in zip(switches, saved, strict=True):
             setattr(owner, name, value)
+
+
+@dataclass
+class CompileState:
+    """What ``compiled_training`` yields: the failures of the compiler met in the block
+    (each one made a ``train_stacked`` call go on uncompiled)."""
+
+    failures: list[str] = field(default_factory=list)
+
+    @property
+    def compiled(self) -> bool:
+        """Every forward pass of the block went through the compiler."""
+        return not self.failures
+
+
+# The compile state of the training in progress (None: no torch.compile).
+_COMPILE: contextvars.ContextVar[CompileState | None] = contextvars.ContextVar(
+    "lvae_compile", default=None
+)
+
+
+@contextlib.contextmanager
+def compiled_training(enabled: bool = True):
+    """Inside the block, ``train_stacked`` runs each step's forward pass and loss
+    (``StackedVAE.elbo_terms``) through ``torch.compile``; the backward pass is compiled
+    with it. Compiling takes a while at the first step (a minute or so on a CPU) and pays
+    on long runs only. Compiled kernels may round differently, so a compiled run is close
+    to, not bit-identical with, an uncompiled one (records say which: provenance
+    ``compiled``). Where compiling the first forward pass fails (no C compiler, an
+    unsupported device), one warning says why and that call trains on uncompiled from
+    the same state, as if the option had not been given. Yields a ``CompileState`` (None
+    when not ``enabled``)."""
+    state = CompileState() if enabled else None
+    token = _COMPILE.set(state)
+    try:
+        yield state
+    finally:
+        _COMPILE.reset(token)
+
+
+class _Forward:
+    """``model.elbo_terms``, through ``torch.compile`` when asked. The first compiled call
+    is guarded: if it raises, the generator is put back as it was before the call, a
+    warning is printed, and every call from then on is eager."""
+
+    def __init__(self, model: StackedVAE, state: CompileState | None):
+        self.eager, self.state = model.elbo_terms, state
+        self.compiled = torch.compile(model.elbo_terms) if state is not None else None
+        self.trusted = False  # a compiled call has succeeded
+
+    def __call__(self, batch: torch.Tensor, generator: torch.Generator):
+        if self.compiled is None:
+            return self.eager(batch, generator)
+        if self.trusted:
+            return self.compiled(batch, generator)
+        state = generator.get_state()
+        try:
+            terms = self.compiled(batch, generator)
+        except Exception as exc:  # any failure of the compiler: train on without it
+            generator.set_state(state)
+            self.compiled = None
+            lines = str(exc).strip().splitlines()
+            reason = f"{type(exc).__name__}: {lines[0][:200] if lines else ''}"
+            self.state.failures.append(reason)
+            print(
+                f"[lvae] warning: torch.compile failed ({reason}); training goes on uncompiled",
+                file=sys.stderr,
+            )
+            return self.eager(batch, generator)
+        self.trusted = True
+        return terms
 
 
 def forward_autocast(device: torch.device):
@@ -379,6 +451,7 @@ def train_stacked(
     last_save = time.monotonic()
     interrupt = _DeferredInterrupt() if checkpoint is not None else None
     bf16 = _AUTOCAST.get() is not None  # inside training_precision("bf16", ...)
+    forward = _Forward(model, _COMPILE.get())  # compiled inside compiled_training()
 
     with interrupt or contextlib.nullcontext(), _float32_network_outputs(model, bf16):
         for step in bar:
@@ -389,7 +462,7 @@ def train_stacked(
                     group["lr"] = warmup_rate(lr, warmup_steps, step)
             batch = sample_batch()
             with forward_autocast(device):
-                terms = model.elbo_terms(batch, generator)
+                terms = forward(batch, generator)
             watch.update(step, terms)
             loss = terms["loss"].mean(dim=1).sum()
             optimiser.zero_grad(set_to_none=True)

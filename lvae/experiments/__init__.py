@@ -112,6 +112,7 @@ def record(
     checkpoint_dir=None,
     allow_training: bool | None = None,
     precision: str | None = None,
+    compile: bool = False,
     **overrides,
 ) -> Record:
     """The record of experiment ``name`` for ``profile`` (with configuration ``overrides``)
@@ -123,7 +124,8 @@ def record(
     runs go to ``checkpoint_dir`` (default: ``.checkpoints/`` in the results folder).
     ``precision`` (``PRECISIONS``; default tf32 on CUDA, fp32 on the CPU) is how training
     does its arithmetic; the record's provenance states it. It is not part of the
-    configuration: a stored record is loaded whatever precision made it.
+    configuration: a stored record is loaded whatever precision made it. ``compile``
+    trains through ``torch.compile`` (``lvae.train.compiled_training``), also stated.
     """
     check_precision(precision)  # before torch, before anything
     from .. import store
@@ -144,6 +146,7 @@ def record(
         allow_training=allow_training,
         command=how_to_make(name, profile, overrides, exp.options, results_dir),
         precision=precision,
+        compile=compile,
     )
     results = results_dir or store.default_results_dir()
     return store.Record(data, store.record_path(results, exp.record_name, normalised(cfg)))

@@ -20,7 +20,7 @@ import torch
 from .. import store
 from ..devices import describe, resolve_device
 from ..locks import config_lock
-from ..train import resolve_precision, training_precision
+from ..train import compiled_training, resolve_precision, training_precision
 from .config import normalised, training_key
 from .missing import MissingRecord, missing_message, training_allowed
 
@@ -47,6 +47,7 @@ def cached_run(
     allow_training: bool | None = None,
     command: str | None = None,
     precision: str | None = None,
+    compile: bool = False,
 ) -> dict:
     """Load the record of ``config`` or compute it with ``run(device, checkpoint_dir)``.
 
@@ -62,6 +63,8 @@ def cached_run(
     Training runs in ``precision`` (``lvae.train.resolve_precision``: None is tf32 on
     CUDA, fp32 on the CPU), stated in the record's provenance; a stored record is loaded
     whatever precision it was made in (precision is not part of the configuration).
+    With ``compile``, training runs through ``torch.compile`` (``lvae.train.
+    compiled_training``); the provenance then states whether it was compiled throughout.
     """
     dev = resolve_device(device)  # a bad device or precision fails before anything else
     used = resolve_precision(precision, dev)
@@ -105,7 +108,7 @@ def cached_run(
             flush=True,
         )
         start, commit = time.perf_counter(), store.git_commit()  # the code that trains
-        with training_precision(used, dev):
+        with training_precision(used, dev), compiled_training(compile) as compiling:
             result = run(dev, checkpoints)
         record = {
             "schema": store.SCHEMA,
@@ -121,6 +124,7 @@ def cached_run(
                 commit=commit,
                 resumed=resumed,
                 precision=used,
+                compiled=None if compiling is None else compiling.compiled,
             ),
             "result": result,
         }
