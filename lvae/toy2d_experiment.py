@@ -32,10 +32,11 @@ DATA_DIM = 2
 
 
 def _rounded(values, digits: int = 5):
-    """Nested lists of floats rounded to ``digits`` significant digits (small records)."""
+    """Nested lists of floats rounded to ``digits`` significant digits (small records);
+    a non-finite value (a model that diverged in a study that lets it) becomes None."""
     if isinstance(values, list):
         return [_rounded(v, digits) for v in values]
-    return float(f"{values:.{digits}g}")
+    return float(f"{values:.{digits}g}") if math.isfinite(values) else None
 
 
 def setting_name(kind: str, sigma: float | None = None) -> str:
@@ -125,6 +126,7 @@ def _train_phase(
     trace=False,
     lr: float | None = None,
     warmup_steps: int = 0,
+    on_divergence: str = "stop",
 ):
     """Train one stack of ``specs`` (``ModelSpec``). ``schedules``: (rows, steps, values)
     triples, each a sigma trajectory replayed on its rows (``SigmaSchedule``). Adam's rate
@@ -174,6 +176,7 @@ def _train_phase(
         trace_every=config.trace_every if trace else None,
         trace_dense_until=config.dense_trace_steps if trace else 0,
         monitor=monitor if config.n_monitor else None,
+        on_divergence=on_divergence,
     )
     return model, gen, history
 
@@ -283,6 +286,7 @@ def _run_lr_study(config, schedules, device: torch.device, checkpoints: Path) ->
             config.data_seed,  # the same batches for every schedule: paired runs
             lr=rate,
             warmup_steps=warmup,
+            on_divergence="continue",  # a rate that diverges is one of the study's outcomes
         )
         selected = _evaluate(
             model,
@@ -297,7 +301,9 @@ def _run_lr_study(config, schedules, device: torch.device, checkpoints: Path) ->
             torch.Generator(device=device).manual_seed(config.data_seed + REPORT_SEED_OFFSET),
             device,
         )
-        evaluations.append({"elbo_select": selected["elbo"], **reported})
+        evaluations.append(
+            {"elbo_select": selected["elbo"], **reported, "diverged_at": history["diverged_at"]}
+        )
         histories.append(history)
         tags = (("schedule", name), ("rate", rate), ("warmup_steps", warmup))
         rows += [dataclasses.replace(s, tags=s.tags + tags) for s in specs]
@@ -315,6 +321,7 @@ def _run_lr_study(config, schedules, device: torch.device, checkpoints: Path) ->
             k: _rounded(joined(k, evaluations), 7)
             for k in ("elbo", "elbo_select", "log_likelihood", "kl")
         },
+        "diverged_at": joined("diverged_at", evaluations),  # first non-finite step, 0: none
         "history": {
             "step": histories[0]["step"],
             "elbo": _rounded(joined_history("elbo")),

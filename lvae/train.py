@@ -34,6 +34,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import torch
 from tqdm import tqdm
 
@@ -346,6 +347,7 @@ def train_stacked(
     monitor: Callable[[], torch.Tensor] | None = None,
     on_log: Callable[[int, dict[str, list[float]]], None] | None = None,
     labels: Sequence[str] | None = None,
+    on_divergence: str = "stop",
 ) -> dict[str, list]:
     """Minimise the mean loss of every model in the stack, one Adam step per fresh batch.
 
@@ -365,9 +367,13 @@ def train_stacked(
     (default: ``model.labels``, from its specs).
 
     A NaN or infinite loss term stops training with ``DivergenceError`` naming the step,
-    model and term. To keep the device busy, the check is read back only at log steps,
-    before each checkpoint and at the end (steps run on in between), and never lets a
-    diverged state be written. Adam is fused where torch allows it (``adam``).
+    model and term. With ``on_divergence="continue"`` (a study where divergence is an
+    outcome, such as a learning-rate study) the diverged model is left as it is, its
+    values non-finite from then on, and the others train on (they share no parameters);
+    ``history["diverged_at"]`` then gives each model's first non-finite step (0: none).
+    To keep the device busy, the check is read back only at log steps, before each
+    checkpoint and at the end (steps run on in between), and (unless continuing) never
+    lets a diverged state be written. Adam is fused where torch allows it (``adam``).
 
     Inside ``training_precision("bf16", device)`` each forward pass runs under bfloat16
     autocast (the networks' matmuls and convolutions); the loss and Adam stay float32.
@@ -382,6 +388,8 @@ def train_stacked(
         )
     if not checkpoint_seconds > 0:
         raise ValueError(f"checkpoint_seconds must be > 0, got {checkpoint_seconds}")
+    if on_divergence not in ("stop", "continue"):
+        raise ValueError(f"on_divergence must be 'stop' or 'continue', got {on_divergence!r}")
     if isinstance(warmup_steps, bool) or not isinstance(warmup_steps, int) or warmup_steps < 0:
         raise ValueError(f"warmup_steps must be an integer >= 0, got {warmup_steps!r}")
     optimiser = adam(model.parameters(), lr)
@@ -440,7 +448,13 @@ def train_stacked(
         if traced:
             tensors["trace"] = torch.stack([t for _, t in traced])
         values = _read_back(tensors)
-        watch.check(values["finite"], checked, step, labels)
+        if on_divergence == "stop":
+            watch.check(values["finite"], checked, step, labels)
+        else:  # each model's first non-finite step over its terms (0: none)
+            first = np.asarray(values["finite"]).reshape(-1, n_models)
+            now = [int(min((s for s in column if s), default=0)) for column in first.T]
+            before = history.get("diverged_at") or now  # kept across a resume
+            history["diverged_at"] = [b or n for b, n in zip(before, now, strict=True)]
         checked = step + 1
         for j, (trace_step, _) in enumerate(traced):
             history["trace_step"].append(trace_step)
@@ -504,4 +518,6 @@ def train_stacked(
                 )
                 raise TrainingInterrupted(step, steps, Path(checkpoint))
     bar.close()
+    if on_divergence == "continue":  # resumed after the last step: nothing new was read
+        history.setdefault("diverged_at", [0] * n_models)
     return history

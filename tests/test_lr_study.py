@@ -258,3 +258,37 @@ def test_rejudging_needs_matching_records_and_every_fixed_row():
     other.config["latent_dim"] = 2
     with pytest.raises(ValueError, match="differ in latent_dim: 2 vs 1"):
         lr_study.rejudged(other, study)
+
+
+# ------------------------------------------------------------ divergence as an outcome
+def _two_models(poison_at: int | None, on_divergence: str):
+    specs = [ModelSpec("F", "fixed", 0.1, seed=s, init_seed=s) for s in (0, 1)]
+    vae = StackedVAE(specs, mlp_networks(2, 16, 1), latent_dim=1)
+    gen = torch.Generator().manual_seed(0)
+    step = [0]
+
+    def batch():
+        step[0] += 1
+        x = sample_toy2d((2, 32), gen)
+        if step[0] == poison_at:
+            x[1, 0, 0] = float("inf")  # model 1 alone sees an infinite point
+        return x
+
+    history = train_stacked(
+        vae, batch, steps=20, lr=1e-3, log_every=10, generator=gen, on_divergence=on_divergence
+    )
+    return vae, history
+
+
+def test_a_diverged_model_can_be_left_behind_while_the_others_train_on():
+    clean, clean_history = _two_models(None, "continue")
+    poisoned, history = _two_models(3, "continue")
+    assert clean_history["diverged_at"] == [0, 0] and history["diverged_at"] == [0, 3]
+    for (name, p), q in zip(poisoned.named_parameters(), clean.parameters(), strict=True):
+        torch.testing.assert_close(p[0], q[0], rtol=0, atol=0, msg=name)  # untouched
+    assert not all(torch.isfinite(p[1]).all() for p in poisoned.parameters())
+    assert not np.isfinite(history["elbo"][-1][1]) and np.isfinite(history["elbo"][-1][0])
+    with pytest.raises(train_stacked.__globals__["DivergenceError"], match="step 3: term"):
+        _two_models(3, "stop")
+    with pytest.raises(ValueError, match="on_divergence must be 'stop' or 'continue'"):
+        _two_models(None, "skip")
