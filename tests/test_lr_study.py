@@ -142,13 +142,16 @@ def test_smoke_study_pairs_its_schedules_and_is_reproducible(tmp_path):
 
 
 # ------------------------------------------------------------------------- the analysis
-def synthetic_study(select: dict, report: dict | None = None, rise: dict | None = None):
+def synthetic_study(
+    select: dict, report: dict | None = None, rise: dict | None = None, lost: dict | None = None
+):
     """A table1-lr-shaped record: {(setting, schedule): mean} of the selection ELBO (paper
     convention); the reported ELBO is the same unless ``report`` says otherwise; each
-    monitored curve is flat unless ``rise`` gives its rise over the run."""
+    monitored curve is flat unless ``rise`` gives its rise over the run; ``lost`` gives
+    how many of a (setting, schedule)'s seeds diverged (their values are None)."""
     report = report or select
-    rise = rise or {}
-    models, elbo, elbo_select, curves = [], [], [], []
+    rise, lost = rise or {}, lost or {}
+    models, elbo, elbo_select, curves, diverged_at = [], [], [], [], []
     steps = list(range(100, 1100, 100))
     for (setting, schedule), mean in select.items():
         for seed, d in enumerate(SPREAD):
@@ -158,11 +161,18 @@ def synthetic_study(select: dict, report: dict | None = None, rise: dict | None 
             elbo.append(final)
             r = rise.get((setting, schedule), 0.0)
             curves.append([final - r * (1 - i / (len(steps) - 1)) for i in range(len(steps))])
+            if seed < lost.get((setting, schedule), 0):  # diverged at step 500
+                elbo[-1] = elbo_select[-1] = None
+                pairs = zip(curves[-1], steps, strict=True)
+                curves[-1] = [v if s < 500 else None for v, s in pairs]
+            diverged_at.append(500 if elbo[-1] is None else 0)
+    curves = [list(step_values) for step_values in zip(*curves, strict=True)]
     result = {
         "models": models,
         "elbo": elbo,
         "elbo_select": elbo_select,
-        "history": {"step": steps, "monitor_elbo": np.asarray(curves).T.tolist()},
+        "diverged_at": diverged_at,
+        "history": {"step": steps, "monitor_elbo": curves},
     }
     prov = {"profile": "smoke", "seeds": list(range(SEEDS)), "steps": 1000, "device": "cpu"}
     config = {
@@ -200,6 +210,25 @@ def test_convergence_flags_a_curve_rising_more_than_the_seed_spread():
     conv = lr_study.convergence(study)
     assert not conv["F*", "a"].converged and conv["F*", "b"].converged
     assert conv["F*", "a"].change == pytest.approx(1.0 * 2 / 9)  # the last fifth: 2 of 9 steps
+
+
+def test_a_schedule_under_which_a_seed_diverged_is_counted_and_never_chosen():
+    select = {("F*", "fast"): 0.9, ("F*", "slow"): 0.3}  # fast is higher where it survives
+    study = synthetic_study(select, lost={("F*", "fast"): 2})
+    assert lr_study.diverged(study, "F*", "fast") == 2
+    assert lr_study.chosen(study) == {"F*": "slow"}
+    conv = lr_study.convergence(study)
+    assert not conv["F*", "fast"].converged and conv["F*", "slow"].converged
+    assert lr_study.monitored(study, "F*")[1]["fast"].shape == (10, SEEDS - 2)
+    frame = lr_study.study_table(study).data
+    fast = frame[frame["Adam rate"] == "fast"].iloc[0]
+    assert fast["ELBO, reported"].endswith("(2 diverged)")
+    assert fast["converged"] == "no, 2 diverged"
+    (effect,) = lr_study.rate_effects(study, "fast")
+    assert effect.gain == pytest.approx(0.3 - 0.9 - (SPREAD[2:].mean() - SPREAD.mean()))
+    everywhere = synthetic_study({("F*", "a"): 0.3}, lost={("F*", "a"): 1})
+    with pytest.raises(ValueError, match="F\\* diverged under every schedule"):
+        lr_study.chosen(everywhere)
 
 
 def test_monitored_gives_each_schedules_curves_in_the_papers_convention():

@@ -10,6 +10,7 @@ with those rows in place of the 1e-3 rows of the latent-1 table.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -32,28 +33,42 @@ def _rows(record, setting: str, schedule: str):
     return record.models.where(setting=setting, schedule=schedule)
 
 
+def diverged(record, setting: str, schedule: str) -> int:
+    """How many seeds of ``setting`` diverged under ``schedule`` (a non-finite loss; the
+    record's ``diverged_at`` is that step, 0 for none)."""
+    rows = _rows(record, setting, schedule)
+    return int(np.count_nonzero(rows.column("diverged_at")))
+
+
 def convergence(record) -> dict[tuple[str, str], stats.FixedConvergence]:
     """The protocol's criterion (``stats.fixed_sigma_convergence``) for every (setting,
     schedule): its monitored ELBO over the last fifth against the seeds' spread of its
-    reported ELBO."""
+    reported ELBO. A schedule under which a seed diverged has not converged (change and
+    spread NaN)."""
     out = {}
     for s in settings(record):
         for sched in schedules(record):
             rows = _rows(record, s, sched)
+            if diverged(record, s, sched):
+                out[s, sched] = stats.FixedConvergence(math.nan, math.nan, False)
+                continue
             steps, curves = rows.history("monitor_elbo")
             out[s, sched] = stats.fixed_sigma_convergence(steps, curves, rows.column("elbo"))
     return out
 
 
 def chosen(record) -> dict[str, str]:
-    """Each setting's schedule: the highest mean ELBO on the selection points (a tie goes
-    to the schedule trained first)."""
+    """Each setting's schedule: the highest mean ELBO on the selection points among the
+    schedules under which no seed diverged (a tie goes to the schedule trained first)."""
     out = {}
     for s in settings(record):
         means = {
             sched: _rows(record, s, sched).column("elbo_select").mean()
             for sched in schedules(record)
+            if not diverged(record, s, sched)
         }
+        if not means:
+            raise ValueError(f"{s} diverged under every schedule: none can be chosen")
         out[s] = max(means, key=means.get)
     return out
 
@@ -67,11 +82,12 @@ def chosen_elbo(record) -> dict[str, np.ndarray]:
 
 def monitored(record, setting: str) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """The steps, and ``setting``'s monitored ELBO (paper convention, (steps, seeds)) under
-    each schedule."""
+    each schedule, over the seeds that did not diverge under it."""
     out = {}
     for sched in schedules(record):
-        steps, curves = _rows(record, setting, sched).history("monitor_elbo")
-        out[sched] = paper_elbo(curves)
+        rows = _rows(record, setting, sched)
+        steps, curves = rows.history("monitor_elbo")
+        out[sched] = paper_elbo(curves[:, rows.column("diverged_at") == 0])
     return steps, out
 
 
@@ -90,20 +106,21 @@ class RateEffect:
 
 
 def rate_effects(record, baseline: str) -> list[RateEffect]:
-    """``RateEffect`` of every setting against the schedule named ``baseline``."""
+    """``RateEffect`` of every setting against the schedule named ``baseline`` (over its
+    seeds that did not diverge)."""
     if baseline not in schedules(record):
         raise ValueError(f"no schedule {baseline!r}; schedules: {schedules(record)}")
     conv, pick = convergence(record), chosen(record)
     out = []
     for s in settings(record):
-        base = _rows(record, s, baseline).column("elbo")
+        base = _rows(record, s, baseline).column("elbo")  # NaN where a seed diverged
         best = _rows(record, s, pick[s]).column("elbo")
         out.append(
             RateEffect(
                 s,
                 pick[s],
-                float(best.mean() - base.mean()),
-                float(base.std(ddof=1)),
+                float(best.mean() - np.nanmean(base)),
+                float(np.nanstd(base, ddof=1)),
                 conv[s, baseline].converged,
                 conv[s, pick[s]].converged,
             )
@@ -118,17 +135,22 @@ def study_table(record):
     rows = []
     for s in settings(record):
         for sched in schedules(record):
-            r = _rows(record, s, sched)
-            select, report = paper_elbo(r.column("elbo_select")), paper_elbo(r.column("elbo"))
+            r, lost = _rows(record, s, sched), diverged(record, s, sched)
+            kept = r.column("diverged_at") == 0
+            select = paper_elbo(r.column("elbo_select")[kept])
+            report = paper_elbo(r.column("elbo")[kept])
             c = conv[s, sched]
+            note = f" ({lost} diverged)" if lost else ""
             rows.append(
                 [
                     s,
                     sched,
-                    pm(select.mean(), select.std(ddof=1)),
-                    pm(report.mean(), report.std(ddof=1)),
-                    f"{fixed_decimals(c.change, 3)} / {fixed_decimals(c.seed_std, 3)}",
-                    "yes" if c.converged else "no",
+                    _spread(select) + note,
+                    _spread(report) + note,
+                    f"{fixed_decimals(c.change, 3)} / {fixed_decimals(c.seed_std, 3)}"
+                    if not lost
+                    else "—",
+                    "yes" if c.converged else f"no, {lost} diverged" if lost else "no",
                     "chosen" if pick[s] == sched else "",
                 ]
             )
@@ -149,7 +171,8 @@ def study_table(record):
         f"residual blocks of {config['hidden']} units; warm-up: linear from 0 over "
         f"{config['warmup_steps']:,} steps): mean ± std over seeds, nats per point, paper "
         f"convention; {config['n_select']:,} selection and {config['n_eval']:,} other "
-        "fresh points. Chosen: the schedule with the highest mean on the selection points.",
+        "fresh points, over the seeds that did not diverge. Chosen: the schedule with the "
+        "highest mean on the selection points among those under which no seed diverged.",
         name="lr_study",
         align_left=2,
     )
@@ -159,6 +182,15 @@ def judged_at_table_rate(table_record, seed: int = 0) -> list[Verdict]:
     """T1-T5 judged on the table as it was trained (every row at its own rate)."""
     elbo = {s: paper_elbo(v) for s, v in by_setting(table_record, "elbo").items()}
     return [*difference_claims(elbo, seed), best_fixed_claim(elbo, seed)]
+
+
+def _spread(values: np.ndarray) -> str:
+    """mean ± std over seeds, or the one value, or a dash when none is left."""
+    if len(values) == 0:
+        return "—"
+    if len(values) == 1:
+        return fixed_decimals(values[0], 3)
+    return pm(values.mean(), values.std(ddof=1))
 
 
 def rejudged(table_record, study_record, seed: int = 0) -> list[Verdict]:
