@@ -291,6 +291,11 @@ plots.glue_values(
         or "none",
         "lr_unconverged_chosen": ", ".join(e.setting for e in effects if not e.chosen_converged)
         or "none",
+        "lr_diverged": "; ".join(
+            f"{s} at {sched}: {k} of {len(lr_record.config['seeds'])} seeds"
+            for s, sched, k in lr_study.divergences(lr_record)
+        )
+        or "none",
     }
 )
 

@@ -40,6 +40,16 @@ def diverged(record, setting: str, schedule: str) -> int:
     return int(np.count_nonzero(rows.column("diverged_at")))
 
 
+def divergences(record) -> list[tuple[str, str, int]]:
+    """(setting, schedule, seeds that diverged) wherever any did."""
+    found = [
+        (s, sched, diverged(record, s, sched))
+        for s in settings(record)
+        for sched in schedules(record)
+    ]
+    return [f for f in found if f[2]]
+
+
 def convergence(record) -> dict[tuple[str, str], stats.FixedConvergence]:
     """The protocol's criterion (``stats.fixed_sigma_convergence``) for every (setting,
     schedule): its monitored ELBO over the last fifth against the seeds' spread of its
