@@ -144,6 +144,8 @@ def made_with(prov: Mapping) -> str:
     the captions), then torch, the code's commit and the wall time of the run."""
     wall = float(prov["wall_time_s"])
     took = f"{wall:.0f} s" if wall < 600 else f"{wall / 60:.0f} min"
+    if prov.get("resumed"):  # the wall time counts the last session only
+        took += " in its last session (it resumed from an earlier one's checkpoints)"
     return (
         f"{provenance(prov)};\ntorch {prov['torch']}; commit {short_commit(prov['git_commit'])}; "
         f"{took}"

@@ -217,6 +217,7 @@ def test_a_schedule_under_which_a_seed_diverged_is_counted_and_never_chosen():
     study = synthetic_study(select, lost={("F*", "fast"): 2})
     assert lr_study.diverged(study, "F*", "fast") == 2
     assert lr_study.divergences(study) == [("F*", "fast", 2)]
+    assert lr_study.seed_sd(study, "F*", "fast") == pytest.approx(SPREAD[2:].std(ddof=1))
     assert lr_study.chosen(study) == {"F*": "slow"}
     conv = lr_study.convergence(study)
     assert not conv["F*", "fast"].converged and conv["F*", "slow"].converged

@@ -40,6 +40,13 @@ def diverged(record, setting: str, schedule: str) -> int:
     return int(np.count_nonzero(rows.column("diverged_at")))
 
 
+def seed_sd(record, setting: str, schedule: str) -> float:
+    """The standard deviation over seeds of ``setting``'s reported ELBO under ``schedule``
+    (its seeds that did not diverge)."""
+    rows = _rows(record, setting, schedule)
+    return float(rows.column("elbo")[rows.column("diverged_at") == 0].std(ddof=1))
+
+
 def divergences(record) -> list[tuple[str, str, int]]:
     """(setting, schedule, seeds that diverged) wherever any did."""
     found = [
