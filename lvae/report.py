@@ -145,7 +145,7 @@ def made_with(prov: Mapping) -> str:
     wall = float(prov["wall_time_s"])
     took = f"{wall:.0f} s" if wall < 600 else f"{wall / 60:.0f} min"
     if prov.get("resumed"):  # the wall time counts the last session only
-        took += " in its last session (it resumed from an earlier one's checkpoints)"
+        took += " (last session; resumed)"
     return (
         f"{provenance(prov)};\ntorch {prov['torch']}; commit {short_commit(prov['git_commit'])}; "
         f"{took}"

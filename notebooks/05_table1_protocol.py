@@ -39,7 +39,7 @@
 profile = "book"
 device = "auto"
 
-# %%
+# %% tags=["hide-input"]
 from IPython.display import display
 
 from lvae import calibration, experiments, plots
