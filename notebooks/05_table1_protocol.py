@@ -332,10 +332,11 @@ plots.glue_values(
 #
 # **Convergence.** At 10⁻³ in this study the rows that miss the criterion are
 # {glue:text}`lr_unconverged_baseline`, while in the table above, at the same rate,
-# they were {glue:text}`unconverged_latent1`. The two runs differ only in their draws
-# (the study's stacks hold other models, so each model sees other batches and starts
-# from another initialisation), so whether a small-σ row has settled after 60,000 steps
-# is itself a matter of the draw. At the chosen schedules the rows that miss it are
+# they were {glue:text}`unconverged_latent1`. For the σ grid the two runs differ only in
+# their training batches (each grid model starts from the same initial weights as its
+# row of the table, but the study's stacks hold other models, so the batches are drawn
+# differently), so whether a small-σ row has settled after 60,000 steps is itself a
+# matter of the draw. At the chosen schedules the rows that miss it are
 # {glue:text}`lr_unconverged_chosen`. F(0.1)'s spread tells the same story: its seed
 # standard deviation is {glue:text}`sd_f01_table` in the table and
 # {glue:text}`sd_f01_study` in the study at the same rate; {glue:text}`f01_reading`

@@ -323,3 +323,15 @@ def test_a_diverged_model_can_be_left_behind_while_the_others_train_on():
         _two_models(3, "stop")
     with pytest.raises(ValueError, match="on_divergence must be 'stop' or 'continue'"):
         _two_models(None, "skip")
+
+
+def test_the_studys_grid_models_start_from_the_tables_initial_weights():
+    # Chapter 5 compares the study's 1e-3 rows with the table's: for the sigma grid they
+    # differ only in their batches, since each model keeps its table row's init seed.
+    from lvae.toy2d_experiment import lr_study_specs, table1_specs
+
+    study = experiments.config("table1-lr", "book")
+    table = experiments.config("table1-calibrated", "book")
+    table_init = {(s.setting, s.seed): s.init_seed for s in table1_specs(table)}
+    grid = [s for s in lr_study_specs(study) if s.setting != "F*"]
+    assert grid and all(table_init[s.setting, s.seed] == s.init_seed for s in grid)
