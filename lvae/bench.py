@@ -185,6 +185,18 @@ def _interleaved_rates(
     return {name: statistics.median(values) for name, values in rates.items()}
 
 
+def _stacked_step(forward, batch, generator, optimiser, device) -> None:
+    """One Adam step of a stack as ``train_stacked`` takes it: ``forward`` (a stack's
+    ``elbo_terms``) under the run's autocast, the mean loss of each model in float32,
+    summed."""
+    with forward_autocast(device):
+        terms = forward(batch, generator)
+    loss = terms["loss"].float().mean(dim=1).sum()
+    optimiser.zero_grad(set_to_none=True)
+    loss.backward()
+    optimiser.step()
+
+
 def _check_counts(steps: int, warmup: int, rounds: int) -> None:
     if steps < 1 or warmup < 0 or rounds < 1:
         raise ValueError(
@@ -229,12 +241,7 @@ def run_bench(
     opt = adam(stacked.parameters(), cfg.lr)
 
     def stacked_step(forward=stacked.elbo_terms):
-        with forward_autocast(dev):
-            terms = forward(sample_toy2d((n, cfg.batch_size), gen, device=dev), gen)
-        loss = terms["loss"].float().mean(dim=1).sum()
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
+        _stacked_step(forward, sample_toy2d((n, cfg.batch_size), gen, device=dev), gen, opt, dev)
 
     plain = [PlainVAE(cfg.latent_dim, cfg.hidden, cfg.n_blocks, float(s)).to(dev) for s in sigmas]
     opts = [adam(m.parameters(), cfg.lr) for m in plain]
@@ -330,21 +337,16 @@ def run_image_bench(
     plain = [vae([seed]) for seed in range(n)]
     opt, opts = adam(stacked.parameters(), cfg.lr), [adam(m.parameters(), cfg.lr) for m in plain]
 
-    def train_step(model, o, batch):
-        with forward_autocast(dev):
-            terms = model.elbo_terms(batch, gen)
-        loss = terms["loss"].float().mean(dim=1).sum()
-        o.zero_grad(set_to_none=True)
-        loss.backward()
-        o.step()
-
     def loop_step():
         for i, (model, o) in enumerate(zip(plain, opts, strict=True)):
-            train_step(model, o, x[i : i + 1])
+            _stacked_step(model.elbo_terms, x[i : i + 1], gen, o, dev)
 
     with conv.strategy(strategy), training_precision(used, dev):
         chosen = conv.choose_strategy(dev)
-        engines = {"stacked": lambda: train_step(stacked, opt, x), "loop": loop_step}
+        engines = {
+            "stacked": lambda: _stacked_step(stacked.elbo_terms, x, gen, opt, dev),
+            "loop": loop_step,
+        }
         rates = _interleaved_rates(engines, n, steps, warmup, rounds, dev)
     return ImageBenchResult(
         describe(dev), "mnist", n, chosen, steps, rates["stacked"], rates["loop"], rounds, used

@@ -33,18 +33,22 @@ def _rows(record, setting: str, schedule: str):
     return record.models.where(setting=setting, schedule=schedule)
 
 
+def _survived(rows) -> np.ndarray:
+    """Which of ``rows`` never diverged (the record's ``diverged_at``: the first step with
+    a non-finite loss, 0 for none)."""
+    return rows.column("diverged_at") == 0
+
+
 def diverged(record, setting: str, schedule: str) -> int:
-    """How many seeds of ``setting`` diverged under ``schedule`` (a non-finite loss; the
-    record's ``diverged_at`` is that step, 0 for none)."""
-    rows = _rows(record, setting, schedule)
-    return int(np.count_nonzero(rows.column("diverged_at")))
+    """How many seeds of ``setting`` diverged under ``schedule``."""
+    return int(np.count_nonzero(~_survived(_rows(record, setting, schedule))))
 
 
 def seed_sd(record, setting: str, schedule: str) -> float:
     """The standard deviation over seeds of ``setting``'s reported ELBO under ``schedule``
     (its seeds that did not diverge)."""
     rows = _rows(record, setting, schedule)
-    return float(rows.column("elbo")[rows.column("diverged_at") == 0].std(ddof=1))
+    return float(rows.column("elbo")[_survived(rows)].std(ddof=1))
 
 
 def divergences(record) -> list[tuple[str, str, int]]:
@@ -66,7 +70,7 @@ def convergence(record) -> dict[tuple[str, str], stats.FixedConvergence]:
     for s in settings(record):
         for sched in schedules(record):
             rows = _rows(record, s, sched)
-            if diverged(record, s, sched):
+            if not _survived(rows).all():
                 out[s, sched] = stats.FixedConvergence(math.nan, math.nan, False)
                 continue
             steps, curves = rows.history("monitor_elbo")
@@ -104,7 +108,7 @@ def monitored(record, setting: str) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     for sched in schedules(record):
         rows = _rows(record, setting, sched)
         steps, curves = rows.history("monitor_elbo")
-        out[sched] = paper_elbo(curves[:, rows.column("diverged_at") == 0])
+        out[sched] = paper_elbo(curves[:, _survived(rows)])
     return steps, out
 
 
@@ -130,14 +134,15 @@ def rate_effects(record, baseline: str) -> list[RateEffect]:
     conv, pick = convergence(record), chosen(record)
     out = []
     for s in settings(record):
-        base = _rows(record, s, baseline).column("elbo")  # NaN where a seed diverged
+        rows = _rows(record, s, baseline)
+        base = rows.column("elbo")[_survived(rows)]
         best = _rows(record, s, pick[s]).column("elbo")
         out.append(
             RateEffect(
                 s,
                 pick[s],
-                float(best.mean() - np.nanmean(base)),
-                float(np.nanstd(base, ddof=1)),
+                float(best.mean() - base.mean()),
+                float(base.std(ddof=1)),
                 conv[s, baseline].converged,
                 conv[s, pick[s]].converged,
             )
@@ -152,8 +157,9 @@ def study_table(record):
     rows = []
     for s in settings(record):
         for sched in schedules(record):
-            r, lost = _rows(record, s, sched), diverged(record, s, sched)
-            kept = r.column("diverged_at") == 0
+            r = _rows(record, s, sched)
+            kept = _survived(r)
+            lost = int(np.count_nonzero(~kept))
             select = paper_elbo(r.column("elbo_select")[kept])
             report = paper_elbo(r.column("elbo")[kept])
             c = conv[s, sched]
