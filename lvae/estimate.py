@@ -29,6 +29,9 @@ def n_models(name: str, config: dict) -> int:
     if name == "table1":  # phase 1: F sweep, LS, LV; phase 2: F*, the replayed schedule(s)
         replays = 2 if config.get("replay") == "own_and_pooled" else 1
         return (len(config["fixed_sigmas"]) + 3 + replays) * seeds
+    if name == "table1-lr":  # every fixed sigma (and F*, unless None) under every schedule
+        settings = len(config["fixed_sigmas"]) + (config["f_star_sigma"] is not None)
+        return settings * (len(config["rates"]) + 1) * seeds
     if name == "table1-calibration":  # one F-VAE per data scale
         return len(config["scales"]) * seeds
     if name == "kl-weight":  # two arms of every (weight, seed)
@@ -83,13 +86,14 @@ def estimate(
     device's name), from the record at ``reference`` and the speeds measured in the folder
     ``bench`` (optional): {"seconds", "basis"}.
 
-    None when there is no such record, or it was timed on another kind of device (the
-    committed records were made on a CPU: they say nothing about a GPU)."""
+    None when there is no such record, it was timed on another kind of device (the
+    committed records were made on a CPU: they say nothing about a GPU), or it resumed
+    from checkpoints (its wall time is the last session's only)."""
     if reference is None or not Path(reference).is_file():
         return None
     record = json.loads(Path(reference).read_text())
     made_on = record["provenance"]["device"]
-    if (made_on == "cpu") != (device == "cpu"):
+    if (made_on == "cpu") != (device == "cpu") or record["provenance"].get("resumed"):
         return None
     ref_config = record["config"]
     ref_steps = n_models(record["experiment"], ref_config) * ref_config["steps"]

@@ -265,11 +265,13 @@ SELECT_SEED_OFFSET, REPORT_SEED_OFFSET = 11, 12  # data seeds of the two held-ou
 
 
 def lr_study_specs(config) -> list[ModelSpec]:
-    """F-VAE at every fixed sigma and at F*, every seed: the models of each schedule's
-    stack (the same initialisations in every stack)."""
+    """F-VAE at every fixed sigma and at F* (unless its sigma is None), every seed: the
+    models of each schedule's stack (the same initialisations in every stack)."""
     sigmas = [(setting_name("fixed", s), s) for s in config.fixed_sigmas]
-    sigmas.append((setting_name("fstar"), config.f_star_sigma))
-    return grid([ModelSpec(name, "fixed", s) for name, s in sigmas], config.seeds)
+    if config.f_star_sigma is not None:
+        sigmas.append((setting_name("fstar"), config.f_star_sigma))
+    settings = [ModelSpec(name, "fixed", s) for name, s in sigmas]
+    return grid(settings, config.seeds, first_index=config.init_index)
 
 
 def _run_lr_study(config, schedules, device: torch.device, checkpoints: Path) -> dict:

@@ -261,7 +261,7 @@ def test_a_long_run_goes_ahead_with_yes_or_off_a_terminal(yes, tty, monkeypatch,
     assert capsys.readouterr().err == ""
 
 
-def test_the_estimate_reproduces_its_reference_and_scales_with_the_work():
+def test_the_estimate_reproduces_its_reference_and_scales_with_the_work(tmp_path):
     ref = store.record_path(
         ROOT / "results", "table1", experiments.normalised(experiments.config("table1", "book"))
     )
@@ -274,6 +274,11 @@ def test_the_estimate_reproduces_its_reference_and_scales_with_the_work():
     three = experiments.normalised(experiments.config("table1", "book", seeds=(0, 1, 2)))
     assert estimate.estimate("table1", three, "cpu", ref)["seconds"] == pytest.approx(0.3 * wall)
     assert estimate.estimate("table1", book, "NVIDIA H100", ref) is None
+    # A record that resumed from checkpoints timed its last session only: no estimate.
+    resumed = json.loads(ref.read_text())
+    resumed["provenance"]["resumed"] = True
+    (tmp_path / "resumed.json").write_text(json.dumps(resumed))
+    assert estimate.estimate("table1", book, "cpu", tmp_path / "resumed.json") is None
     # Larger networks: by the measured bench speeds when they exist, else by weights.
     paper = experiments.normalised(experiments.config("table1", "paper"))
     by_bench = estimate.estimate("table1", paper, "cpu", ref, ROOT / "results" / "bench")
@@ -289,13 +294,25 @@ LONG = cli.LONG_RUN_S
 
 
 @pytest.mark.parametrize(
-    "name", ["table1", "table1-calibrated", "table1-calibration", "kl-weight", "sphere-vae"]
+    "name",
+    [
+        "table1",
+        "table1-calibrated",
+        "table1-calibration",
+        "table1-lr",
+        "table1-lr-long",
+        "kl-weight",
+        "sphere-vae",
+    ],
 )
 def test_the_cost_model_counts_the_models_the_experiment_trains(name):
     from lvae import toy2d_experiment as toy
+    from lvae.experiments.table1_lr import schedules
     from lvae.sphere_experiment import sphere_specs
 
     def trained(config) -> int:
+        if name.startswith("table1-lr"):  # one stack of the study's models per schedule
+            return len(toy.lr_study_specs(config)) * len(schedules(config))
         if name.startswith("table1") and name != "table1-calibration":  # both phases
             return len(toy.table1_specs(config)) + len(toy.table1_specs(config, 1.0))
         if name == "table1-calibration":
@@ -309,3 +326,11 @@ def test_the_cost_model_counts_the_models_the_experiment_trains(name):
         stored = experiments.normalised(config)  # as the records hold it
         record_name = experiments.experiment(name).record_name
         assert estimate.n_models(record_name, stored) == trained(config)
+
+
+def test_every_experiment_has_a_cost_model():
+    # `run` estimates before it trains; an experiment without a cost model would stop it.
+    for name, exp in experiments.EXPERIMENTS.items():
+        for profile in ("smoke", "book", "paper"):
+            stored = experiments.normalised(experiments.config(name, profile))
+            assert estimate.n_models(exp.record_name, stored) >= len(stored["seeds"]), name

@@ -48,11 +48,15 @@ def test_every_experiment_module_declares_one_experiment_named_after_it():
     variants |= {"table1-calibrated-latent2", "table1-calibrated-latent4"}
     sphere_grids = {"sphere-vae-grid-d2", "sphere-vae-grid-d10"}
     image_protocol = {"images-digits-protocol", "images-mnist-protocol"}
-    assert set(experiments.EXPERIMENTS) == {*declared, *variants, *sphere_grids, *image_protocol}
+    lr_long = {"table1-lr-long"}
+    assert set(experiments.EXPERIMENTS) == {
+        *declared, *variants, *sphere_grids, *image_protocol, *lr_long
+    }  # fmt: skip
     for name, exp in experiments.EXPERIMENTS.items():
         assert exp.name == name and issubclass(exp.config, TrainingConfig)
         filed = "table1" if name in variants else "sphere-vae" if name in sphere_grids else name
         filed = filed.removesuffix("-protocol") if name in image_protocol else filed
+        filed = "table1-lr" if name in lr_long else filed
         assert exp.record_name == filed
 
 

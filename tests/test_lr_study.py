@@ -92,8 +92,9 @@ def test_a_bad_warmup_is_rejected_before_training(bad):
         ({"warmup_steps": 0}, "warmup_steps must be between 1 and steps - 1"),
         ({"warmup_steps": 60}, "warmup_steps must be between 1 and steps - 1"),
         ({"fixed_sigmas": (0.1, 0.1)}, "the sigmas must be distinct"),
-        ({"f_star_sigma": 0.0}, "f_star_sigma must be positive"),
+        ({"f_star_sigma": 0.0}, r"f_star_sigma \(or None\) must be positive"),
         ({"n_select": 0}, "n_select must be >= 1"),
+        ({"init_index": -1}, "init_index must be >= 0, got -1"),
     ],
 )
 def test_bad_study_configurations_are_rejected(overrides, pattern):
@@ -335,3 +336,27 @@ def test_the_studys_grid_models_start_from_the_tables_initial_weights():
     table_init = {(s.setting, s.seed): s.init_seed for s in table1_specs(table)}
     grid = [s for s in lr_study_specs(study) if s.setting != "F*"]
     assert grid and all(table_init[s.setting, s.seed] == s.init_seed for s in grid)
+
+
+def test_the_extension_trains_what_the_study_left_unconverged_from_the_same_weights():
+    from lvae.experiments.table1_lr import LONG_FACTOR
+    from lvae.toy2d_experiment import lr_study_specs, table1_specs
+
+    study = experiments.record("table1-lr", "book")
+    conv, pick = lr_study.convergence(study), lr_study.chosen(study)
+    unconverged = [s for s, sched in pick.items() if not conv[s, sched].converged]
+    longer = experiments.config("table1-lr-long", "book")
+    assert unconverged == [f"F sigma={s:g}" for s in longer.fixed_sigmas]
+    assert longer.f_star_sigma is None and longer.steps == LONG_FACTOR * study.config["steps"]
+    changed = {"steps", "fixed_sigmas", "f_star_sigma", "init_index"}
+    base = experiments.config("table1-lr", "book")
+    assert {k: v for k, v in vars(longer).items() if k not in changed} == {
+        k: v for k, v in vars(base).items() if k not in changed
+    }
+    # Each model starts where its row of the study and of the latent-1 table started.
+    table = experiments.config("table1-calibrated", "book")
+    for specs in (lr_study_specs(base), table1_specs(table)):
+        init = {(s.setting, s.seed): s.init_seed for s in specs}
+        longer_specs = lr_study_specs(longer)
+        assert len(longer_specs) == 10
+        assert all(init[s.setting, s.seed] == s.init_seed for s in longer_specs)

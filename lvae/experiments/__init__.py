@@ -63,6 +63,7 @@ EXPERIMENTS: dict[str, Experiment] = {
         *table1.CALIBRATED.values(),
         table1_calibration.EXPERIMENT,
         table1_lr.EXPERIMENT,
+        table1_lr.LONG,
         kl_weight.EXPERIMENT,
         images_digits.EXPERIMENT,
         images_digits.PROTOCOL,
