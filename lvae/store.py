@@ -92,11 +92,14 @@ def provenance(
     resumed: bool = False,
     precision: str | None = None,
     compiled: bool | None = None,
+    sessions: list[dict] | None = None,
 ):
     """Where a result comes from. ``commit`` is the code's commit when the run started.
 
     ``resumed`` says the run continued from checkpoints left by an earlier session; its
-    ``wall_time_s`` then counts this session only. ``precision`` is the arithmetic it
+    ``wall_time_s`` then counts this session only, and ``sessions`` lists every session
+    that trained it, in order (each one's commit, precision, wall time and how it ended;
+    None where a session left no trace). ``precision`` is the arithmetic it
     trained in (``lvae.train.PRECISIONS``); records made before it was stated have none,
     and were trained in float32 (TF32 off: the CPU). ``compiled`` is stated only for a
     run asked to train through ``torch.compile``: whether every step went through it.
@@ -104,6 +107,8 @@ def provenance(
     stated = {} if precision is None else {"precision": precision}
     if compiled is not None:
         stated["compiled"] = bool(compiled)
+    if sessions is not None:
+        stated["sessions"] = [dict(session) for session in sessions]
     return {
         "profile": profile,
         "seeds": list(seeds),

@@ -129,6 +129,20 @@ def test_made_with_names_scale_torch_commit_and_a_readable_wall_time():
         "torch 2.13.0+cpu; commit 0123456789ab; 95 s"
     )
     assert report.made_with({**prov, "wall_time_s": 3660.0}).endswith("; 61 min")
+    # A resumed run: the sum over its sessions when each was timed, else the last one's.
+    first = {"git_commit": "a", "precision": "fp32", "wall_time_s": 1800.0, "ended": "stopped"}
+    last = {**first, "wall_time_s": 660.0, "ended": "completed"}
+    resumed = {**prov, "wall_time_s": 660.0, "resumed": True, "sessions": [first, last]}
+    assert report.made_with(resumed).endswith("; 41 min over 2 sessions")
+    mixed = {**resumed, "sessions": [first, {**last, "precision": "bf16"}]}
+    assert report.made_with(mixed).endswith("; 41 min over 2 sessions in fp32 then bf16")
+    untimed = {**resumed, "sessions": [{**first, "wall_time_s": None}, last]}
+    assert report.made_with(untimed).endswith("; 11 min (last session; resumed)")
+    assert report.made_with({**resumed, "sessions": None}).endswith("(last session; resumed)")
+    # The reproducibility page's minutes: all sessions, "+" where a time is missing.
+    assert report.minutes(prov) == "1.6" and report.minutes(resumed) == "41.0"
+    assert report.minutes(untimed) == "11.0+"
+    assert report.minutes({**resumed, "sessions": None}) == "11.0+"
 
 
 def test_short_commit_keeps_the_dirty_mark():

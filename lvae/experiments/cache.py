@@ -9,6 +9,7 @@ interrupted run resumes) and its record is written atomically. Where it is not a
 
 from __future__ import annotations
 
+import json
 import sys
 import time
 import warnings
@@ -25,6 +26,26 @@ from .config import normalised, training_key
 from .missing import MissingRecord, missing_message, training_allowed
 
 CHECKPOINTS = ".checkpoints"  # the folder of unfinished runs, inside a results folder
+SESSIONS = "sessions.json"  # beside a run's checkpoints: each session that trained it
+
+
+def _session_log(checkpoints: Path, resumed: bool) -> list[dict]:
+    """The sessions that trained this run before this one (none for a fresh run, whose
+    stale log is dropped). A run resumed from checkpoints that kept no log (made before
+    sessions were logged) had one earlier session of which nothing is known."""
+    path = checkpoints / SESSIONS
+    if not resumed:
+        path.unlink(missing_ok=True)
+        return []
+    try:
+        return json.loads(path.read_text())
+    except (FileNotFoundError, ValueError):
+        return [{"git_commit": None, "precision": None, "wall_time_s": None, "ended": None}]
+
+
+def _write_sessions(checkpoints: Path, sessions: list[dict]) -> None:
+    checkpoints.mkdir(parents=True, exist_ok=True)
+    store.write_atomically(checkpoints / SESSIONS, lambda f: json.dump(sessions, f, indent=1))
 
 
 def checkpoint_root(results_dir: Path | str | None) -> Path:
@@ -108,8 +129,25 @@ def cached_run(
             flush=True,
         )
         start, commit = time.perf_counter(), store.git_commit()  # the code that trains
-        with training_precision(used, dev), compiled_training(compile) as compiling:
-            result = run(dev, checkpoints)
+        # Each session is logged as it starts and again as it ends, so a record made over
+        # several sessions states every session's code, arithmetic and time (a session
+        # killed outright keeps ended None and no time).
+        earlier = _session_log(checkpoints, resumed)
+        session = {"git_commit": commit, "precision": used, "wall_time_s": None, "ended": None}
+        if compile:
+            session["compile"] = True
+        _write_sessions(checkpoints, [*earlier, session])
+        try:
+            with training_precision(used, dev), compiled_training(compile) as compiling:
+                result = run(dev, checkpoints)
+        except BaseException:  # interrupted (resumable) or failed: log the time it trained
+            session |= {"wall_time_s": round(time.perf_counter() - start, 2), "ended": "stopped"}
+            _write_sessions(checkpoints, [*earlier, session])
+            raise
+        session |= {"wall_time_s": round(time.perf_counter() - start, 2), "ended": "completed"}
+        if compiling is not None:
+            session["compiled"] = compiling.compiled
+        _write_sessions(checkpoints, [*earlier, session])
         record = {
             "schema": store.SCHEMA,
             "experiment": name,
@@ -125,6 +163,7 @@ def cached_run(
                 resumed=resumed,
                 precision=used,
                 compiled=None if compiling is None else compiling.compiled,
+                sessions=[*earlier, session] if resumed else None,
             ),
             "result": result,
         }
