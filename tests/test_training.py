@@ -239,11 +239,45 @@ def test_smoke_run_is_reproducible_and_cached(tmp_path):
     before = path.read_text()
     again = sphere(tmp_path / "a")
     assert again.data == first.data and path.read_text() == before
-    # Without its record, the run picks up its (final) checkpoint and says so.
-    assert first.provenance["resumed"] is False
+    # Without its record, the run picks up its (final) checkpoint and says so, listing
+    # the sessions that trained it.
+    assert first.provenance["resumed"] is False and "sessions" not in first.provenance
     path.unlink()
     resumed = sphere(tmp_path / "a")
     assert resumed.provenance["resumed"] is True and resumed.result == first.result
+    sessions = resumed.provenance["sessions"]
+    assert [s["ended"] for s in sessions] == ["completed", "completed"]
+    assert all(s["precision"] == "fp32" and s["wall_time_s"] >= 0 for s in sessions)
+    assert sessions[0]["git_commit"] == first.provenance["git_commit"]
+
+
+def test_an_interrupted_session_is_logged_and_named_in_the_resumed_record(tmp_path):
+    from lvae.experiments import cache
+
+    def stop_after_a_checkpoint(*args, **kwargs):
+        raise TrainingInterrupted(1, 2, tmp_path / "x.pt")
+
+    config = experiments.config("sphere-vae", "smoke")
+    exp = experiments.experiment("sphere-vae")
+    checkpoints = tmp_path / ".checkpoints" / "sphere-vae" / experiments.training_key(config)
+    checkpoints.mkdir(parents=True)
+    (checkpoints / "train.pt").write_bytes(b"")  # as if an earlier session had trained
+    with pytest.raises(TrainingInterrupted):
+        cache.cached_run(
+            "sphere-vae", config, "smoke", tmp_path, "cpu", False, stop_after_a_checkpoint,
+            allow_training=True,
+        )  # fmt: skip
+    logged = json.loads((checkpoints / cache.SESSIONS).read_text())
+    # The earlier session left no log (unknown), this one stopped after some time.
+    assert [s["ended"] for s in logged] == [None, "stopped"]
+    assert logged[0]["wall_time_s"] is None and logged[1]["wall_time_s"] >= 0
+    (checkpoints / "train.pt").unlink()
+    record = cache.cached_run(
+        "sphere-vae", config, "smoke", tmp_path, "cpu", False,
+        lambda dev, ckpt: exp.run(config, dev, ckpt), allow_training=True,
+    )  # fmt: skip
+    assert record["provenance"]["resumed"] is False and "sessions" not in record["provenance"]
+    assert json.loads((checkpoints / cache.SESSIONS).read_text())[0]["ended"] == "completed"
 
 
 def test_corrupt_or_mismatched_records_are_recomputed(tmp_path):
@@ -498,7 +532,9 @@ def test_the_image_record_from_a_dirty_tree_is_reproduced_by_the_committed_code(
     for term in ("elbo", "sigma", "monitor_elbo"):
         held = np.asarray(committed.result["history"][term][0])
         again = np.asarray(rerun.result["history"][term][0])
-        np.testing.assert_allclose(again, held, rtol=1e-3)  # bit-equal on the same CPU
+        # Bit-equal on the CPU and thread count that made the record; another thread
+        # count sums in another order, which 100 steps amplify to ~0.2% (seen with one).
+        np.testing.assert_allclose(again, held, rtol=1e-2)
 
 
 @pytest.mark.slow
