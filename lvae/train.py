@@ -327,6 +327,17 @@ class _DeferredInterrupt:
             signal.signal(signal.SIGINT, self._previous)
 
 
+def progress_postfix(losses) -> dict[str, str]:
+    """The progress bar's note: the mean loss of the models still finite, and how many
+    are not (only once a model has diverged, which ``on_divergence="continue"`` allows)."""
+    losses = np.asarray(losses, dtype=float)
+    finite = np.isfinite(losses)
+    note = {"loss": f"{losses[finite].mean():.3f}" if finite.any() else "nan"}
+    if not finite.all():
+        note["diverged"] = f"{np.count_nonzero(~finite)} of {losses.size}"
+    return note
+
+
 def train_stacked(
     model: StackedVAE,
     sample_batch: Callable[[], torch.Tensor],
@@ -496,13 +507,13 @@ def train_stacked(
                 logged = {name: terms[name].detach().mean(dim=1) for name in HISTORY_TERMS}
                 if monitor is not None:
                     logged["monitor"] = monitor()
-                values = read(step, {**logged, "loss": loss})
+                values = read(step, {**logged, "loss": terms["loss"].detach().mean(dim=1)})
                 history["step"].append(step)
                 for name in logged:
                     history[name].append(values[name])
                 if on_log is not None:
                     on_log(step, {name: history[name][-1] for name in logged})
-                bar.set_postfix(loss=f"{values['loss'][0] / n_models:.3f}")
+                bar.set_postfix(progress_postfix(values["loss"]))
             elif saving:
                 read(step, {})  # a diverged state is never written
             if saving:

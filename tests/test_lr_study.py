@@ -144,12 +144,17 @@ def test_smoke_study_pairs_its_schedules_and_is_reproducible(tmp_path):
 
 # ------------------------------------------------------------------------- the analysis
 def synthetic_study(
-    select: dict, report: dict | None = None, rise: dict | None = None, lost: dict | None = None
+    select: dict,
+    report: dict | None = None,
+    rise: dict | None = None,
+    lost: dict | None = None,
+    length: int = 1000,
 ):
     """A table1-lr-shaped record: {(setting, schedule): mean} of the selection ELBO (paper
     convention); the reported ELBO is the same unless ``report`` says otherwise; each
     monitored curve is flat unless ``rise`` gives its rise over the run; ``lost`` gives
-    how many of a (setting, schedule)'s seeds diverged (their values are None)."""
+    how many of a (setting, schedule)'s seeds diverged (their values are None); ``length``
+    is the configuration's steps (the curves are logged at ten points of any length)."""
     report = report or select
     rise, lost = rise or {}, lost or {}
     models, elbo, elbo_select, curves, diverged_at = [], [], [], [], []
@@ -178,7 +183,7 @@ def synthetic_study(
     prov = {"profile": "smoke", "seeds": list(range(SEEDS)), "steps": 1000, "device": "cpu"}
     config = {
         "latent_dim": 1, "data_scale": 2.4, "n_blocks": 2, "hidden": 64,
-        "warmup_steps": 50, "n_select": 100, "n_eval": 100,
+        "warmup_steps": 50, "n_select": 100, "n_eval": 100, "steps": length,
     }  # fmt: skip
     return store.Record({"config": config, "provenance": prov, "result": result})
 
@@ -292,6 +297,43 @@ def test_rejudging_needs_matching_records_and_every_fixed_row():
         lr_study.rejudged(other, study)
 
 
+def test_a_longer_run_replaces_the_settings_it_holds_and_only_those():
+    # F(0.1) was still rising under its chosen schedule; trained twice as long it settles
+    # higher, and its chosen schedule changes. F* is read from the study as before.
+    fixed = [s for s in PAPER_MEANS if s.startswith("F")]
+    select = {(s, "slow"): PAPER_MEANS[s] - 0.5 for s in fixed}
+    select |= {(s, "fast"): PAPER_MEANS[s] for s in fixed}
+    select["F sigma=0.1", "fast"] = 0.2
+    study = synthetic_study(select, rise={("F sigma=0.1", "slow"): 1.0})
+    longer = synthetic_study(
+        {("F sigma=0.1", "slow"): 0.6, ("F sigma=0.1", "fast"): 0.77}, length=2000
+    )
+    assert lr_study.chosen(study)["F sigma=0.1"] == "slow"
+    assert lr_study.unconverged_at_choice(study) == ["F sigma=0.1"]
+    assert lr_study.unconverged_at_choice(study, longer) == []
+    kept = lr_study.at_chosen_length(study, longer)
+    assert kept["F sigma=0.1"] is longer and kept["F*"] is study
+    table = table_record({**PAPER_MEANS, "F sigma=0.1": 0.2})
+    without, extended = (lr_study.rejudged(table, study, longer_record=r) for r in (None, longer))
+    # T5 (0.1 the best fixed sigma) needs the longer row: in the study F(0.043) leads.
+    assert {v.claim: v.verdict for v in without}["T5"] != stats.HOLDS
+    assert all(v.verdict == stats.HOLDS for v in extended)
+
+
+def test_an_extension_must_be_the_same_study_longer():
+    study = synthetic_study({("F*", "a"): 0.3})
+    not_longer = synthetic_study({("F*", "a"): 0.3}, length=1000)
+    with pytest.raises(ValueError, match="not longer than the study: 1000 steps vs 1000"):
+        lr_study.at_chosen_length(study, not_longer)
+    stranger = synthetic_study({("F sigma=0.2", "a"): 0.3}, length=2000)
+    with pytest.raises(ValueError, match=r"settings the study has not: \['F sigma=0.2'\]"):
+        lr_study.at_chosen_length(study, stranger)
+    other = synthetic_study({("F*", "a"): 0.3}, length=2000)
+    other.config["hidden"] = 200
+    with pytest.raises(ValueError, match="differ in hidden: 64 vs 200"):
+        lr_study.unconverged_at_choice(study, other)
+
+
 # ------------------------------------------------------------ divergence as an outcome
 def _two_models(poison_at: int | None, on_divergence: str):
     specs = [ModelSpec("F", "fixed", 0.1, seed=s, init_seed=s) for s in (0, 1)]
@@ -324,6 +366,16 @@ def test_a_diverged_model_can_be_left_behind_while_the_others_train_on():
         _two_models(3, "stop")
     with pytest.raises(ValueError, match="on_divergence must be 'stop' or 'continue'"):
         _two_models(None, "skip")
+
+
+def test_the_progress_bar_averages_the_models_still_finite():
+    from lvae.train import progress_postfix
+
+    assert progress_postfix([1.0, 3.0]) == {"loss": "2.000"}
+    assert progress_postfix([1.0, float("nan"), 3.0, float("inf")]) == {
+        "loss": "2.000", "diverged": "2 of 4"
+    }  # fmt: skip
+    assert progress_postfix([float("nan")]) == {"loss": "nan", "diverged": "1 of 1"}
 
 
 def test_the_studys_grid_models_start_from_the_tables_initial_weights():

@@ -150,9 +150,10 @@ def rate_effects(record, baseline: str) -> list[RateEffect]:
     return out
 
 
-def study_table(record):
+def study_table(record, title: str = "The learning-rate study", name: str = "lr_study"):
     """Every (setting, schedule): the ELBO on the selection and the reported points (mean
-    ± std over seeds, paper convention), the convergence criterion, and the choice."""
+    ± std over seeds, paper convention), the convergence criterion, and the choice.
+    ``title`` opens the caption; ``name`` keeps the HTML ids of two tables apart."""
     conv, pick = convergence(record), chosen(record)
     rows = []
     for s in settings(record):
@@ -189,14 +190,14 @@ def study_table(record):
             "converged",
             "",
         ],  # fmt: skip
-        caption=f"The learning-rate study ({provenance(record.provenance)}; latent dimension "
+        caption=f"{title} ({provenance(record.provenance)}; latent dimension "
         f"{config['latent_dim']}, data scale {config['data_scale']}, {config['n_blocks']} "
         f"residual blocks of {config['hidden']} units; warm-up: linear from 0 over "
         f"{config['warmup_steps']:,} steps): mean ± std over seeds, nats per point, paper "
         f"convention; {config['n_select']:,} selection and {config['n_eval']:,} other "
         "fresh points, over the seeds that did not diverge. Chosen: the schedule with the "
         "highest mean on the selection points among those under which no seed diverged.",
-        name="lr_study",
+        name=name,
         align_left=2,
     )
 
@@ -216,10 +217,59 @@ def _spread(values: np.ndarray) -> str:
     return pm(values.mean(), values.std(ddof=1))
 
 
-def rejudged(table_record, study_record, seed: int = 0) -> list[Verdict]:
+# What a longer run of some of the study's settings must share with the study.
+EXTENSION_KEEPS = (
+    "latent_dim", "data_scale", "hidden", "n_blocks", "batch_size", "seeds", "rates",
+    "lr", "warmup_steps", "n_select", "n_eval", "n_monitor", "data_seed",
+)  # fmt: skip
+
+
+def _check_extension(study_record, longer_record) -> None:
+    """Raise ValueError unless ``longer_record`` is ``study_record``'s study, longer, for
+    some of its settings."""
+    for key in EXTENSION_KEEPS:
+        if study_record.config.get(key) != longer_record.config.get(key):
+            raise ValueError(
+                f"the study and its extension differ in {key}: "
+                f"{study_record.config.get(key)} vs {longer_record.config.get(key)}"
+            )
+    if longer_record.config["steps"] <= study_record.config["steps"]:
+        raise ValueError(
+            f"the extension is not longer than the study: {longer_record.config['steps']} "
+            f"steps vs {study_record.config['steps']}"
+        )
+    extra = set(settings(longer_record)) - set(settings(study_record))
+    if extra:
+        raise ValueError(f"the extension has settings the study has not: {sorted(extra)}")
+
+
+def at_chosen_length(study_record, longer_record=None) -> dict[str, object]:
+    """Each setting's record at the length the protocol keeps: ``longer_record`` (the
+    study run longer for some settings) for the settings it holds, the study for the
+    others."""
+    out = dict.fromkeys(settings(study_record), study_record)
+    if longer_record is not None:
+        _check_extension(study_record, longer_record)
+        out.update(dict.fromkeys(settings(longer_record), longer_record))
+    return out
+
+
+def unconverged_at_choice(study_record, longer_record=None) -> list[str]:
+    """The settings whose chosen schedule misses the convergence criterion, each read at
+    the length ``at_chosen_length`` keeps."""
+    out = []
+    for setting, record in at_chosen_length(study_record, longer_record).items():
+        schedule = chosen(record)[setting]
+        if not convergence(record)[setting, schedule].converged:
+            out.append(setting)
+    return out
+
+
+def rejudged(table_record, study_record, seed: int = 0, longer_record=None) -> list[Verdict]:
     """T1-T5 judged on the table with every fixed-sigma row (the grid and F*) replaced by
-    the study's row at its chosen schedule; the learned-sigma rows stay the table's. The
-    two records must share the latent dimension and the data scale."""
+    the study's row at its chosen schedule (taken from ``longer_record``, the study run
+    longer, for the settings it holds); the learned-sigma rows stay the table's. The
+    records must share the latent dimension and the data scale."""
     for key in ("latent_dim", "data_scale"):
         if table_record.config[key] != study_record.config[key]:
             raise ValueError(
@@ -227,7 +277,10 @@ def rejudged(table_record, study_record, seed: int = 0) -> list[Verdict]:
                 f"{study_record.config[key]}"
             )
     elbo = {s: paper_elbo(v) for s, v in by_setting(table_record, "elbo").items()}
-    replaced = chosen_elbo(study_record)
+    replaced = {
+        s: chosen_elbo(record)[s]
+        for s, record in at_chosen_length(study_record, longer_record).items()
+    }
     missing = [s for s in elbo if _is_fixed(s) and s not in replaced]
     if missing:
         raise ValueError(f"the study has no row for {missing}")
@@ -246,9 +299,14 @@ def changed_verdicts(before: Sequence[Verdict], after: Sequence[Verdict]) -> lis
 
 
 def verdicts_side_by_side(
-    before: Sequence[Verdict], after: Sequence[Verdict], labels: Mapping[str, str], caption: str
+    before: Sequence[Verdict],
+    after: Sequence[Verdict],
+    labels: Mapping[str, str],
+    caption: str,
+    name: str = "lr_rejudged",
 ):
-    """One row per claim: its verdict and evidence under each of two judgements."""
+    """One row per claim: its verdict and evidence under each of two judgements (``name``:
+    the table's HTML ids)."""
     old = {v.key: v for v in before}
     rows = [
         [v.key, f"{old[v.key].verdict}: {old[v.key].evidence}", f"{v.verdict}: {v.evidence}"]
@@ -259,5 +317,5 @@ def verdicts_side_by_side(
         rows,
         ["id", labels["before"], labels["after"]],
         caption=caption,
-        name="lr_rejudged",
+        name=name,
     )
