@@ -29,8 +29,9 @@ def n_models(name: str, config: dict) -> int:
     if name == "table1":  # phase 1: F sweep, LS, LV; phase 2: F*, the replayed schedule(s)
         replays = 2 if config.get("replay") == "own_and_pooled" else 1
         return (len(config["fixed_sigmas"]) + 3 + replays) * seeds
-    if name == "table1-lr":  # every fixed sigma (and F*, unless None) under every schedule
+    if name == "table1-lr":  # every setting of the study under every schedule
         settings = len(config["fixed_sigmas"]) + (config["f_star_sigma"] is not None)
+        settings += len(config.get("learned", ()))  # stored only when there are some
         return settings * (len(config["rates"]) + 1) * seeds
     if name == "table1-calibration":  # one F-VAE per data scale
         return len(config["scales"]) * seeds

@@ -265,12 +265,14 @@ SELECT_SEED_OFFSET, REPORT_SEED_OFFSET = 11, 12  # data seeds of the two held-ou
 
 
 def lr_study_specs(config) -> list[ModelSpec]:
-    """F-VAE at every fixed sigma and at F* (unless its sigma is None), every seed: the
-    models of each schedule's stack (the same initialisations in every stack)."""
+    """F-VAE at every fixed sigma and at F* (unless its sigma is None), then the learned-
+    sigma settings, every seed: the models of each schedule's stack (the same
+    initialisations in every stack)."""
     sigmas = [(setting_name("fixed", s), s) for s in config.fixed_sigmas]
     if config.f_star_sigma is not None:
         sigmas.append((setting_name("fstar"), config.f_star_sigma))
     settings = [ModelSpec(name, "fixed", s) for name, s in sigmas]
+    settings += [ModelSpec(setting_name(kind), kind, 1.0) for kind in config.learned]
     return grid(settings, config.seeds, first_index=config.init_index)
 
 
@@ -322,12 +324,15 @@ def _run_lr_study(config, schedules, device: torch.device, checkpoints: Path) ->
         **{
             k: _rounded(joined(k, evaluations), 7)
             for k in ("elbo", "elbo_select", "log_likelihood", "kl")
+            + (("final_sigma",) if config.learned else ())
         },
         "diverged_at": joined("diverged_at", evaluations),  # first non-finite step, 0: none
         "history": {
             "step": histories[0]["step"],
             "elbo": _rounded(joined_history("elbo")),
             "monitor_elbo": _rounded(joined_history("monitor")),
+            # A learned sigma's path under each schedule (the fixed ones are constant).
+            **({"sigma": _rounded(joined_history("sigma"))} if config.learned else {}),
         },
     }
 

@@ -95,6 +95,9 @@ def test_a_bad_warmup_is_rejected_before_training(bad):
         ({"f_star_sigma": 0.0}, r"f_star_sigma \(or None\) must be positive"),
         ({"n_select": 0}, "n_select must be >= 1"),
         ({"init_index": -1}, "init_index must be >= 0, got -1"),
+        ({"fixed_sigmas": (), "f_star_sigma": None}, "the study has no setting"),
+        ({"learned": ("scalar", "scalar")}, "learned must be distinct kinds of"),
+        ({"learned": ("fixed",)}, "learned must be distinct kinds of"),
     ],
 )
 def test_bad_study_configurations_are_rejected(overrides, pattern):
@@ -412,3 +415,17 @@ def test_the_extension_trains_what_the_study_left_unconverged_from_the_same_weig
         longer_specs = lr_study_specs(longer)
         assert len(longer_specs) == 10
         assert all(init[s.setting, s.seed] == s.init_seed for s in longer_specs)
+
+
+def test_the_learned_study_starts_ls_and_lv_from_their_table_rows_weights():
+    from lvae.toy2d_experiment import lr_study_specs, table1_specs
+
+    learned = experiments.config("table1-lr-learned", "book")
+    base = experiments.config("table1-lr", "book")
+    assert learned.fixed_sigmas == () and learned.f_star_sigma is None
+    assert learned.learned == ("scalar", "vector") and learned.steps == base.steps
+    table = experiments.config("table1-calibrated", "book")
+    init = {(s.setting, s.seed): (s.init_seed, s.observation) for s in table1_specs(table)}
+    specs = lr_study_specs(learned)
+    assert [s.setting for s in specs[::10]] == ["LS", "LV"]
+    assert all(init[s.setting, s.seed] == (s.init_seed, s.observation) for s in specs)

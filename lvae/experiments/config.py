@@ -63,7 +63,7 @@ def normalised(config: TrainingConfig) -> dict:
     hashed, without the ``OMITTED_AT`` fields that hold their omitted value."""
     plain = json.loads(json.dumps(dataclasses.asdict(config)))
     for name, value in config.OMITTED_AT.items():
-        if plain[name] == value:
+        if plain[name] == json.loads(json.dumps(value)):  # compared as stored: () is []
             del plain[name]
     return plain
 

@@ -19,6 +19,8 @@ from .base import Experiment
 from .config import TrainingConfig
 from .table1 import CALIBRATED_SCALE
 
+LEARNED = ("scalar", "vector")  # LS-VAE and LV-VAE, as in Table 1
+
 # F*: the sigma LS-VAE learned in the latent-1 calibrated table (book record, geometric
 # mean over seeds of the final sigma), rounded to 4 digits; a test reads it off the record.
 F_STAR_LATENT1 = 0.1471
@@ -27,14 +29,16 @@ F_STAR_LATENT1 = 0.1471
 @dataclass(frozen=True)
 class LRStudyConfig(TrainingConfig):
     """F-VAE at each of ``fixed_sigmas`` and at ``f_star_sigma`` (named "F*"; None leaves
-    it out), every seed, under each schedule; the ``table1`` network, data and monitor.
-    ``lr`` (the common field) is the warm-up's final rate."""
+    it out), then the learned-sigma VAEs named in ``learned`` ("scalar": LS-VAE,
+    "vector": LV-VAE), every seed, under each schedule; the ``table1`` network, data and
+    monitor. ``lr`` (the common field) is the warm-up's final rate."""
 
     POSITIVE: ClassVar[tuple[str, ...]] = ("hidden", "n_eval", "n_select", "n_monitor")
-    OMITTED_AT: ClassVar[dict[str, object]] = {"init_index": 0}
+    OMITTED_AT: ClassVar[dict[str, object]] = {"init_index": 0, "learned": ()}
 
     fixed_sigmas: tuple[float, ...] = (1.0, 0.3, 0.1, 0.043, 0.03, 0.01)  # Table 1's grid
     f_star_sigma: float | None = F_STAR_LATENT1
+    learned: tuple[str, ...] = ()  # learned-sigma settings after the fixed ones
     rates: tuple[float, ...] = (3e-4, 1e-3, 3e-3)  # the constant schedules
     warmup_steps: int = 5000  # the warm-up schedule: 0 -> lr over this many steps
     seeds: tuple[int, ...] = tuple(range(10))
@@ -59,7 +63,13 @@ class LRStudyConfig(TrainingConfig):
             raise ValueError(f"init_index must be >= 0, got {self.init_index}")
         f_star = () if self.f_star_sigma is None else (self.f_star_sigma,)
         sigmas = (*self.fixed_sigmas, *f_star)
-        if not self.fixed_sigmas or any(not (s > 0 and math.isfinite(s)) for s in sigmas):
+        if not sigmas and not self.learned:
+            raise ValueError("the study has no setting: give fixed_sigmas, f_star_sigma or learned")
+        if any(kind not in LEARNED for kind in self.learned) or len(set(self.learned)) != len(
+            self.learned
+        ):
+            raise ValueError(f"learned must be distinct kinds of {LEARNED}, got {self.learned}")
+        if any(not (s > 0 and math.isfinite(s)) for s in sigmas):
             raise ValueError(
                 f"fixed_sigmas and f_star_sigma (or None) must be positive and finite, got "
                 f"{self.fixed_sigmas} and {self.f_star_sigma}"
@@ -135,5 +145,21 @@ LONG = EXPERIMENT.variant(
         f_star_sigma=None,
         steps=LONG_FACTOR * config.steps,
         init_index=config.fixed_sigmas.index(LONG_SIGMAS[0]),  # the table row's weights
+    ),
+)
+
+# The protocol's study for the learned-sigma rows of the latent-1 table: LS-VAE and
+# LV-VAE under the same schedules, each model from its table row's initial weights
+# (after the grid's in Table 1's first phase). Their sigma is logged along training, so
+# whether sigma settles can be judged under each rate.
+LEARNED_STUDY = EXPERIMENT.variant(
+    "table1-lr-learned",
+    "table1-lr for LS-VAE and LV-VAE (the learned-sigma rows of Table 1, latent 1)",
+    lambda config: dataclasses.replace(
+        config,
+        fixed_sigmas=(),
+        f_star_sigma=None,
+        learned=LEARNED,
+        init_index=len(config.fixed_sigmas),
     ),
 )
