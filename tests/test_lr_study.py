@@ -1,6 +1,8 @@
 """The learning-rate study: the warm-up of train_stacked, the table1-lr experiment, and
 its analysis (lvae.analysis.lr_study) on synthetic records whose answers are known."""
 
+import math
+
 import numpy as np
 import pytest
 import torch
@@ -152,18 +154,27 @@ def synthetic_study(
     rise: dict | None = None,
     lost: dict | None = None,
     length: int = 1000,
+    sigma_fall: dict | None = None,
 ):
     """A table1-lr-shaped record: {(setting, schedule): mean} of the selection ELBO (paper
     convention); the reported ELBO is the same unless ``report`` says otherwise; each
     monitored curve is flat unless ``rise`` gives its rise over the run; ``lost`` gives
     how many of a (setting, schedule)'s seeds diverged (their values are None); ``length``
-    is the configuration's steps (the curves are logged at ten points of any length)."""
+    is the configuration's steps (the curves are logged at ten points of any length).
+    ``sigma_fall``: for a learned setting's (setting, schedule), the factor by which its
+    sigma falls over each logged interval (1: flat); seed k's sigma is 0.1 exp(SPREAD[k])
+    at the end."""
     report = report or select
     rise, lost = rise or {}, lost or {}
     models, elbo, elbo_select, curves, diverged_at = [], [], [], [], []
+    sigma_curves, final_sigma = [], []
     steps = list(range(100, 1100, 100))
     for (setting, schedule), mean in select.items():
         for seed, d in enumerate(SPREAD):
+            fall = (sigma_fall or {}).get((setting, schedule), 1.0)
+            end = 0.1 * math.exp(d)
+            sigma_curves.append([end * fall ** (len(steps) - 1 - i) for i in range(len(steps))])
+            final_sigma.append(end)
             models.append({"setting": setting, "schedule": schedule, "seed": seed})
             elbo_select.append(mean + d - SHIFT)
             final = report[setting, schedule] + d - SHIFT
@@ -176,12 +187,14 @@ def synthetic_study(
                 curves[-1] = [v if s < 500 else None for v, s in pairs]
             diverged_at.append(500 if elbo[-1] is None else 0)
     curves = [list(step_values) for step_values in zip(*curves, strict=True)]
+    sigma_curves = [list(step_values) for step_values in zip(*sigma_curves, strict=True)]
     result = {
         "models": models,
         "elbo": elbo,
         "elbo_select": elbo_select,
         "diverged_at": diverged_at,
-        "history": {"step": steps, "monitor_elbo": curves},
+        "final_sigma": final_sigma,
+        "history": {"step": steps, "monitor_elbo": curves, "sigma": sigma_curves},
     }
     prov = {"profile": "smoke", "seeds": list(range(SEEDS)), "steps": 1000, "device": "cpu"}
     config = {
@@ -429,3 +442,60 @@ def test_the_learned_study_starts_ls_and_lv_from_their_table_rows_weights():
     specs = lr_study_specs(learned)
     assert [s.setting for s in specs[::10]] == ["LS", "LV"]
     assert all(init[s.setting, s.seed] == (s.init_seed, s.observation) for s in specs)
+
+
+def test_the_learned_sigma_criterion_is_judged_under_each_schedule():
+    # Under "fast" LS-VAE's sigma still halves at every logged step; under "slow" it is
+    # flat. The seeds' final sigmas spread by exp(SPREAD): a std of log sigma of 0.0134.
+    select = {("LS", "fast"): 1.2, ("LS", "slow"): 1.1, ("LV", "fast"): 1.5, ("LV", "slow"): 1.4}
+    study = synthetic_study(select, sigma_fall={("LS", "fast"): 0.5})
+    stable = lr_study.sigma_stability(study)
+    assert set(stable) == {("LS", "fast"), ("LS", "slow"), ("LV", "fast"), ("LV", "slow")}
+    fast, slow = stable["LS", "fast"], stable["LS", "slow"]
+    assert fast.drift == pytest.approx(math.log(2)) and not fast.stabilised
+    assert slow.drift == pytest.approx(0.0, abs=1e-12) and slow.stabilised
+    assert slow.noise == pytest.approx(SPREAD.std(ddof=1))
+    assert lr_study.settles_under(study) == ["slow"] and lr_study.settles_under(study, "LV") == [
+        "fast", "slow"
+    ]  # fmt: skip
+    assert lr_study.sigma_settling_depends_on_rate(study)
+    assert not lr_study.sigma_settling_depends_on_rate(study, "LV")
+    frame = lr_study.sigma_table(study).data
+    assert list(frame["settled"]) == ["no", "yes", "yes", "yes"]
+    assert frame.iloc[0]["final σ [range]"].startswith("0.1000 [0.0980, 0.1020]")
+
+
+def test_rejudging_takes_ls_and_lv_from_their_own_study():
+    # In the table LV (1.62) is above LS (1.26): T1 holds. At its chosen schedule LS rises
+    # to 2.0 and T1 (LV highest) no longer holds.
+    table = table_record(PAPER_MEANS)
+    fixed = [s for s in PAPER_MEANS if s.startswith("F")]
+    study = synthetic_study({(s, "a"): PAPER_MEANS[s] for s in fixed})
+    learned = synthetic_study(
+        {("LS", "a"): 1.0, ("LS", "b"): 2.0, ("LV", "a"): 1.62, ("LV", "b"): 1.5}
+    )
+    before = {v.claim: v.verdict for v in lr_study.rejudged(table, study)}
+    after = {v.claim: v.verdict for v in lr_study.rejudged(table, study, learned_record=learned)}
+    assert before["T1"] == stats.HOLDS and after["T1"] != stats.HOLDS
+    learned.config["data_scale"] = 1.0
+    with pytest.raises(ValueError, match="differ in data_scale: 2.4 vs 1.0"):
+        lr_study.rejudged(table, study, learned_record=learned)
+
+
+def test_the_smoke_learned_study_logs_sigma_under_every_schedule(tmp_path):
+    record = experiments.record(
+        "table1-lr-learned", "smoke", results_dir=tmp_path, allow_training=True
+    )
+    models, config = record.models, record.config
+    assert models.values("setting") == ["LS", "LV"] and config["learned"] == ["scalar", "vector"]
+    steps, sigma = models.history("sigma")
+    assert sigma.shape == (len(steps), len(models)) and np.all(sigma > 0)
+    final = models.column("final_sigma")
+    assert np.all(final > 0) and not np.allclose(final, 1.0)  # sigma was learned
+    assert set(lr_study.sigma_stability(record)) == {
+        (s, sched) for s in ("LS", "LV") for sched in lr_study.schedules(record)
+    }
+    lr_study.sigma_table(record)  # renders
+    path_steps, paths = lr_study.sigma_paths(record, "LS")
+    assert list(paths) == lr_study.schedules(record) and list(path_steps) == list(steps)
+    np.testing.assert_array_equal(paths[lr_study.schedules(record)[0]], sigma[:, :3])

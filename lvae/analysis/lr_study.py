@@ -265,27 +265,102 @@ def unconverged_at_choice(study_record, longer_record=None) -> list[str]:
     return out
 
 
-def rejudged(table_record, study_record, seed: int = 0, longer_record=None) -> list[Verdict]:
+def rejudged(
+    table_record, study_record, seed: int = 0, longer_record=None, learned_record=None
+) -> list[Verdict]:
     """T1-T5 judged on the table with every fixed-sigma row (the grid and F*) replaced by
     the study's row at its chosen schedule (taken from ``longer_record``, the study run
-    longer, for the settings it holds); the learned-sigma rows stay the table's. The
+    longer, for the settings it holds), and, with ``learned_record`` (the study of the
+    learned-sigma rows), LS-VAE and LV-VAE at theirs; else those stay the table's. The
     records must share the latent dimension and the data scale."""
-    for key in ("latent_dim", "data_scale"):
-        if table_record.config[key] != study_record.config[key]:
-            raise ValueError(
-                f"the table and the study differ in {key}: {table_record.config[key]} vs "
-                f"{study_record.config[key]}"
-            )
+    rows = at_chosen_length(study_record, longer_record)
+    if learned_record is not None:
+        rows.update(dict.fromkeys(settings(learned_record), learned_record))
+    for record in {id(r): r for r in rows.values()}.values():
+        for key in ("latent_dim", "data_scale"):
+            if table_record.config[key] != record.config[key]:
+                raise ValueError(
+                    f"the table and the study differ in {key}: {table_record.config[key]} "
+                    f"vs {record.config[key]}"
+                )
     elbo = {s: paper_elbo(v) for s, v in by_setting(table_record, "elbo").items()}
-    replaced = {
-        s: chosen_elbo(record)[s]
-        for s, record in at_chosen_length(study_record, longer_record).items()
-    }
+    replaced = {s: chosen_elbo(record)[s] for s, record in rows.items()}
     missing = [s for s in elbo if _is_fixed(s) and s not in replaced]
     if missing:
         raise ValueError(f"the study has no row for {missing}")
     elbo.update({s: v for s, v in replaced.items() if s in elbo})
     return [*difference_claims(elbo, seed), best_fixed_claim(elbo, seed)]
+
+
+LEARNED_SETTINGS = ("LS", "LV")  # the learned-sigma rows of Table 1
+
+
+def sigma_stability(record) -> dict[tuple[str, str], stats.SigmaStabilisation]:
+    """The protocol's learned-sigma criterion (``stats.sigma_stabilisation``: the median
+    drift of log sigma over the last tenth against the seeds' spread of its final value)
+    for every learned setting under every schedule, on the sigma logged along training
+    (LV-VAE's: its mean over dimensions and points), over the seeds that did not diverge.
+    """
+    out = {}
+    for s in settings(record):
+        if s in LEARNED_SETTINGS:
+            steps, paths = sigma_paths(record, s)
+            for sched, sigma in paths.items():
+                out[s, sched] = stats.sigma_stabilisation(steps, sigma)
+    return out
+
+
+def settles_under(record, setting: str = "LS") -> list[str]:
+    """The schedules under which ``setting``'s sigma meets the learned-sigma criterion."""
+    return [
+        sched for (s, sched), c in sigma_stability(record).items() if s == setting and c.stabilised
+    ]
+
+
+def sigma_settling_depends_on_rate(record, setting: str = "LS") -> bool:
+    """Whether the criterion holds under some schedules and not under others."""
+    return 0 < len(settles_under(record, setting)) < len(schedules(record))
+
+
+def sigma_paths(record, setting: str) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """The steps, and ``setting``'s logged sigma ((steps, seeds)) under each schedule, over
+    the seeds that did not diverge under it."""
+    out = {}
+    for sched in schedules(record):
+        rows = _rows(record, setting, sched)
+        steps, sigma = rows.history("sigma")
+        out[sched] = sigma[:, _survived(rows)]
+    return steps, out
+
+
+def sigma_table(record):
+    """Every learned setting under every schedule: its final sigma (geometric mean over
+    seeds, and their range), and the learned-sigma criterion."""
+    stable = sigma_stability(record)
+    rows = []
+    for (s, sched), c in stable.items():
+        r = _rows(record, s, sched)
+        final = r.column("final_sigma")[_survived(r)]
+        rows.append(
+            [
+                s,
+                sched,
+                f"{np.exp(np.log(final).mean()):.4f} [{final.min():.4f}, {final.max():.4f}]",
+                f"{c.drift:.3f} / {c.noise:.3f}",
+                "yes" if c.stabilised else "no",
+            ]
+        )
+    return table(
+        rows,
+        ["setting", "Adam rate", "final σ [range]", "drift / seed spread of log σ", "settled"],
+        caption=f"The learned σ under each schedule ({provenance(record.provenance)}): its "
+        "final value (geometric mean over seeds, and the seeds' range; LV-VAE's is its mean "
+        "over dimensions and points) and the protocol's criterion: the median change of "
+        "log σ over the last tenth of training against the seeds' spread of its final "
+        "value.",
+        name="lr_sigma",
+        align_left=2,
+    )
 
 
 def _is_fixed(setting: str) -> bool:
