@@ -41,7 +41,10 @@
 #   built (`lvae.analysis`), so a fix to the theory reaches every record;
 # * its provenance: profile, seeds, steps, device, PyTorch, NumPy and Python versions,
 #   git commit, wall time and date, and whether it resumed from the checkpoints of an
-#   interrupted session (its wall time then counts the last session only).
+#   interrupted session; a resumed record lists every session that trained it (commit,
+#   arithmetic, wall time), and its minutes below are then the sum over them, marked
+#   "+" where an early session left no time (records made before sessions were logged
+#   count their last session only).
 #
 # A record that cannot be read, is incomplete, or whose configuration does not match its
 # hash is reported and recomputed, never used. Model checkpoints are not committed.
@@ -75,7 +78,7 @@ rows = [
         r.provenance["device"],
         r.provenance["torch"],
         report.short_commit(r.provenance["git_commit"], 10),
-        f"{r.provenance['wall_time_s'] / 60:.1f}",
+        report.minutes(r.provenance),
         r.config_hash,
     ]
     for r in records
