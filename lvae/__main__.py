@@ -452,7 +452,8 @@ def _bench(args) -> int:
     if result.compile_gain is not None:
         print(
             f"compiled: {result.compiled_model_steps_per_s:,.0f} model-steps/s (torch.compile "
-            f"of the stacked engine: {result.compile_gain:.2f}x the uncompiled one)"
+            f"of the stacked engine: {result.compile_gain:.2f}x the uncompiled one, "
+            f"{result.compiled_fraction_of_limit:.0%} of the limit)"
         )
     print(f"speedup: {result.speedup:.2f}x")  # the last line, by contract
     return 0

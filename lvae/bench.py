@@ -101,6 +101,13 @@ class BenchResult:
         return self.stacked_model_steps_per_s / self.limit_model_steps_per_s
 
     @property
+    def compiled_fraction_of_limit(self) -> float | None:
+        """The compiled stacked engine's rate over the bare-matmul limit."""
+        if self.compiled_model_steps_per_s is None or self.limit_model_steps_per_s is None:
+            return None
+        return self.compiled_model_steps_per_s / self.limit_model_steps_per_s
+
+    @property
     def compile_gain(self) -> float | None:
         """The compiled stacked engine's rate over the uncompiled one's."""
         if self.compiled_model_steps_per_s is None:

@@ -69,7 +69,11 @@ def test_bench_times_the_compiled_engine_beside_the_others(monkeypatch):
     fast = {"device": "cpu", "models": 2, "steps": 1}
     result = run_bench(**fast, warmup=2, compile=True)
     assert result.compiled_model_steps_per_s > 0 and result.compile_gain > 0
-    assert run_bench(**fast, warmup=0).compile_gain is None
+    assert result.compiled_fraction_of_limit == pytest.approx(
+        result.compiled_model_steps_per_s / result.limit_model_steps_per_s
+    )
+    plain = run_bench(**fast, warmup=0)
+    assert plain.compile_gain is None and plain.compiled_fraction_of_limit is None
     with pytest.raises(ValueError, match="compile needs warmup >= 2"):
         run_bench(**fast, warmup=1, compile=True)
 
