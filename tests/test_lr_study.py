@@ -482,10 +482,13 @@ def test_rejudging_takes_ls_and_lv_from_their_own_study():
         lr_study.rejudged(table, study, learned_record=learned)
 
 
-def test_the_smoke_learned_study_logs_sigma_under_every_schedule(tmp_path):
+def test_the_smoke_learned_study_logs_sigma_under_every_schedule(tmp_path, capsys):
     record = experiments.record(
         "table1-lr-learned", "smoke", results_dir=tmp_path, allow_training=True
     )
+    # Announced under its own name, filed with the study's records.
+    assert "[lvae] running table1-lr-learned (smoke profile)" in capsys.readouterr().err
+    assert record.path.parent.name == "table1-lr"
     models, config = record.models, record.config
     assert models.values("setting") == ["LS", "LV"] and config["learned"] == ["scalar", "vector"]
     steps, sigma = models.history("sigma")

@@ -149,6 +149,7 @@ def record(
         command=how_to_make(name, profile, overrides, exp.options, results_dir),
         precision=precision,
         compile=compile,
+        label=name,
     )
     results = results_dir or store.default_results_dir()
     return store.Record(data, store.record_path(results, exp.record_name, normalised(cfg)))

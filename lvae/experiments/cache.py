@@ -69,6 +69,7 @@ def cached_run(
     command: str | None = None,
     precision: str | None = None,
     compile: bool = False,
+    label: str | None = None,
 ) -> dict:
     """Load the record of ``config`` or compute it with ``run(device, checkpoint_dir)``.
 
@@ -86,6 +87,8 @@ def cached_run(
     whatever precision it was made in (precision is not part of the configuration).
     With ``compile``, training runs through ``torch.compile`` (``lvae.train.
     compiled_training``); the provenance then states whether it was compiled throughout.
+    ``label`` names the run in what is printed (a variant's name; default ``name``, the
+    experiment its records are filed under).
     """
     dev = resolve_device(device)  # a bad device or precision fails before anything else
     used = resolve_precision(precision, dev)
@@ -123,7 +126,8 @@ def cached_run(
         resumed = any(checkpoints.glob("*.pt"))  # an earlier session trained part of this run
         note = f" ({precision} is CUDA-only)" if precision not in (None, used) else ""
         print(
-            f"[lvae] running {name} ({profile} profile) on {describe(dev)} in {used}{note}; "
+            f"[lvae] running {label or name} ({profile} profile) on {describe(dev)} in "
+            f"{used}{note}; "
             f"record: {path}",
             file=sys.stderr,
             flush=True,
