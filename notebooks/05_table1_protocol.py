@@ -511,22 +511,8 @@ display(
 )
 stable = lr_study.sigma_stability(learned_record)
 ls_settled = lr_study.settles_under(learned_record, "LS")
-
-
-def _least_drift_note(stable, settled) -> str:
-    """A note when the schedule under which LS-VAE's σ drifts least fails the criterion."""
-    ls = {sched: c for (s, sched), c in stable.items() if s == "LS"}
-    calmest = min(ls, key=lambda sched: ls[sched].drift)
-    if calmest in settled:
-        return f" The schedule under which σ drifts least, {calmest}, is one where it settles."
-    return (
-        f" Yet the schedule under which σ drifts least, {calmest}, is one where it fails: "
-        "its seeds agree most closely. The criterion weighs the drift against the seeds' "
-        "spread, so here it reads how much noise a rate leaves in σ as much as whether σ "
-        "has stopped moving."
-    )
-
-
+calmest = lr_study.calmest_schedule(learned_record, "LS")
+ls_noise = {sched: c.noise for (s, sched), c in stable.items() if s == "LS"}
 learned_changed = lr_study.changed_verdicts(at_longer, at_every_choice)
 plots.glue_values(
     {
@@ -540,7 +526,19 @@ plots.glue_values(
             if s == "LS"
         ),
         "ls_settled": ", ".join(ls_settled) or "none",
-        "ls_least_drift": _least_drift_note(stable, ls_settled),
+        "ls_least_drift": (
+            f" The schedule under which σ drifts least, {calmest}, is one where it settles."
+            if calmest in ls_settled
+            else f" Yet the schedule under which σ drifts least, {calmest}, is one where it "
+            f"fails: its seeds' spread of log σ, {fmt(stable['LS', calmest].noise, 2)}, is "
+            + (
+                "the smallest of any schedule"
+                if calmest == min(ls_noise, key=ls_noise.get)
+                else "smaller still than its drift"
+            )
+            + ". The criterion weighs the drift against the seeds' spread, so here it reads "
+            "how much noise a rate leaves in σ as much as whether σ has stopped moving."
+        ),
         "ls_settled_reading": (
             "under no schedule does σ settle by the criterion: at this length it keeps "
             "moving whatever the rate, so the paper's account that σ stabilises is not "

@@ -459,6 +459,7 @@ def test_the_learned_sigma_criterion_is_judged_under_each_schedule():
         "fast", "slow"
     ]  # fmt: skip
     assert lr_study.sigma_settling_depends_on_rate(study)
+    assert lr_study.calmest_schedule(study) == "slow"
     assert not lr_study.sigma_settling_depends_on_rate(study, "LV")
     frame = lr_study.sigma_table(study).data
     assert list(frame["settled"]) == ["no", "yes", "yes", "yes"]

@@ -317,6 +317,12 @@ def settles_under(record, setting: str = "LS") -> list[str]:
     ]
 
 
+def calmest_schedule(record, setting: str = "LS") -> str:
+    """The schedule under which ``setting``'s sigma drifts least over the last tenth."""
+    drift = {sched: c.drift for (s, sched), c in sigma_stability(record).items() if s == setting}
+    return min(drift, key=drift.get)
+
+
 def sigma_settling_depends_on_rate(record, setting: str = "LS") -> bool:
     """Whether the criterion holds under some schedules and not under others."""
     return 0 < len(settles_under(record, setting)) < len(schedules(record))
