@@ -142,36 +142,45 @@ def provenance(prov: Mapping, *, commit: bool = False) -> str:
 def made_with(prov: Mapping) -> str:
     """How a record was made, printed under a chapter's first result: its scale (as in
     the captions), then torch, the code's commit and the wall time of the run."""
-    took = _wall_text(float(prov["wall_time_s"]))
-    if prov.get("resumed"):
-        took = _sessions_text(prov.get("sessions"), took)
+    took = _sessions_text(prov) if prov.get("resumed") else _wall_text(float(prov["wall_time_s"]))
     return (
         f"{provenance(prov)};\ntorch {prov['torch']}; commit {short_commit(prov['git_commit'])}; "
         f"{took}"
     )
 
 
+def _training_time(prov: Mapping) -> tuple[float, bool]:
+    """Seconds a record trained, and whether that is all of it: a fresh run's wall time;
+    a resumed run's sum over its logged sessions, incomplete where a session (or, with no
+    log, every earlier one) left no time."""
+    if not prov.get("resumed"):
+        return float(prov["wall_time_s"]), True
+    sessions = prov.get("sessions") or []
+    if not sessions:
+        return float(prov["wall_time_s"]), False
+    known = [s["wall_time_s"] for s in sessions if s.get("wall_time_s") is not None]
+    return float(sum(known)), len(known) == len(sessions)
+
+
 def minutes(prov: Mapping) -> str:
     """A record's training time in minutes (one decimal): over all its sessions when it
     resumed and logged them, with "+" where some session's time is unknown."""
-    sessions = prov.get("sessions") if prov.get("resumed") else None
-    if not sessions:
-        return f"{float(prov['wall_time_s']) / 60:.1f}" + ("+" if prov.get("resumed") else "")
-    known = [s["wall_time_s"] for s in sessions if s.get("wall_time_s") is not None]
-    return f"{sum(known) / 60:.1f}" + ("+" if len(known) < len(sessions) else "")
+    seconds, complete = _training_time(prov)
+    return f"{seconds / 60:.1f}" + ("" if complete else "+")
 
 
 def _wall_text(seconds: float) -> str:
     return f"{seconds:.0f} s" if seconds < 600 else f"{seconds / 60:.0f} min"
 
 
-def _sessions_text(sessions, last: str) -> str:
+def _sessions_text(prov: Mapping) -> str:
     """A resumed run's time: the sum over its sessions when every one was timed, else the
-    last session's (``last``); and the arithmetic of each when they differ."""
-    times = [s.get("wall_time_s") for s in sessions or []]
-    if not times or any(t is None for t in times):
-        return f"{last} (last session; resumed)"
-    text = f"{_wall_text(sum(times))} over {len(times)} sessions"
+    last session's; and the arithmetic of each when they differ."""
+    seconds, complete = _training_time(prov)
+    if not complete:
+        return f"{_wall_text(float(prov['wall_time_s']))} (last session; resumed)"
+    sessions = prov["sessions"]
+    text = f"{_wall_text(seconds)} over {len(sessions)} sessions"
     precisions = list(dict.fromkeys(s.get("precision") for s in sessions))
     if len(precisions) > 1:
         text += f" in {' then '.join(str(p) for p in precisions)}"

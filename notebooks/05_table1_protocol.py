@@ -416,6 +416,7 @@ display(
 long_conv, long_pick = lr_study.convergence(long_record), lr_study.chosen(long_record)
 still = lr_study.unconverged_at_choice(lr_record, long_record)
 longer_changed = lr_study.changed_verdicts(at_chosen_rate, at_longer)
+longer_by_key = {v.key: v for v in at_longer}
 plots.glue_values(
     {
         "long_settings": ", ".join(long_pick),
@@ -430,8 +431,8 @@ plots.glue_values(
         "long_n_changed": len(longer_changed),
         "long_changed": ", ".join(longer_changed) or "none",
         "long_verdicts": "; ".join(f"{v.key} {v.verdict}" for v in at_longer),
-        "long_t4": pr.effect_text({v.key: v for v in at_longer}["T4"]),
-        "long_t5": {v.key: v for v in at_longer}["T5"].evidence,
+        "long_t4": pr.effect_text(longer_by_key["T4"]),
+        "long_t5": longer_by_key["T5"].evidence,
         "long_gain": "; ".join(
             f"{s} under {sched}: {fmt(lr_study.chosen_elbo(long_record)[s].mean(), 3)} at "
             f"{long_record.config['steps']:,} steps against "

@@ -257,10 +257,12 @@ def at_chosen_length(study_record, longer_record=None) -> dict[str, object]:
 def unconverged_at_choice(study_record, longer_record=None) -> list[str]:
     """The settings whose chosen schedule misses the convergence criterion, each read at
     the length ``at_chosen_length`` keeps."""
+    kept = at_chosen_length(study_record, longer_record)
+    judged = {id(r): (chosen(r), convergence(r)) for r in kept.values()}  # once per record
     out = []
-    for setting, record in at_chosen_length(study_record, longer_record).items():
-        schedule = chosen(record)[setting]
-        if not convergence(record)[setting, schedule].converged:
+    for setting, record in kept.items():
+        pick, conv = judged[id(record)]
+        if not conv[setting, pick[setting]].converged:
             out.append(setting)
     return out
 
@@ -276,7 +278,8 @@ def rejudged(
     rows = at_chosen_length(study_record, longer_record)
     if learned_record is not None:
         rows.update(dict.fromkeys(settings(learned_record), learned_record))
-    for record in {id(r): r for r in rows.values()}.values():
+    records = {id(r): r for r in rows.values()}  # each record once
+    for record in records.values():
         for key in ("latent_dim", "data_scale"):
             if table_record.config[key] != record.config[key]:
                 raise ValueError(
@@ -284,7 +287,8 @@ def rejudged(
                     f"vs {record.config[key]}"
                 )
     elbo = {s: paper_elbo(v) for s, v in by_setting(table_record, "elbo").items()}
-    replaced = {s: chosen_elbo(record)[s] for s, record in rows.items()}
+    chosen_rows = {key: chosen_elbo(r) for key, r in records.items()}
+    replaced = {s: chosen_rows[id(record)][s] for s, record in rows.items()}
     missing = [s for s in elbo if _is_fixed(s) and s not in replaced]
     if missing:
         raise ValueError(f"the study has no row for {missing}")

@@ -141,17 +141,16 @@ def cached_run(
         if compile:
             session["compile"] = True
         _write_sessions(checkpoints, [*earlier, session])
+        ended = "stopped"  # interrupted (resumable) or failed, unless the run returns
         try:
             with training_precision(used, dev), compiled_training(compile) as compiling:
                 result = run(dev, checkpoints)
-        except BaseException:  # interrupted (resumable) or failed: log the time it trained
-            session |= {"wall_time_s": round(time.perf_counter() - start, 2), "ended": "stopped"}
+            if compiling is not None:
+                session["compiled"] = compiling.compiled
+            ended = "completed"
+        finally:  # either way, the time this session trained
+            session |= {"wall_time_s": round(time.perf_counter() - start, 2), "ended": ended}
             _write_sessions(checkpoints, [*earlier, session])
-            raise
-        session |= {"wall_time_s": round(time.perf_counter() - start, 2), "ended": "completed"}
-        if compiling is not None:
-            session["compiled"] = compiling.compiled
-        _write_sessions(checkpoints, [*earlier, session])
         record = {
             "schema": store.SCHEMA,
             "experiment": name,
