@@ -301,6 +301,7 @@ LONG = cli.LONG_RUN_S
         "table1-calibration",
         "table1-lr",
         "table1-lr-long",
+        "table1-lr-longest",
         "table1-lr-learned",
         "kl-weight",
         "sphere-vae",

@@ -91,8 +91,8 @@ def test_a_bad_warmup_is_rejected_before_training(bad):
     [
         ({"rates": ()}, "rates must be positive"),
         ({"rates": (1e-3, 0.0)}, "rates must be positive"),
-        ({"warmup_steps": 0}, "warmup_steps must be between 1 and steps - 1"),
-        ({"warmup_steps": 60}, "warmup_steps must be between 1 and steps - 1"),
+        ({"warmup_steps": -1}, r"warmup_steps must be 0 \(no warm-up schedule\) or between"),
+        ({"warmup_steps": 60}, r"or between 1 and steps - 1 \(59\), got 60"),
         ({"fixed_sigmas": (0.1, 0.1)}, "the sigmas must be distinct"),
         ({"f_star_sigma": 0.0}, r"f_star_sigma \(or None\) must be positive"),
         ({"n_select": 0}, "n_select must be >= 1"),
@@ -117,6 +117,11 @@ def test_the_book_study_has_the_protocols_schedules_and_the_tables_f_star():
     for key in ("latent_dim", "data_scale", "steps", "hidden", "n_blocks", "batch_size"):
         assert config.__getattribute__(key) == table.config[key]
     assert tuple(table.config["fixed_sigmas"]) == config.fixed_sigmas
+
+
+def test_no_warmup_leaves_the_constant_schedules_only():
+    config = experiments.config("table1-lr", "smoke", warmup_steps=0, rates=(3e-4, 1e-3))
+    assert schedules(config) == [("0.0003", 3e-4, 0), ("0.001", 1e-3, 0)]
 
 
 def test_smoke_study_pairs_its_schedules_and_is_reproducible(tmp_path):
@@ -148,6 +153,9 @@ def test_smoke_study_pairs_its_schedules_and_is_reproducible(tmp_path):
 
 
 # ------------------------------------------------------------------------- the analysis
+RATES = {"slow": 3e-4, "fast": 3e-3}  # a synthetic schedule's rate (other names: 1e-3)
+
+
 def synthetic_study(
     select: dict,
     report: dict | None = None,
@@ -175,7 +183,11 @@ def synthetic_study(
             end = 0.1 * math.exp(d)
             sigma_curves.append([end * fall ** (len(steps) - 1 - i) for i in range(len(steps))])
             final_sigma.append(end)
-            models.append({"setting": setting, "schedule": schedule, "seed": seed})
+            rate = RATES.get(schedule, 1e-3)
+            models.append(
+                {"setting": setting, "schedule": schedule, "rate": rate, "warmup_steps": 0}
+                | {"seed": seed}
+            )
             elbo_select.append(mean + d - SHIFT)
             final = report[setting, schedule] + d - SHIFT
             elbo.append(final)
@@ -348,6 +360,71 @@ def test_an_extension_must_be_the_same_study_longer():
     other.config["hidden"] = 200
     with pytest.raises(ValueError, match="differ in hidden: 64 vs 200"):
         lr_study.unconverged_at_choice(study, other)
+
+
+def test_the_best_of_the_lengths_is_kept_per_setting_as_a_schedule_is_chosen():
+    # F(0.1) keeps rising under "slow": better at 2x, best at 8x (which trains "slow"
+    # only). F* gains nothing from the 8x run, whose "slow" scores below the study's
+    # "fast": it is read from the study. Held longest, F(0.1) passes F*: T4 turns.
+    table = table_record(PAPER_MEANS)
+    fixed = [s for s in PAPER_MEANS if s.startswith("F")]
+    select = {(s, "fast"): PAPER_MEANS[s] for s in fixed} | {("F sigma=0.1", "fast"): 0.2}
+    select |= {(s, "slow"): PAPER_MEANS[s] - 0.5 for s in fixed}
+    select |= {("F sigma=0.1", "slow"): 0.25}
+    study = synthetic_study(select, rise={("F sigma=0.1", "slow"): 1.0})
+    longer = synthetic_study(
+        {("F sigma=0.1", "slow"): 0.3}, rise={("F sigma=0.1", "slow"): 1.0}, length=2000
+    )
+    longest = synthetic_study({("F sigma=0.1", "slow"): 0.5, ("F*", "slow"): 0.3}, length=8000)
+    kept = lr_study.at_best_length(study, longer, longest)
+    assert kept["F sigma=0.1"] is longest and kept["F*"] is study
+    assert kept["F sigma=1"] is study
+    assert lr_study.selection_score(longest, "F*") == pytest.approx(0.3)
+    assert lr_study.unconverged_at_choice(study, longer) == ["F sigma=0.1"]
+    assert lr_study.unconverged_at_choice(study, longer, longest) == []
+    t4 = {v.claim: v for v in lr_study.rejudged(table, study, longer_record=longer)}["T4"]
+    t4_longest = {
+        v.claim: v
+        for v in lr_study.rejudged(table, study, longer_record=longer, longest_record=longest)
+    }["T4"]
+    assert t4.verdict == stats.CONTRADICTED and t4_longest.verdict == stats.HOLDS
+    # A tie between lengths goes to the shorter.
+    tied = synthetic_study({("F*", "fast"): PAPER_MEANS["F*"]}, length=8000)
+    assert lr_study.at_best_length(study, tied)["F*"] is study
+
+
+def test_an_extension_may_train_some_of_the_studys_schedules_but_no_other():
+    study = synthetic_study({("F*", "slow"): 0.3, ("F*", "fast"): 0.2})
+    some = synthetic_study({("F*", "slow"): 0.4}, length=2000)
+    assert lr_study.at_best_length(study, some)["F*"] is some
+    foreign = synthetic_study({("F*", "b"): 0.4}, length=2000)
+    with pytest.raises(ValueError, match=r"schedules the study has not: \[\('b', 0.001, 0\)\]"):
+        lr_study.at_best_length(study, foreign)
+
+
+def test_the_longest_run_trains_f01_and_f_star_under_the_rate_chosen_twice():
+    from lvae.experiments.table1_lr import LONGEST_FACTOR, LONGEST_RATE
+    from lvae.toy2d_experiment import lr_study_specs, table1_specs
+
+    study = experiments.record("table1-lr", "book")
+    longer = experiments.record("table1-lr-long", "book")
+    for record in (study, longer):  # the rate F(0.1) chose at 1x and at 2x
+        rate = record.models.where(schedule=lr_study.chosen(record)["F sigma=0.1"])
+        assert rate.values("rate") == [LONGEST_RATE] and rate.values("warmup_steps") == [0]
+    longest = experiments.config("table1-lr-longest", "book")
+    assert longest.steps == LONGEST_FACTOR * study.config["steps"]
+    assert schedules(longest) == [(f"{LONGEST_RATE:g}", LONGEST_RATE, 0)]
+    assert [s.setting for s in lr_study_specs(longest)][::10] == ["F sigma=0.1", "F*"]
+    changed = {"steps", "fixed_sigmas", "rates", "warmup_steps", "init_index"}
+    base = experiments.config("table1-lr", "book")
+    assert {k: v for k, v in vars(longest).items() if k not in changed} == {
+        k: v for k, v in vars(base).items() if k not in changed
+    }
+    # F(0.1) starts where its row of the latent-1 table started.
+    table = experiments.config("table1-calibrated", "book")
+    init = {(s.setting, s.seed): s.init_seed for s in table1_specs(table)}
+    f01 = [s for s in lr_study_specs(longest) if s.setting == "F sigma=0.1"]
+    assert len(f01) == 10 and all(init[s.setting, s.seed] == s.init_seed for s in f01)
 
 
 # ------------------------------------------------------------ divergence as an outcome

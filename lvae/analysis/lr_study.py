@@ -217,22 +217,31 @@ def _spread(values: np.ndarray) -> str:
     return pm(values.mean(), values.std(ddof=1))
 
 
-# What a longer run of some of the study's settings must share with the study.
+# What a longer run of some of the study's settings must share with the study (it may
+# train only some of the study's schedules).
 EXTENSION_KEEPS = (
-    "latent_dim", "data_scale", "hidden", "n_blocks", "batch_size", "seeds", "rates",
-    "lr", "warmup_steps", "n_select", "n_eval", "n_monitor", "data_seed",
+    "latent_dim", "data_scale", "hidden", "n_blocks", "batch_size", "seeds",
+    "n_select", "n_eval", "n_monitor", "data_seed",
 )  # fmt: skip
+
+
+def _schedule_set(record) -> set[tuple]:
+    """(name, rate, warm-up steps) of every schedule the record trained."""
+    return {(m["schedule"], m["rate"], m["warmup_steps"]) for m in record.models}
 
 
 def _check_extension(study_record, longer_record) -> None:
     """Raise ValueError unless ``longer_record`` is ``study_record``'s study, longer, for
-    some of its settings."""
+    some of its settings and schedules."""
     for key in EXTENSION_KEEPS:
         if study_record.config.get(key) != longer_record.config.get(key):
             raise ValueError(
                 f"the study and its extension differ in {key}: "
                 f"{study_record.config.get(key)} vs {longer_record.config.get(key)}"
             )
+    foreign = _schedule_set(longer_record) - _schedule_set(study_record)
+    if foreign:
+        raise ValueError(f"the extension has schedules the study has not: {sorted(foreign)}")
     if longer_record.config["steps"] <= study_record.config["steps"]:
         raise ValueError(
             f"the extension is not longer than the study: {longer_record.config['steps']} "
@@ -254,10 +263,39 @@ def at_chosen_length(study_record, longer_record=None) -> dict[str, object]:
     return out
 
 
-def unconverged_at_choice(study_record, longer_record=None) -> list[str]:
+def selection_score(record, setting: str) -> float:
+    """The mean ELBO (paper convention) on the selection points of ``setting`` under its
+    chosen schedule in ``record``: what the choice between lengths compares."""
+    rows = _rows(record, setting, chosen(record)[setting])
+    return float(paper_elbo(rows.column("elbo_select").mean()))
+
+
+def at_best_length(study_record, *longer_records) -> dict[str, object]:
+    """Each setting's record among the study and ``longer_records`` (the study run longer,
+    each for some settings and schedules) whose chosen schedule scores the highest mean
+    selection ELBO: the length is chosen like the schedule (a tie goes to the shorter)."""
+    for longer in longer_records:
+        _check_extension(study_record, longer)
+    out = {}
+    for setting in settings(study_record):
+        holding = [study_record, *(r for r in longer_records if setting in settings(r))]
+        out[setting] = max(holding, key=lambda r: selection_score(r, setting))
+    return out
+
+
+def _kept(study_record, longer_record=None, longest_record=None) -> dict[str, object]:
+    """The record each setting is read from: with ``longest_record``, the best of the
+    lengths (``at_best_length``); else the longest that holds it (``at_chosen_length``)."""
+    if longest_record is None:
+        return at_chosen_length(study_record, longer_record)
+    longer = [r for r in (longer_record, longest_record) if r is not None]
+    return at_best_length(study_record, *longer)
+
+
+def unconverged_at_choice(study_record, longer_record=None, longest_record=None) -> list[str]:
     """The settings whose chosen schedule misses the convergence criterion, each read at
-    the length ``at_chosen_length`` keeps."""
-    kept = at_chosen_length(study_record, longer_record)
+    the length ``_kept`` keeps."""
+    kept = _kept(study_record, longer_record, longest_record)
     judged = {id(r): (chosen(r), convergence(r)) for r in kept.values()}  # once per record
     out = []
     for setting, record in kept.items():
@@ -268,14 +306,20 @@ def unconverged_at_choice(study_record, longer_record=None) -> list[str]:
 
 
 def rejudged(
-    table_record, study_record, seed: int = 0, longer_record=None, learned_record=None
+    table_record,
+    study_record,
+    seed: int = 0,
+    longer_record=None,
+    learned_record=None,
+    longest_record=None,
 ) -> list[Verdict]:
     """T1-T5 judged on the table with every fixed-sigma row (the grid and F*) replaced by
     the study's row at its chosen schedule (taken from ``longer_record``, the study run
-    longer, for the settings it holds), and, with ``learned_record`` (the study of the
+    longer, for the settings it holds; with ``longest_record`` too, from whichever length
+    ``at_best_length`` picks), and, with ``learned_record`` (the study of the
     learned-sigma rows), LS-VAE and LV-VAE at theirs; else those stay the table's. The
     records must share the latent dimension and the data scale."""
-    rows = at_chosen_length(study_record, longer_record)
+    rows = _kept(study_record, longer_record, longest_record)
     if learned_record is not None:
         rows.update(dict.fromkeys(settings(learned_record), learned_record))
     records = {id(r): r for r in rows.values()}  # each record once
