@@ -226,10 +226,16 @@ def seed_lines(ax, lines, *, ylabel, log: bool = True, reference=None, xlabel="s
     ax.legend(fontsize=8)
 
 
-def seed_lines_figure(lines, *, ylabel, reference=None, figsize=(6, 2.8)):
-    """One axis of :func:`seed_lines` on a log scale, as a figure."""
+def seed_lines_figure(
+    lines, *, ylabel, reference=None, figsize=(6, 2.8), log=True, log_steps=False, ylim=None
+):
+    """One axis of :func:`seed_lines` (values on a log scale unless ``log`` is false; steps
+    on one when ``log_steps``), as a figure."""
     fig, ax = plt.subplots(figsize=figsize)
-    seed_lines(ax, lines, ylabel=ylabel, reference=reference)
+    seed_lines(ax, lines, ylabel=ylabel, reference=reference, log=log)
+    if log_steps:
+        ax.set_xscale("log")
+    ax.set_ylim(ylim)
     fig.tight_layout()
     return fig
 

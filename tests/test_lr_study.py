@@ -393,6 +393,30 @@ def test_the_best_of_the_lengths_is_kept_per_setting_as_a_schedule_is_chosen():
     assert lr_study.at_best_length(study, tied)["F*"] is study
 
 
+def test_the_rise_per_doubling_reads_the_chosen_schedules_mean_curve_at_each_doubling():
+    # Logged at 100, 200, ..., 1000 and rising linearly by 0.9 under "slow" (chosen): the
+    # doublings ending at 1000 start at 500, 250 (read at 200) and 125 (read at 100).
+    study = synthetic_study(
+        {("F*", "slow"): 0.5, ("F*", "fast"): 0.1}, rise={("F*", "slow"): 0.9, ("F*", "fast"): 5}
+    )
+    rises = lr_study.rise_per_doubling(study, "F*")
+    assert [(a, b) for a, b, _ in rises] == [(100, 200), (200, 500), (500, 1000)]
+    assert [r for _, _, r in rises] == pytest.approx([0.1, 0.3, 0.5])
+    with pytest.raises(ValueError, match="4 doublings end before the first logged step"):
+        lr_study.rise_per_doubling(study, "F*", doublings=4)
+
+
+def test_t4_alone_tests_f_star_against_f01_of_one_record_outside_any_family():
+    record = synthetic_study({("F sigma=0.1", "a"): 0.77, ("F*", "a"): 0.34})
+    v = lr_study.t4_alone(record)
+    assert v.claim == "T4" and v.verdict == stats.HOLDS
+    assert v.effect == pytest.approx(0.34 - 0.77)
+    assert v.p == pytest.approx(stats.mann_whitney(0.34 + SPREAD, 0.77 + SPREAD))
+    assert ", p = " in v.evidence and "Holm" not in v.evidence
+    with pytest.raises(ValueError, match=r"no row 'F\*'"):
+        lr_study.t4_alone(synthetic_study({("F sigma=0.1", "a"): 0.77}))
+
+
 def test_an_extension_may_train_some_of_the_studys_schedules_but_no_other():
     study = synthetic_study({("F*", "slow"): 0.3, ("F*", "fast"): 0.2})
     some = synthetic_study({("F*", "slow"): 0.4}, length=2000)

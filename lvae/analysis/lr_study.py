@@ -10,6 +10,7 @@ with those rows in place of the 1e-3 rows of the latent-1 table.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -19,7 +20,7 @@ import numpy as np
 from ..report import fixed as fixed_decimals
 from ..report import pm, provenance, table
 from . import stats
-from .protocol import Verdict, best_fixed_claim, difference_claims
+from .protocol import PAPER_EFFECT, Verdict, best_fixed_claim, difference_claims, verdict_of
 from .records import by_setting, settings
 from .table1 import paper_elbo
 
@@ -338,6 +339,38 @@ def rejudged(
         raise ValueError(f"the study has no row for {missing}")
     elbo.update({s: v for s, v in replaced.items() if s in elbo})
     return [*difference_claims(elbo, seed), best_fixed_claim(elbo, seed)]
+
+
+def rise_per_doubling(record, setting: str, doublings: int = 3) -> list[tuple[int, int, float]]:
+    """(from, to, rise) of ``setting``'s seed-mean monitored ELBO (paper convention) under
+    its chosen schedule over each of the last ``doublings`` doublings of the steps (the
+    last ends at the last logged step; a step between logs is read at the log before),
+    earliest first. A curve that rises by about the same at each doubling grows like
+    log(steps): it has not levelled off."""
+    steps, curves = monitored(record, setting)
+    mean = curves[chosen(record)[setting]].mean(axis=1)
+    ends = [steps[-1] / 2**k for k in range(doublings + 1)][::-1]
+    if ends[0] < steps[0]:
+        raise ValueError(
+            f"{doublings} doublings end before the first logged step ({int(steps[0])})"
+        )
+    at = [int(np.searchsorted(steps, e, side="right")) - 1 for e in ends]
+    return [
+        (int(steps[i]), int(steps[j]), float(mean[j] - mean[i])) for i, j in itertools.pairwise(at)
+    ]
+
+
+def t4_alone(record, seed: int = 0) -> Verdict:
+    """T4 (F*-VAE below F(0.1)) between the two rows of ``record`` alone, each at its
+    chosen schedule: in ``table1-lr-longest`` both trained for the same steps under the
+    same rate. A single test (Mann-Whitney, bootstrap interval), outside any Holm family."""
+    elbo = chosen_elbo(record)
+    for s in ("F*", "F sigma=0.1"):
+        if s not in elbo:
+            raise ValueError(f"the record has no row {s!r}; rows: {sorted(elbo)}")
+    spec = [("T4", "F* − F(0.1)", elbo["F*"], elbo["F sigma=0.1"], -1, PAPER_EFFECT["T4"])]
+    (judged,) = stats.judge(spec, seed=seed)
+    return verdict_of(judged, p_name="p")
 
 
 LEARNED_SETTINGS = ("LS", "LV")  # the learned-sigma rows of Table 1

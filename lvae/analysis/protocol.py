@@ -135,22 +135,23 @@ def difference_claims(elbo: Mapping[str, np.ndarray], seed: int = 0) -> list[Ver
         ("T3", "LS − F*", elbo["LS"], elbo["F*"], +1, PAPER_EFFECT["T3"]),
         ("T4", "F* − F(0.1)", elbo["F*"], elbo["F sigma=0.1"], -1, PAPER_EFFECT["T4"]),
     ]
-    out = []
-    for c in stats.judge(spec, seed=seed):
-        out.append(
-            Verdict(
-                c.claim_id,
-                c.verdict,
-                f"{c.description} = {_signed(c.diff)} {_interval(c.ci_low, c.ci_high)}, "
-                f"Holm p = {c.p_adjusted:.2g}",
-                c.diff,
-                c.ci_low,
-                c.ci_high,
-                c.p_adjusted,
-                c.paper_effect,
-            )
-        )
-    return out
+    return [verdict_of(c) for c in stats.judge(spec, seed=seed)]
+
+
+def verdict_of(c: stats.Judged, p_name: str = "Holm p") -> Verdict:
+    """The ``Verdict`` of one judged difference claim; ``p_name`` names its p-value in the
+    evidence ("p" for a test made alone, outside a Holm family)."""
+    return Verdict(
+        c.claim_id,
+        c.verdict,
+        f"{c.description} = {_signed(c.diff)} {_interval(c.ci_low, c.ci_high)}, "
+        f"{p_name} = {c.p_adjusted:.2g}",
+        c.diff,
+        c.ci_low,
+        c.ci_high,
+        c.p_adjusted,
+        c.paper_effect,
+    )
 
 
 def best_fixed_claim(elbo: Mapping[str, np.ndarray], seed: int = 0) -> Verdict:
