@@ -22,6 +22,9 @@ SLOW := $(if $(filter true 1 yes,$(FULL)),,-m "not slow")
 
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# The slow tests include a sweep on a real two-node Ray cluster, so a run that includes
+# them installs Ray (lvae[ray], about 80 MB) into .venv first; a plain `make test` does not.
+RAY_STAMP := $(VENV)/.ray-installed
 
 .PHONY: help book test bench lint format sync notebooks clean
 
@@ -30,7 +33,8 @@ help:
 	@echo "                it loads the committed records and stops at a missing one with the"
 	@echo "                command that makes it (TRAIN=1: train it instead)"
 	@echo "make test       unit tests and nbval on the committed notebooks (FULL=1 or CI=true:"
-	@echo "                also papermill smoke runs of every chapter and a full book build)"
+	@echo "                also papermill smoke runs of every chapter, a full book build and a"
+	@echo "                sweep on a local Ray cluster, for which it installs Ray first)"
 	@echo "make bench      the stacked engine's speed against a one-model loop (a report)"
 	@echo "make notebooks  re-execute the committed notebooks in place (refresh golden outputs)"
 	@echo "make sync       sync each notebooks/*.py with its .ipynb twin (jupytext)"
@@ -49,7 +53,11 @@ book: $(STAMP)
 	$(BIN)/python book/build.py $(if $(PROFILE),--profile $(PROFILE),) \
 		$(if $(filter 1 true yes,$(TRAIN))$(filter smoke,$(PROFILE)),--train,)
 
-test: $(STAMP)
+$(RAY_STAMP): $(STAMP)
+	$(BIN)/python tools/install_torch.py --lvae-only --extras ray
+	touch $(RAY_STAMP)
+
+test: $(STAMP) $(if $(SLOW),,$(RAY_STAMP))
 	$(BIN)/python -m pytest $(SLOW) $(PYTEST_ARGS)
 
 # Speed depends on the machine, so it is measured and reported (CI prints it), not tested.

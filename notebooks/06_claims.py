@@ -64,15 +64,22 @@ by_latent = {d: pr.verdicts(rec) for d, rec in tables.items()}
 judged, depends = pr.by_claim(by_latent), pr.depends_on_latent(by_latent)
 scale_2d = pr.common_scale(tables.values())
 # The learning-rate studies (chapter 5): T1-T5 at latent 1 with every row at the Adam
-# schedule chosen for it (a fixed-σ row trained longer where it had not converged); a
-# claim whose verdict moves depends on the learning rate, and so does T7 when LS-VAE's σ
-# settles under some rates and not others.
+# schedule chosen for it (F(0.1) and F* at the length chosen among the study and its two
+# longer runs); a claim whose verdict moves depends on the learning rate, and so does T7
+# when LS-VAE's σ settles under some rates and not others.
 lr_record = experiments.record("table1-lr", profile, device=device)
 lr_longer = experiments.record("table1-lr-long", profile, device=device)
+lr_longest = experiments.record("table1-lr-longest", profile, device=device)
 lr_learned = experiments.record("table1-lr-learned", profile, device=device)
 rate_dependent = lr_study.changed_verdicts(
     lr_study.judged_at_table_rate(tables[1]),
-    lr_study.rejudged(tables[1], lr_record, longer_record=lr_longer, learned_record=lr_learned),
+    lr_study.rejudged(
+        tables[1],
+        lr_record,
+        longer_record=lr_longer,
+        learned_record=lr_learned,
+        longest_record=lr_longest,
+    ),
 )
 if lr_study.sigma_settling_depends_on_rate(lr_learned):
     rate_dependent.append("T7")

@@ -2,6 +2,7 @@
 
     python tools/install_torch.py            # what `make` runs inside .venv
     python tools/install_torch.py --dry-run  # print the pip commands, install nothing
+    python tools/install_torch.py --lvae-only --extras ray  # add an extra, torch untouched
 
 The torch version comes from ``constraints.txt`` (one place for every pin that the
 golden notebook outputs depend on). Which build:
@@ -95,10 +96,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--extras", default="dev", help="lvae's extras to install (default dev)")
     parser.add_argument("--dry-run", action="store_true", help="print the commands only")
+    parser.add_argument(
+        "--lvae-only", action="store_true", help="leave torch as installed; add lvae's extras"
+    )
     args = parser.parse_args(argv)
-    torch_cmd, why = torch_command(pinned_torch())
-    commands = [torch_cmd, lvae_command(args.extras)]
-    print(f">> torch: {why}", flush=True)
+    commands = [lvae_command(args.extras)]
+    if not args.lvae_only:
+        torch_cmd, why = torch_command(pinned_torch())
+        commands.insert(0, torch_cmd)
+        print(f">> torch: {why}", flush=True)
     for cmd in commands:
         print(">>", " ".join(cmd[1:]), flush=True)
         if not args.dry_run:
