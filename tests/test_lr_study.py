@@ -406,6 +406,20 @@ def test_the_rise_per_doubling_reads_the_chosen_schedules_mean_curve_at_each_dou
         lr_study.rise_per_doubling(study, "F*", doublings=4)
 
 
+def test_late_fall_finds_the_peak_and_the_largest_fall_of_one_seed_after_it():
+    study = synthetic_study({("F*", "a"): 0.5}, rise={("F*", "a"): 0.9})
+    curves = study.result["history"]["monitor_elbo"]  # (steps, models), rising to the end
+    assert lr_study.late_fall(study, "F*") == lr_study.LateFall(
+        1000, pytest.approx(0.5), 0.0, None, None
+    )
+    for i in range(6, 10):  # every seed falls by 0.1 per log after step 600 ...
+        curves[i] = [v - 0.2 * (i - 5) for v in curves[i]]
+    curves[8][3] -= 0.5  # ... and seed 3 by 0.5 more at step 900
+    late = lr_study.late_fall(study, "F*")
+    assert (late.peak_step, late.seed, late.fall_step) == (600, 3, 900)
+    assert late.fall == pytest.approx(0.2 - 0.1 + 0.5)  # fell 0.2, rose 0.1, minus 0.5
+
+
 def test_t4_alone_tests_f_star_against_f01_of_one_record_outside_any_family():
     record = synthetic_study({("F sigma=0.1", "a"): 0.77, ("F*", "a"): 0.34})
     v = lr_study.t4_alone(record)

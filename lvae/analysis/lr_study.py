@@ -360,6 +360,38 @@ def rise_per_doubling(record, setting: str, doublings: int = 3) -> list[tuple[in
     ]
 
 
+@dataclass(frozen=True)
+class LateFall:
+    """Where ``setting``'s seed-mean monitored ELBO peaked (step, value), and the largest
+    fall of one seed's monitored ELBO between two consecutive logs after the peak (nats,
+    the seed's index, the step it fell to); 0, None, None where none fell."""
+
+    peak_step: int
+    peak: float
+    fall: float
+    seed: int | None
+    fall_step: int | None
+
+
+def late_fall(record, setting: str) -> LateFall:
+    """``LateFall`` of ``setting`` under its chosen schedule (paper convention)."""
+    steps, curves = monitored(record, setting)
+    values = curves[chosen(record)[setting]]
+    mean = values.mean(axis=1)
+    top = int(np.nanargmax(mean))
+    falls = -np.diff(values[top:], axis=0)  # (intervals, seeds), positive where it fell
+    if falls.size == 0 or np.nanmax(falls) <= 0:
+        return LateFall(int(steps[top]), float(mean[top]), 0.0, None, None)
+    interval, seed = np.unravel_index(int(np.nanargmax(falls)), falls.shape)
+    return LateFall(
+        int(steps[top]),
+        float(mean[top]),
+        float(falls[interval, seed]),
+        int(seed),
+        int(steps[top + interval + 1]),
+    )
+
+
 def t4_alone(record, seed: int = 0) -> Verdict:
     """T4 (F*-VAE below F(0.1)) between the two rows of ``record`` alone, each at its
     chosen schedule: in ``table1-lr-longest`` both trained for the same steps under the
