@@ -488,6 +488,12 @@ def _bench_images(args) -> int:
     print(f"models: {result.models}; stacked convolutions: {result.strategy}")
     print(f"stacked: {result.stacked_model_steps_per_s:,.1f} model-steps/s")
     print(f"loop:    {result.loop_model_steps_per_s:,.1f} model-steps/s")
+    if result.loop_conv_share is not None:
+        print(
+            f"limit:   the loop spends {result.loop_conv_share:.0%} of its step in convolution "
+            f"kernels, so an engine running the same kernels is at most "
+            f"{result.speedup_limit:.2f}x the loop"
+        )
     print(f"speedup: {result.speedup:.2f}x")  # the last line, by contract
     return 0
 

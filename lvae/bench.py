@@ -14,7 +14,11 @@ as the matrix products dominate a step; the engine's fraction of it says how muc
 step is spent on everything else (optimiser, activations, copies, Python).
 
 ``--images`` measures the convolutional engine (``lvae.conv``) the same way on MNIST-shaped
-data: the stacked image VAE against a loop of one-model VAEs with the same networks.
+data: the stacked image VAE against a loop of one-model VAEs with the same networks. Its
+limit, on the CPU, is the share of the loop's step spent inside convolution kernels
+(forward and backward, read with ``torch.profiler``): an engine that runs the same
+kernels can at best remove everything else, so it cannot beat the loop by more than one
+over that share.
 """
 
 from __future__ import annotations
@@ -192,6 +196,22 @@ def _interleaved_rates(
     return {name: statistics.median(values) for name, values in rates.items()}
 
 
+def kernel_share(step: Callable[[], None], names=("conv",), calls: int = 3) -> float:
+    """The share of the CPU time of ``calls`` calls of ``step`` spent in operators whose
+    name contains one of ``names`` (their self time, by ``torch.profiler``)."""
+    from torch.profiler import ProfilerActivity, profile
+
+    with profile(activities=[ProfilerActivity.CPU]) as prof:
+        for _ in range(calls):
+            step()
+    events = prof.key_averages()
+    total = sum(e.self_cpu_time_total for e in events)
+    inside = sum(e.self_cpu_time_total for e in events if any(n in e.key.lower() for n in names))
+    if total <= 0:
+        raise ValueError("the profiler recorded no CPU time: is step doing anything?")
+    return inside / total
+
+
 def _stacked_step(forward, batch, generator, optimiser, device) -> None:
     """One Adam step of a stack as ``train_stacked`` takes it: ``forward`` (a stack's
     ``elbo_terms``) under the run's autocast, the mean loss of each model in float32,
@@ -300,10 +320,16 @@ class ImageBenchResult:
     loop_model_steps_per_s: float
     rounds: int
     precision: str = "fp32"
+    loop_conv_share: float | None = None  # CPU only: the loop's time in convolution kernels
 
     @property
     def speedup(self) -> float:
         return self.stacked_model_steps_per_s / self.loop_model_steps_per_s
+
+    @property
+    def speedup_limit(self) -> float | None:
+        """The most an engine running the loop's convolution kernels can gain over it."""
+        return None if self.loop_conv_share is None else 1 / self.loop_conv_share
 
 
 def run_image_bench(
@@ -355,9 +381,12 @@ def run_image_bench(
             "loop": loop_step,
         }
         rates = _interleaved_rates(engines, n, steps, warmup, rounds, dev)
+        # On a GPU the kernels run asynchronously, so CPU-side times say nothing of them.
+        share = kernel_share(loop_step, calls=1) if dev.type == "cpu" else None
     return ImageBenchResult(
-        describe(dev), "mnist", n, chosen, steps, rates["stacked"], rates["loop"], rounds, used
-    )
+        describe(dev), "mnist", n, chosen, steps, rates["stacked"], rates["loop"], rounds, used,
+        share,
+    )  # fmt: skip
 
 
 def hardware() -> dict:

@@ -1,11 +1,14 @@
 """The throughput benchmark: its matmul limit counts the engine's FLOPs, and its records."""
 
 import json
+import re
 
 import pytest
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
+from lvae import __main__ as cli
+from lvae import bench
 from lvae.bench import (
     BenchResult,
     matmul_flop,
@@ -85,3 +88,26 @@ def test_records_saved_before_the_limit_still_read():
     }
     result = BenchResult(**old)
     assert result.speedup == 2.0 and result.fraction_of_limit is None
+
+
+# ------------------------------------------------------------------- the image limit
+def test_kernel_share_counts_the_named_operators_only():
+    x, w = torch.randn(8, 4, 28, 28), torch.randn(8, 4, 3, 3)
+    a = torch.randn(64, 64)
+    conv_only = bench.kernel_share(lambda: torch.nn.functional.conv2d(x, w))
+    matmul_only = bench.kernel_share(lambda: a @ a)
+    assert conv_only > 0.5 and matmul_only == 0.0
+    with pytest.raises(ValueError, match="no CPU time"):
+        bench.kernel_share(lambda: None)
+
+
+def test_image_bench_prints_the_convolution_limit_on_the_cpu(capsys):
+    argv = ["bench", "--images", "--profile", "smoke", "--device", "cpu"]
+    assert cli.main([*argv, "--models", "2", "--steps", "1", "--rounds", "1"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    (limit,) = [line for line in lines if line.startswith("limit:")]
+    found = re.search(r"spends (\d+)% .* at most (\d+\.\d\d)x the loop", limit)
+    percent, most = int(found[1]), float(found[2])
+    assert 0 < percent <= 100
+    assert most * percent / 100 == pytest.approx(1, abs=0.5 / percent + 0.01)  # 1 / share
+    assert lines[-1].startswith("speedup: ")
