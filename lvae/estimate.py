@@ -33,7 +33,8 @@ def n_models(name: str, config: dict) -> int:
         settings = len(config["fixed_sigmas"]) + (config["f_star_sigma"] is not None)
         settings += len(config.get("learned", ()))  # stored only when there are some
         warmup = config["warmup_steps"] > 0  # 0: no warm-up schedule
-        return settings * (len(config["rates"]) + warmup) * seeds
+        decays = len(config.get("decay_rates", ()))  # stored only when there are some
+        return settings * (len(config["rates"]) + decays + warmup) * seeds
     if name == "table1-calibration":  # one F-VAE per data scale
         return len(config["scales"]) * seeds
     if name == "kl-weight":  # two arms of every (weight, seed)

@@ -126,6 +126,7 @@ def _train_phase(
     trace=False,
     lr: float | None = None,
     warmup_steps: int = 0,
+    decay_steps: int = 0,
     on_divergence: str = "stop",
 ):
     """Train one stack of ``specs`` (``ModelSpec``). ``schedules``: (rows, steps, values)
@@ -167,6 +168,7 @@ def _train_phase(
         steps=config.steps,
         lr=config.lr if lr is None else lr,
         warmup_steps=warmup_steps,
+        decay_steps=decay_steps,
         log_every=config.log_every,
         generator=gen,
         desc=tag,
@@ -277,10 +279,10 @@ def lr_study_specs(config) -> list[ModelSpec]:
 
 
 def _run_lr_study(config, schedules, device: torch.device, checkpoints: Path) -> dict:
-    """``schedules``: (name, rate, warm-up steps) of each stack to train."""
+    """``schedules``: (name, rate, warm-up steps, decay steps) of each stack to train."""
     specs = lr_study_specs(config)
     rows, evaluations, histories = [], [], []
-    for i, (name, rate, warmup) in enumerate(schedules):
+    for i, (name, rate, warmup, decay) in enumerate(schedules):
         model, _, history = _train_phase(
             specs,
             config,
@@ -290,6 +292,7 @@ def _run_lr_study(config, schedules, device: torch.device, checkpoints: Path) ->
             config.data_seed,  # the same batches for every schedule: paired runs
             lr=rate,
             warmup_steps=warmup,
+            decay_steps=decay,
             on_divergence="continue",  # a rate that diverges is one of the study's outcomes
         )
         selected = _evaluate(
@@ -310,6 +313,7 @@ def _run_lr_study(config, schedules, device: torch.device, checkpoints: Path) ->
         )
         histories.append(history)
         tags = (("schedule", name), ("rate", rate), ("warmup_steps", warmup))
+        tags += (("decay_steps", decay),)
         rows += [dataclasses.replace(s, tags=s.tags + tags) for s in specs]
 
     def joined(key, values):  # per-model lists of every stack, in stack order
@@ -320,7 +324,10 @@ def _run_lr_study(config, schedules, device: torch.device, checkpoints: Path) ->
         return [sum(step_values, []) for step_values in zip(*per_stack, strict=True)]
 
     return {
-        "models": record_rows(rows, LR_STUDY_ROW),
+        # A decay's length is stored only by a study that has one (earlier records lack it).
+        "models": record_rows(
+            rows, LR_STUDY_ROW + (("decay_steps",) if any(d for *_, d in schedules) else ())
+        ),
         **{
             k: _rounded(joined(k, evaluations), 7)
             for k in ("elbo", "elbo_select", "log_likelihood", "kl")

@@ -75,6 +75,15 @@ def warmup_rate(lr: float, warmup_steps: int, step: int) -> float:
     return lr * min(1.0, step / warmup_steps)
 
 
+def decay_factor(decay_steps: int, steps: int, step: int) -> float:
+    """The factor on the rate of step ``step`` (1, ..., ``steps``) under a linear decay
+    over the last ``decay_steps`` steps: 1 before them, then (steps - step + 1) /
+    decay_steps, down to 1 / decay_steps at the last step. 0 is no decay."""
+    if decay_steps == 0:
+        return 1.0
+    return min(1.0, (steps - step + 1) / decay_steps)
+
+
 # The autocast dtype of the forward pass of the training in progress (None: float32).
 _AUTOCAST: contextvars.ContextVar[torch.dtype | None] = contextvars.ContextVar(
     "lvae_autocast", default=None
@@ -347,6 +356,7 @@ def train_stacked(
     log_every: int,
     generator: torch.Generator,
     warmup_steps: int = 0,
+    decay_steps: int = 0,
     desc: str = "training",
     before_step: Callable[[int], None] | None = None,
     checkpoint: Path | None = None,
@@ -366,7 +376,9 @@ def train_stacked(
     Adam is elementwise, so the stack trains exactly like M separate runs.
     ``before_step(step)`` runs before each step (a sigma schedule sets sigma there).
     With ``warmup_steps``, the rate rises linearly from 0 to ``lr`` over those steps
-    (``warmup_rate``); it is a function of the step, so a resumed run follows it exactly.
+    (``warmup_rate``), and with ``decay_steps`` it falls linearly towards 0 over the last
+    of them (``decay_factor``); both are functions of the step, so a resumed run follows
+    them exactly.
     With ``trace_every``, sigma is also traced at every step up to ``trace_dense_until``
     (the early phase, where it moves fastest).
     ``checkpoint_tag`` (the configuration hash) guards against resuming someone else's run.
@@ -403,6 +415,10 @@ def train_stacked(
         raise ValueError(f"on_divergence must be 'stop' or 'continue', got {on_divergence!r}")
     if isinstance(warmup_steps, bool) or not isinstance(warmup_steps, int) or warmup_steps < 0:
         raise ValueError(f"warmup_steps must be an integer >= 0, got {warmup_steps!r}")
+    if isinstance(decay_steps, bool) or not isinstance(decay_steps, int):
+        raise ValueError(f"decay_steps must be an integer in [0, steps], got {decay_steps!r}")
+    if not 0 <= decay_steps <= steps:
+        raise ValueError(f"decay_steps must be an integer in [0, steps], got {decay_steps!r}")
     optimiser = adam(model.parameters(), lr)
     history: dict[str, list] = {
         "step": [],
@@ -482,9 +498,12 @@ def train_stacked(
         for step in bar:
             if before_step is not None:
                 before_step(step)
-            if step <= warmup_steps:  # from step warmup_steps on, the rate is lr (saved too)
+            # The rate is set where it differs from lr (a warm-up's first steps, a
+            # decay's last); elsewhere it is lr, as constructed and as saved.
+            if step <= warmup_steps or step > steps - decay_steps:
+                rate = warmup_rate(lr, warmup_steps, step) * decay_factor(decay_steps, steps, step)
                 for group in optimiser.param_groups:
-                    group["lr"] = warmup_rate(lr, warmup_steps, step)
+                    group["lr"] = rate
             batch = sample_batch()
             with forward_autocast(device):
                 terms = forward(batch, generator)

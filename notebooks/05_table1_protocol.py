@@ -623,7 +623,7 @@ at_longest = lr_study.rejudged(
     lr_record,
     longer_record=long_record,
     learned_record=learned_record,
-    longest_record=longest_record,
+    best_of=(longest_record,),
 )
 display(
     lr_study.verdicts_side_by_side(
@@ -637,7 +637,7 @@ display(
 )
 t4_same = lr_study.t4_alone(longest_record)
 longest_by_key = {v.key: v for v in at_longest}
-still_longest = lr_study.unconverged_at_choice(lr_record, long_record, longest_record)
+still_longest = lr_study.unconverged_at_choice(lr_record, long_record, (longest_record,))
 longest_changed = lr_study.changed_verdicts(at_every_choice, at_longest)
 
 

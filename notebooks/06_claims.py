@@ -78,7 +78,7 @@ rate_dependent = lr_study.changed_verdicts(
         lr_record,
         longer_record=lr_longer,
         learned_record=lr_learned,
-        longest_record=lr_longest,
+        best_of=(lr_longest,),
     ),
 )
 if lr_study.sigma_settling_depends_on_rate(lr_learned):

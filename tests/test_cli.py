@@ -302,6 +302,7 @@ LONG = cli.LONG_RUN_S
         "table1-lr",
         "table1-lr-long",
         "table1-lr-longest",
+        "table1-lr-decay",
         "table1-lr-learned",
         "kl-weight",
         "sphere-vae",

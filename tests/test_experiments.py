@@ -48,7 +48,7 @@ def test_every_experiment_module_declares_one_experiment_named_after_it():
     variants |= {"table1-calibrated-latent2", "table1-calibrated-latent4"}
     sphere_grids = {"sphere-vae-grid-d2", "sphere-vae-grid-d10"}
     image_protocol = {"images-digits-protocol", "images-mnist-protocol"}
-    lr_long = {"table1-lr-long", "table1-lr-longest", "table1-lr-learned"}
+    lr_long = {"table1-lr-long", "table1-lr-longest", "table1-lr-decay", "table1-lr-learned"}
     assert set(experiments.EXPERIMENTS) == {
         *declared, *variants, *sphere_grids, *image_protocol, *lr_long
     }  # fmt: skip

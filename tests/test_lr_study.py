@@ -14,7 +14,7 @@ from lvae.data import sample_toy2d
 from lvae.experiments.table1_lr import F_STAR_LATENT1, schedules
 from lvae.nets import mlp_networks
 from lvae.spec import ModelSpec
-from lvae.train import train_stacked, warmup_rate
+from lvae.train import decay_factor, train_stacked, warmup_rate
 from lvae.vae import StackedVAE
 
 SHIFT = float(paper_elbo(0.0))  # records hold the exact ELBO; the analysis prints paper's
@@ -28,6 +28,69 @@ def test_warmup_rate_rises_linearly_then_stays():
         [2.5e-4, 5e-4, 1e-3, 1e-3, 1e-3]
     )
     assert warmup_rate(3e-3, 0, 1) == 3e-3
+
+
+def test_decay_factor_is_one_then_falls_linearly_to_one_over_its_length():
+    assert [decay_factor(4, 10, t) for t in (1, 6, 7, 8, 9, 10)] == pytest.approx(
+        [1, 1, 1, 0.75, 0.5, 0.25]
+    )
+    assert decay_factor(0, 10, 10) == 1.0
+
+
+def test_a_decay_over_the_last_two_steps_halves_the_last_update():
+    # Over 4 steps with decay_steps=2 only step 4 is slowed (factor 1/2). Up to it both
+    # runs are identical; Adam's update is proportional to the rate given its state, so
+    # the last step moves every weight half as far as without the decay.
+    def last_update(decay_steps):
+        vae = _vae()
+        gen = torch.Generator().manual_seed(0)
+        before = {}
+
+        def keep(step):
+            if step == 4:
+                before["p"] = [p.detach().clone() for p in vae.parameters()]
+
+        train_stacked(
+            vae, lambda: sample_toy2d((1, 32), gen), steps=4, lr=1e-2,
+            decay_steps=decay_steps, log_every=1, generator=gen, before_step=keep,
+        )  # fmt: skip
+        return torch.cat(
+            [(p - q).flatten() for p, q in zip(vae.parameters(), before["p"], strict=True)]
+        )
+
+    full = last_update(0)
+    assert full.abs().max() > 1e-3  # the last step does move the weights
+    # atol: the last bit of a float32 weight, which the subtraction shows
+    torch.testing.assert_close(last_update(2), full / 2, rtol=1e-3, atol=1e-7)
+    with pytest.raises(ValueError, match="decay_steps must be an integer in"):
+        train_stacked(
+            _vae(), lambda: None, steps=4, lr=1e-3, decay_steps=5, log_every=1,
+            generator=torch.Generator(),
+        )  # fmt: skip
+
+
+def test_a_run_interrupted_during_the_decay_resumes_to_the_same_result(tmp_path):
+    def run(checkpoint=None, stop_at=None):
+        vae = _vae()
+        gen = torch.Generator().manual_seed(1)
+
+        def before(step):
+            if step == stop_at:
+                raise KeyboardInterrupt
+
+        train_stacked(
+            vae, lambda: sample_toy2d((1, 32), gen), steps=30, lr=1e-3, decay_steps=25,
+            log_every=5, generator=gen, before_step=before, checkpoint=checkpoint,
+            checkpoint_every=10, checkpoint_tag="t",
+        )  # fmt: skip
+        return vae
+
+    reference = run()
+    with pytest.raises(KeyboardInterrupt):
+        run(tmp_path / "c.pt", stop_at=25)  # dies after the step-20 checkpoint, mid-decay
+    resumed = run(tmp_path / "c.pt")
+    for p, q in zip(resumed.parameters(), reference.parameters(), strict=True):
+        torch.testing.assert_close(p, q, rtol=0, atol=0)
 
 
 def _vae():
@@ -89,8 +152,9 @@ def test_a_bad_warmup_is_rejected_before_training(bad):
 @pytest.mark.parametrize(
     "overrides,pattern",
     [
-        ({"rates": ()}, "rates must be positive"),
-        ({"rates": (1e-3, 0.0)}, "rates must be positive"),
+        ({"rates": (), "warmup_steps": 0}, "the study has no schedule"),
+        ({"rates": (1e-3, 0.0)}, "rates and decay_rates must be positive"),
+        ({"decay_rates": (-1e-3,)}, "rates and decay_rates must be positive"),
         ({"warmup_steps": -1}, r"warmup_steps must be 0 \(no warm-up schedule\) or between"),
         ({"warmup_steps": 60}, r"or between 1 and steps - 1 \(59\), got 60"),
         ({"fixed_sigmas": (0.1, 0.1)}, "the sigmas must be distinct"),
@@ -109,8 +173,8 @@ def test_bad_study_configurations_are_rejected(overrides, pattern):
 
 def test_the_book_study_has_the_protocols_schedules_and_the_tables_f_star():
     config = experiments.config("table1-lr", "book")
-    assert [(r, w) for _, r, w in schedules(config)] == [
-        (3e-4, 0), (1e-3, 0), (3e-3, 0), (1e-3, 5000)
+    assert [(r, w, d) for _, r, w, d in schedules(config)] == [
+        (3e-4, 0, 0), (1e-3, 0, 0), (3e-3, 0, 0), (1e-3, 5000, 0)
     ]  # fmt: skip
     table = experiments.record("table1-calibrated", "book")
     assert round(table.result["f_star_sigma"], 4) == F_STAR_LATENT1
@@ -121,7 +185,11 @@ def test_the_book_study_has_the_protocols_schedules_and_the_tables_f_star():
 
 def test_no_warmup_leaves_the_constant_schedules_only():
     config = experiments.config("table1-lr", "smoke", warmup_steps=0, rates=(3e-4, 1e-3))
-    assert schedules(config) == [("0.0003", 3e-4, 0), ("0.001", 1e-3, 0)]
+    assert schedules(config) == [("0.0003", 3e-4, 0, 0), ("0.001", 1e-3, 0, 0)]
+    decaying = experiments.config(
+        "table1-lr", "smoke", warmup_steps=0, rates=(), decay_rates=(1e-3,)
+    )
+    assert schedules(decaying) == [("0.001 decay", 1e-3, 0, decaying.steps)]
 
 
 def test_smoke_study_pairs_its_schedules_and_is_reproducible(tmp_path):
@@ -132,7 +200,7 @@ def test_smoke_study_pairs_its_schedules_and_is_reproducible(tmp_path):
     assert first.result == again.result
     models = first.models
     config = first.config
-    names = [n for n, _, _ in schedules(experiments.config("table1-lr", "smoke"))]
+    names = [n for n, *_ in schedules(experiments.config("table1-lr", "smoke"))]
     assert models.values("schedule") == names
     assert models.values("setting") == [
         *(f"F sigma={s:g}" for s in config["fixed_sigmas"]), "F*"
@@ -381,11 +449,11 @@ def test_the_best_of_the_lengths_is_kept_per_setting_as_a_schedule_is_chosen():
     assert kept["F sigma=1"] is study
     assert lr_study.selection_score(longest, "F*") == pytest.approx(0.3)
     assert lr_study.unconverged_at_choice(study, longer) == ["F sigma=0.1"]
-    assert lr_study.unconverged_at_choice(study, longer, longest) == []
+    assert lr_study.unconverged_at_choice(study, longer, (longest,)) == []
     t4 = {v.claim: v for v in lr_study.rejudged(table, study, longer_record=longer)}["T4"]
     t4_longest = {
         v.claim: v
-        for v in lr_study.rejudged(table, study, longer_record=longer, longest_record=longest)
+        for v in lr_study.rejudged(table, study, longer_record=longer, best_of=(longest,))
     }["T4"]
     assert t4.verdict == stats.CONTRADICTED and t4_longest.verdict == stats.HOLDS
     # A tie between lengths goes to the shorter.
@@ -431,13 +499,17 @@ def test_t4_alone_tests_f_star_against_f01_of_one_record_outside_any_family():
         lr_study.t4_alone(synthetic_study({("F sigma=0.1", "a"): 0.77}))
 
 
-def test_an_extension_may_train_some_of_the_studys_schedules_but_no_other():
+def test_an_extension_trains_some_of_the_studys_schedules_and_a_rival_may_bring_new_ones():
     study = synthetic_study({("F*", "slow"): 0.3, ("F*", "fast"): 0.2})
     some = synthetic_study({("F*", "slow"): 0.4}, length=2000)
-    assert lr_study.at_best_length(study, some)["F*"] is some
+    assert lr_study.at_chosen_length(study, some)["F*"] is some
     foreign = synthetic_study({("F*", "b"): 0.4}, length=2000)
     with pytest.raises(ValueError, match=r"schedules the study has not: \[\('b', 0.001, 0\)\]"):
-        lr_study.at_best_length(study, foreign)
+        lr_study.at_chosen_length(study, foreign)
+    # Chosen among, a run under a new schedule (a decay, say) competes like any other.
+    assert lr_study.at_best_length(study, some, foreign)["F*"] is some  # 0.4 first
+    better = synthetic_study({("F*", "b"): 0.5}, length=2000)
+    assert lr_study.at_best_length(study, some, better)["F*"] is better
 
 
 def test_the_longest_run_trains_f01_and_f_star_under_the_rate_chosen_twice():
@@ -451,7 +523,7 @@ def test_the_longest_run_trains_f01_and_f_star_under_the_rate_chosen_twice():
         assert rate.values("rate") == [LONGEST_RATE] and rate.values("warmup_steps") == [0]
     longest = experiments.config("table1-lr-longest", "book")
     assert longest.steps == LONGEST_FACTOR * study.config["steps"]
-    assert schedules(longest) == [(f"{LONGEST_RATE:g}", LONGEST_RATE, 0)]
+    assert schedules(longest) == [(f"{LONGEST_RATE:g}", LONGEST_RATE, 0, 0)]
     assert [s.setting for s in lr_study_specs(longest)][::10] == ["F sigma=0.1", "F*"]
     changed = {"steps", "fixed_sigmas", "rates", "warmup_steps", "init_index"}
     base = experiments.config("table1-lr", "book")

@@ -231,9 +231,9 @@ def _schedule_set(record) -> set[tuple]:
     return {(m["schedule"], m["rate"], m["warmup_steps"]) for m in record.models}
 
 
-def _check_extension(study_record, longer_record) -> None:
+def _check_extension(study_record, longer_record, same_schedules: bool = True) -> None:
     """Raise ValueError unless ``longer_record`` is ``study_record``'s study, longer, for
-    some of its settings and schedules."""
+    some of its settings and (with ``same_schedules``) some of its schedules."""
     for key in EXTENSION_KEEPS:
         if study_record.config.get(key) != longer_record.config.get(key):
             raise ValueError(
@@ -241,7 +241,7 @@ def _check_extension(study_record, longer_record) -> None:
                 f"{study_record.config.get(key)} vs {longer_record.config.get(key)}"
             )
     foreign = _schedule_set(longer_record) - _schedule_set(study_record)
-    if foreign:
+    if same_schedules and foreign:
         raise ValueError(f"the extension has schedules the study has not: {sorted(foreign)}")
     if longer_record.config["steps"] <= study_record.config["steps"]:
         raise ValueError(
@@ -273,10 +273,11 @@ def selection_score(record, setting: str) -> float:
 
 def at_best_length(study_record, *longer_records) -> dict[str, object]:
     """Each setting's record among the study and ``longer_records`` (the study run longer,
-    each for some settings and schedules) whose chosen schedule scores the highest mean
-    selection ELBO: the length is chosen like the schedule (a tie goes to the shorter)."""
+    each for some settings, under some of its schedules or new ones) whose chosen schedule
+    scores the highest mean selection ELBO: the length and schedule are chosen together
+    (a tie goes to the record listed first)."""
     for longer in longer_records:
-        _check_extension(study_record, longer)
+        _check_extension(study_record, longer, same_schedules=False)
     out = {}
     for setting in settings(study_record):
         holding = [study_record, *(r for r in longer_records if setting in settings(r))]
@@ -284,19 +285,20 @@ def at_best_length(study_record, *longer_records) -> dict[str, object]:
     return out
 
 
-def _kept(study_record, longer_record=None, longest_record=None) -> dict[str, object]:
-    """The record each setting is read from: with ``longest_record``, the best of the
-    lengths (``at_best_length``); else the longest that holds it (``at_chosen_length``)."""
-    if longest_record is None:
+def _kept(study_record, longer_record=None, best_of: Sequence = ()) -> dict[str, object]:
+    """The record each setting is read from: with ``best_of`` (more runs of some of the
+    study's settings), the best of them, the study and ``longer_record``
+    (``at_best_length``); else the longest that holds it (``at_chosen_length``)."""
+    if not best_of:
         return at_chosen_length(study_record, longer_record)
-    longer = [r for r in (longer_record, longest_record) if r is not None]
+    longer = [r for r in (longer_record, *best_of) if r is not None]
     return at_best_length(study_record, *longer)
 
 
-def unconverged_at_choice(study_record, longer_record=None, longest_record=None) -> list[str]:
-    """The settings whose chosen schedule misses the convergence criterion, each read at
-    the length ``_kept`` keeps."""
-    kept = _kept(study_record, longer_record, longest_record)
+def unconverged_at_choice(study_record, longer_record=None, best_of: Sequence = ()) -> list[str]:
+    """The settings whose chosen schedule misses the convergence criterion, each read from
+    the record ``_kept`` keeps."""
+    kept = _kept(study_record, longer_record, best_of)
     judged = {id(r): (chosen(r), convergence(r)) for r in kept.values()}  # once per record
     out = []
     for setting, record in kept.items():
@@ -312,15 +314,15 @@ def rejudged(
     seed: int = 0,
     longer_record=None,
     learned_record=None,
-    longest_record=None,
+    best_of: Sequence = (),
 ) -> list[Verdict]:
     """T1-T5 judged on the table with every fixed-sigma row (the grid and F*) replaced by
     the study's row at its chosen schedule (taken from ``longer_record``, the study run
-    longer, for the settings it holds; with ``longest_record`` too, from whichever length
-    ``at_best_length`` picks), and, with ``learned_record`` (the study of the
-    learned-sigma rows), LS-VAE and LV-VAE at theirs; else those stay the table's. The
+    longer, for the settings it holds; with ``best_of``, more runs of some settings, from
+    whichever record ``at_best_length`` picks), and, with ``learned_record`` (the study of
+    the learned-sigma rows), LS-VAE and LV-VAE at theirs; else those stay the table's. The
     records must share the latent dimension and the data scale."""
-    rows = _kept(study_record, longer_record, longest_record)
+    rows = _kept(study_record, longer_record, best_of)
     if learned_record is not None:
         rows.update(dict.fromkeys(settings(learned_record), learned_record))
     records = {id(r): r for r in rows.values()}  # each record once

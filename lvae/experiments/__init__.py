@@ -65,6 +65,7 @@ EXPERIMENTS: dict[str, Experiment] = {
         table1_lr.EXPERIMENT,
         table1_lr.LONG,
         table1_lr.LONGEST,
+        table1_lr.DECAY,
         table1_lr.LEARNED_STUDY,
         kl_weight.EXPERIMENT,
         images_digits.EXPERIMENT,

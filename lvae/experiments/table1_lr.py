@@ -34,13 +34,15 @@ class LRStudyConfig(TrainingConfig):
     monitor. ``lr`` (the common field) is the warm-up's final rate."""
 
     POSITIVE: ClassVar[tuple[str, ...]] = ("hidden", "n_eval", "n_select", "n_monitor")
-    OMITTED_AT: ClassVar[dict[str, object]] = {"init_index": 0, "learned": ()}
+    OMITTED_AT: ClassVar[dict[str, object]] = {"init_index": 0, "learned": (), "decay_rates": ()}
 
     fixed_sigmas: tuple[float, ...] = (1.0, 0.3, 0.1, 0.043, 0.03, 0.01)  # Table 1's grid
     f_star_sigma: float | None = F_STAR_LATENT1
     learned: tuple[str, ...] = ()  # learned-sigma settings after the fixed ones
     rates: tuple[float, ...] = (3e-4, 1e-3, 3e-3)  # the constant schedules
     warmup_steps: int = 5000  # the warm-up schedule: 0 -> lr over this many steps; 0: none
+    # Decay schedules: the rate falls linearly from each of these to 0 over the whole run.
+    decay_rates: tuple[float, ...] = ()
     seeds: tuple[int, ...] = tuple(range(10))
     steps: int = 60000
     latent_dim: int = 1
@@ -76,8 +78,13 @@ class LRStudyConfig(TrainingConfig):
             )
         if len(set(sigmas)) != len(sigmas):
             raise ValueError(f"the sigmas must be distinct, got {sigmas}")
-        if not self.rates or any(not (r > 0 and math.isfinite(r)) for r in self.rates):
-            raise ValueError(f"rates must be positive and finite, got {self.rates}")
+        if any(not (r > 0 and math.isfinite(r)) for r in (*self.rates, *self.decay_rates)):
+            raise ValueError(
+                f"rates and decay_rates must be positive and finite, got {self.rates} and "
+                f"{self.decay_rates}"
+            )
+        if not self.rates and not self.decay_rates and not self.warmup_steps:
+            raise ValueError("the study has no schedule: give rates, decay_rates or warmup_steps")
         if self.warmup_steps < 0 or self.warmup_steps >= self.steps:
             raise ValueError(
                 f"warmup_steps must be 0 (no warm-up schedule) or between 1 and steps - 1 "
@@ -87,13 +94,15 @@ class LRStudyConfig(TrainingConfig):
             raise ValueError(f"data_scale must be positive and finite, got {self.data_scale}")
 
 
-def schedules(config: LRStudyConfig) -> list[tuple[str, float, int]]:
-    """(name, rate, warm-up steps) of every schedule, the constant rates first, then the
-    warm-up unless ``warmup_steps`` is 0."""
-    constant = [(f"{r:g}", r, 0) for r in config.rates]
+def schedules(config: LRStudyConfig) -> list[tuple[str, float, int, int]]:
+    """(name, rate, warm-up steps, decay steps) of every schedule: the constant rates,
+    the linear decays to 0 over the whole run, then the warm-up unless ``warmup_steps``
+    is 0."""
+    constant = [(f"{r:g}", r, 0, 0) for r in config.rates]
+    decays = [(f"{r:g} decay", r, 0, config.steps) for r in config.decay_rates]
     if not config.warmup_steps:
-        return constant
-    return [*constant, (f"{config.lr:g} warm-up", config.lr, config.warmup_steps)]
+        return [*constant, *decays]
+    return [*constant, *decays, (f"{config.lr:g} warm-up", config.lr, config.warmup_steps, 0)]
 
 
 PROFILES = {
@@ -169,6 +178,28 @@ LONGEST = EXPERIMENT.variant(
         rates=(LONGEST_RATE,),
         warmup_steps=0,
         steps=LONGEST_FACTOR * config.steps,
+        init_index=config.fixed_sigmas.index(LONG_SIGMAS[0]),  # F(0.1): the table row's
+    ),
+)
+
+# The protocol's next step after the constant rate failed to settle F(0.1) at 8x: two
+# schedules whose rate decays linearly to 0 over the run, from the table's rate and from
+# the rate F(0.1) chose, for F(0.1) and F* (T4's two rows), at DECAY_FACTOR times the
+# study's steps.
+DECAY_RATES = (1e-3, 3e-4)
+DECAY_FACTOR = 2
+
+DECAY = EXPERIMENT.variant(
+    "table1-lr-decay",
+    f"table1-lr for F at sigma 0.1 and F* under rates decaying linearly to 0 from "
+    f"{' and '.join(f'{r:g}' for r in DECAY_RATES)}, at {DECAY_FACTOR}x the steps",
+    lambda config: dataclasses.replace(
+        config,
+        fixed_sigmas=LONG_SIGMAS,
+        rates=(),
+        decay_rates=DECAY_RATES,
+        warmup_steps=0,
+        steps=DECAY_FACTOR * config.steps,
         init_index=config.fixed_sigmas.index(LONG_SIGMAS[0]),  # F(0.1): the table row's
     ),
 )
