@@ -180,6 +180,10 @@ def study_table(record, title: str = "The learning-rate study", name: str = "lr_
                 ]
             )
     config = record.config
+    kinds = [f"warm-up: linear from 0 over {config['warmup_steps']:,} steps"] * bool(
+        config["warmup_steps"]
+    )
+    kinds += ["decay: linear to 0 over the whole run"] * bool(config.get("decay_rates"))
     return table(
         rows,
         [
@@ -193,8 +197,9 @@ def study_table(record, title: str = "The learning-rate study", name: str = "lr_
         ],  # fmt: skip
         caption=f"{title} ({provenance(record.provenance)}; latent dimension "
         f"{config['latent_dim']}, data scale {config['data_scale']}, {config['n_blocks']} "
-        f"residual blocks of {config['hidden']} units; warm-up: linear from 0 over "
-        f"{config['warmup_steps']:,} steps): mean ± std over seeds, nats per point, paper "
+        f"residual blocks of {config['hidden']} units"
+        + "".join(f"; {k}" for k in kinds)
+        + f"): mean ± std over seeds, nats per point, paper "
         f"convention; {config['n_select']:,} selection and {config['n_eval']:,} other "
         "fresh points, over the seeds that did not diverge. Chosen: the schedule with the "
         "highest mean on the selection points among those under which no seed diverged.",
@@ -366,7 +371,8 @@ def rise_per_doubling(record, setting: str, doublings: int = 3) -> list[tuple[in
 class LateFall:
     """Where ``setting``'s seed-mean monitored ELBO peaked (step, value), and the largest
     fall of one seed's monitored ELBO between two consecutive logs after the peak (nats,
-    the seed's index, the step it fell to); 0, None, None where none fell."""
+    the seed's position among those that did not diverge, the step it fell to); 0, None,
+    None where none fell."""
 
     peak_step: int
     peak: float
@@ -396,8 +402,9 @@ def late_fall(record, setting: str) -> LateFall:
 
 def t4_alone(record, seed: int = 0) -> Verdict:
     """T4 (F*-VAE below F(0.1)) between the two rows of ``record`` alone, each at its
-    chosen schedule: in ``table1-lr-longest`` both trained for the same steps under the
-    same rate. A single test (Mann-Whitney, bootstrap interval), outside any Holm family."""
+    chosen schedule (in ``table1-lr-longest`` and ``table1-lr-decay`` both train for the
+    same steps under the same schedules). A single test (Mann-Whitney, bootstrap
+    interval), outside any Holm family."""
     elbo = chosen_elbo(record)
     for s in ("F*", "F sigma=0.1"):
         if s not in elbo:
