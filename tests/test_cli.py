@@ -304,6 +304,7 @@ LONG = cli.LONG_RUN_S
         "table1-lr-longest",
         "table1-lr-decay",
         "table1-lr-learned",
+        "table1-lr-learned-decay",
         "kl-weight",
         "sphere-vae",
     ],

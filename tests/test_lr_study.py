@@ -670,6 +670,52 @@ def test_rejudging_takes_ls_and_lv_from_their_own_study():
         lr_study.rejudged(table, study, learned_record=learned)
 
 
+def test_rejudging_chooses_ls_and_lv_among_their_longer_runs_too():
+    # F* at 1.3 sits above the table's LS (1.26): T3 (LS above F*) fails. A longer run of
+    # LS under a new schedule scores 2.0 on the selection points and is kept, so T3 holds
+    # again; LV keeps its own study's row, the only one that holds it.
+    means = dict(PAPER_MEANS, **{"F*": 1.3})
+    table = table_record(means)
+    fixed = [s for s in means if s.startswith("F")]
+    study = synthetic_study({(s, "a"): means[s] for s in fixed})
+    learned = synthetic_study({("LS", "a"): 1.26, ("LV", "a"): 1.62})
+    longer = synthetic_study({("LS", "b"): 2.0}, length=2000)
+    worse = synthetic_study({("LS", "b"): 1.0}, length=2000)
+
+    def t3(**kwargs):
+        return {
+            v.claim: v for v in lr_study.rejudged(table, study, learned_record=learned, **kwargs)
+        }["T3"]
+
+    assert t3().verdict != stats.HOLDS
+    assert t3(learned_best_of=(longer,)).verdict == stats.HOLDS
+    assert t3(learned_best_of=(longer,)).effect == pytest.approx(2.0 - 1.3)
+    assert t3(learned_best_of=(worse,)).effect == pytest.approx(t3().effect)  # not kept
+    with pytest.raises(ValueError, match="learned_best_of extends learned_record"):
+        lr_study.rejudged(table, study, learned_best_of=(longer,))
+    shorter = synthetic_study({("LS", "b"): 2.0}, length=500)
+    with pytest.raises(ValueError, match="not longer than the study"):
+        lr_study.rejudged(table, study, learned_record=learned, learned_best_of=(shorter,))
+
+
+def test_the_learned_rows_get_the_decaying_schedules_and_length_f_star_had():
+    from lvae.toy2d_experiment import lr_study_specs
+
+    decay = experiments.config("table1-lr-learned-decay", "book")
+    f_star_run = experiments.config("table1-lr-decay", "book")
+    learned = experiments.config("table1-lr-learned", "book")
+    assert schedules(decay) == schedules(f_star_run) and decay.steps == f_star_run.steps
+    changed = {"steps", "rates", "decay_rates", "warmup_steps"}
+    assert {k: v for k, v in vars(decay).items() if k not in changed} == {
+        k: v for k, v in vars(learned).items() if k not in changed
+    }
+    # Each model starts where it started in the learned study (and so in the table).
+    init = {(s.setting, s.seed): s.init_seed for s in lr_study_specs(learned)}
+    specs = lr_study_specs(decay)
+    assert [s.setting for s in specs[::10]] == ["LS", "LV"]
+    assert all(init[s.setting, s.seed] == s.init_seed for s in specs)
+
+
 def test_the_smoke_learned_study_logs_sigma_under_every_schedule(tmp_path, capsys):
     record = experiments.record(
         "table1-lr-learned", "smoke", results_dir=tmp_path, allow_training=True

@@ -320,16 +320,20 @@ def rejudged(
     longer_record=None,
     learned_record=None,
     best_of: Sequence = (),
+    learned_best_of: Sequence = (),
 ) -> list[Verdict]:
     """T1-T5 judged on the table with every fixed-sigma row (the grid and F*) replaced by
     the study's row at its chosen schedule (taken from ``longer_record``, the study run
     longer, for the settings it holds; with ``best_of``, more runs of some settings, from
     whichever record ``at_best_length`` picks), and, with ``learned_record`` (the study of
-    the learned-sigma rows), LS-VAE and LV-VAE at theirs; else those stay the table's. The
-    records must share the latent dimension and the data scale."""
+    the learned-sigma rows), LS-VAE and LV-VAE at theirs, chosen the same way among it and
+    ``learned_best_of``; else those stay the table's. The records must share the latent
+    dimension and the data scale."""
+    if learned_best_of and learned_record is None:
+        raise ValueError("learned_best_of extends learned_record, which is missing")
     rows = _kept(study_record, longer_record, best_of)
     if learned_record is not None:
-        rows.update(dict.fromkeys(settings(learned_record), learned_record))
+        rows.update(at_best_length(learned_record, *learned_best_of))
     records = {id(r): r for r in rows.values()}  # each record once
     for record in records.values():
         for key in ("latent_dim", "data_scale"):

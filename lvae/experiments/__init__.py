@@ -67,6 +67,7 @@ EXPERIMENTS: dict[str, Experiment] = {
         table1_lr.LONGEST,
         table1_lr.DECAY,
         table1_lr.LEARNED_STUDY,
+        table1_lr.LEARNED_DECAY,
         kl_weight.EXPERIMENT,
         images_digits.EXPERIMENT,
         images_digits.PROTOCOL,
