@@ -303,6 +303,7 @@ LONG = cli.LONG_RUN_S
         "table1-lr-long",
         "table1-lr-longest",
         "table1-lr-decay",
+        "table1-lr-decay-longest",
         "table1-lr-learned",
         "table1-lr-learned-decay",
         "kl-weight",

@@ -49,7 +49,7 @@ def test_every_experiment_module_declares_one_experiment_named_after_it():
     sphere_grids = {"sphere-vae-grid-d2", "sphere-vae-grid-d10"}
     image_protocol = {"images-digits-protocol", "images-mnist-protocol"}
     lr_long = {"table1-lr-long", "table1-lr-longest", "table1-lr-decay", "table1-lr-learned"}
-    lr_long |= {"table1-lr-learned-decay"}
+    lr_long |= {"table1-lr-learned-decay", "table1-lr-decay-longest"}
     assert set(experiments.EXPERIMENTS) == {
         *declared, *variants, *sphere_grids, *image_protocol, *lr_long
     }  # fmt: skip

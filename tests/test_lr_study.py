@@ -537,6 +537,20 @@ def test_the_longest_run_trains_f01_and_f_star_under_the_rate_chosen_twice():
     assert len(f01) == 10 and all(init[s.setting, s.seed] == s.init_seed for s in f01)
 
 
+def test_the_longest_decay_trains_t4s_rows_as_long_as_the_constant_rate_did():
+    longest = experiments.config("table1-lr-longest", "book")
+    decay = experiments.config("table1-lr-decay-longest", "book")
+    assert schedules(decay) == [("0.0003 decay", 3e-4, 0, longest.steps)]
+    changed = {"rates", "decay_rates"}
+    assert {k: v for k, v in vars(decay).items() if k not in changed} == {
+        k: v for k, v in vars(longest).items() if k not in changed
+    }
+    # The committed records of the three runs of T4's rows keep their hashes.
+    for name in ("table1-lr-longest", "table1-lr-decay"):
+        config = experiments.config(name, "book")
+        assert experiments.record(name, "book").config == experiments.normalised(config)
+
+
 # ------------------------------------------------------------ divergence as an outcome
 def _two_models(poison_at: int | None, on_divergence: str):
     specs = [ModelSpec("F", "fixed", 0.1, seed=s, init_seed=s) for s in (0, 1)]
@@ -696,6 +710,19 @@ def test_rejudging_chooses_ls_and_lv_among_their_longer_runs_too():
     shorter = synthetic_study({("LS", "b"): 2.0}, length=500)
     with pytest.raises(ValueError, match="not longer than the study"):
         lr_study.rejudged(table, study, learned_record=learned, learned_best_of=(shorter,))
+
+
+def test_the_kept_row_names_its_length_schedule_mean_and_convergence():
+    # "b" scores best on the selection points; it is reported at 0.7 and still rises by
+    # 0.5 over the run, ten times the seeds' spread (SPREAD's std, about 0.013).
+    study = synthetic_study(
+        {("F*", "a"): 0.4, ("F*", "b"): 0.6}, report={("F*", "a"): 0.4, ("F*", "b"): 0.7},
+        rise={("F*", "b"): 0.5}, length=3000,
+    )  # fmt: skip
+    row = lr_study.kept_row(study, "F*")
+    assert row == lr_study.KeptRow(3000, "b", pytest.approx(0.7), False)
+    flat = synthetic_study({("F*", "a"): 0.4, ("F*", "b"): 0.6})
+    assert lr_study.kept_row(flat, "F*").converged
 
 
 def test_the_learned_rows_get_the_decaying_schedules_and_length_f_star_had():

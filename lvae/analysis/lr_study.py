@@ -300,6 +300,29 @@ def _kept(study_record, longer_record=None, best_of: Sequence = ()) -> dict[str,
     return at_best_length(study_record, *longer)
 
 
+@dataclass(frozen=True)
+class KeptRow:
+    """The row a setting is read from: its record's length (steps), the chosen schedule,
+    the mean reported ELBO over seeds (paper convention) and whether that schedule meets
+    the convergence criterion."""
+
+    steps: int
+    schedule: str
+    mean_elbo: float
+    converged: bool
+
+
+def kept_row(record, setting: str) -> KeptRow:
+    """``KeptRow`` of ``setting`` in ``record`` (one of those ``at_best_length`` keeps)."""
+    sched = chosen(record)[setting]
+    return KeptRow(
+        int(record.config["steps"]),
+        sched,
+        float(chosen_elbo(record)[setting].mean()),
+        bool(convergence(record)[setting, sched].converged),
+    )
+
+
 def unconverged_at_choice(study_record, longer_record=None, best_of: Sequence = ()) -> list[str]:
     """The settings whose chosen schedule misses the convergence criterion, each read from
     the record ``_kept`` keeps."""
@@ -465,9 +488,9 @@ def sigma_paths(record, setting: str) -> tuple[np.ndarray, dict[str, np.ndarray]
     return steps, out
 
 
-def sigma_table(record):
+def sigma_table(record, name: str = "lr_sigma"):
     """Every learned setting under every schedule: its final sigma (geometric mean over
-    seeds, and their range), and the learned-sigma criterion."""
+    seeds, and their range), and the learned-sigma criterion (``name``: the HTML id)."""
     stable = sigma_stability(record)
     rows = []
     for (s, sched), c in stable.items():
@@ -490,7 +513,7 @@ def sigma_table(record):
         "over dimensions and points) and the protocol's criterion: the median change of "
         "log σ over the last tenth of training against the seeds' spread of its final "
         "value.",
-        name="lr_sigma",
+        name=name,
         align_left=2,
     )
 

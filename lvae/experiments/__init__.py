@@ -66,6 +66,7 @@ EXPERIMENTS: dict[str, Experiment] = {
         table1_lr.LONG,
         table1_lr.LONGEST,
         table1_lr.DECAY,
+        table1_lr.DECAY_LONGEST,
         table1_lr.LEARNED_STUDY,
         table1_lr.LEARNED_DECAY,
         kl_weight.EXPERIMENT,
