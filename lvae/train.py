@@ -8,8 +8,9 @@ points), its value is logged at the same steps as the history, as ``history["mon
 With a checkpoint path, the full state (models, optimiser, random generator, history) is
 written atomically every ``checkpoint_every`` steps and every ``checkpoint_seconds`` of
 wall-clock time, and a later call with the same path resumes from it: the resumed run is
-identical to an uninterrupted one. Ctrl-C (SIGINT) then stops at the end of the current
-step, writes a checkpoint there, prints one line and raises ``TrainingInterrupted``.
+identical to an uninterrupted one. Ctrl-C (SIGINT) or ``kill`` (SIGTERM) then stops at
+the end of the current step, writes a checkpoint there, prints one line and raises
+``TrainingInterrupted``.
 
 A step never waits for the device: the NaN/inf guard, the logged values and the sigma
 trace stay on it and come back together, in one transfer, at log steps, before a
@@ -310,30 +311,46 @@ def _save_checkpoint(path: Path, state: dict) -> None:
 
 
 class _DeferredInterrupt:
-    """While active, a first SIGINT only sets ``pending`` (training stops cleanly at the
-    end of the step); a second one interrupts at once, as Ctrl-C usually does.
+    """While active, a first SIGINT or SIGTERM only sets ``pending`` (training stops
+    cleanly at the end of the step, with a checkpoint); a second one acts at once, as the
+    signal would have: SIGINT through its handler (as Ctrl-C usually does), SIGTERM by its
+    default, which ends the process.
 
-    Installed only in the main thread (where Python delivers signals) and over a Python
-    handler; otherwise SIGINT keeps its usual behaviour."""
+    Installed only in the main thread (where Python delivers signals), for SIGINT only
+    over a Python handler (a job started in the background, which ignores SIGINT, keeps
+    ignoring it) and for SIGTERM only over its default (an engine that installed its own,
+    submitit's say, keeps it). So ``kill PID`` stops a background run as Ctrl-C stops one
+    in a terminal."""
 
     def __init__(self):
-        self.pending, self._previous = False, None
+        self.pending, self._previous = False, {}
 
     def __enter__(self):
-        current = signal.getsignal(signal.SIGINT)
-        if threading.current_thread() is threading.main_thread() and callable(current):
-            self._previous = current
-            signal.signal(signal.SIGINT, self._handle)
+        if threading.current_thread() is not threading.main_thread():
+            return self
+        for sig, takes_over in (
+            (signal.SIGINT, callable),
+            (signal.SIGTERM, lambda handler: handler == signal.SIG_DFL),
+        ):
+            current = signal.getsignal(sig)
+            if takes_over(current):
+                self._previous[sig] = current
+                signal.signal(sig, self._handle)
         return self
 
     def _handle(self, signum, frame):
         if self.pending:
-            self._previous(signum, frame)
+            previous = self._previous[signum]
+            if callable(previous):
+                previous(signum, frame)
+            else:  # the default: put it back and let the signal do what it does
+                signal.signal(signum, previous)
+                signal.raise_signal(signum)
         self.pending = True
 
     def __exit__(self, *exc):
-        if self._previous is not None:
-            signal.signal(signal.SIGINT, self._previous)
+        for sig, previous in self._previous.items():
+            signal.signal(sig, previous)
 
 
 def progress_postfix(losses) -> dict[str, str]:

@@ -210,14 +210,31 @@ def test_ctrl_c_stops_with_one_line_and_exit_130(tmp_path):
             proc.wait()
 
 
-def _interrupt_and_check(proc, tmp_path):
+def test_kill_stops_a_background_run_with_a_checkpoint_as_ctrl_c_does(tmp_path):
+    # A run started in the background ignores SIGINT; `kill PID` (SIGTERM) must still
+    # stop it at the end of a step with a checkpoint, not lose the work since the last one.
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "lvae", "run", "sphere-vae", "--profile", "smoke", "--device",
+         "cpu", "--steps", "1000000", "--results-dir", str(tmp_path)],
+        cwd=ROOT, stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
+    )  # fmt: skip
+    try:
+        _interrupt_and_check(proc, tmp_path, signal.SIGTERM)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def _interrupt_and_check(proc, tmp_path, sig=signal.SIGINT):
     chunks = []  # stderr, read as it comes: tqdm redraws its bar with \r, not lines
     reader = threading.Thread(target=lambda: chunks.extend(iter(lambda: proc.stderr.read(1), "")))
     reader.start()
     deadline = time.monotonic() + 120
     while "loss=" not in "".join(chunks) and time.monotonic() < deadline:
         time.sleep(0.1)  # the bar shows a loss once training steps are under way
-    proc.send_signal(signal.SIGINT)
+    proc.send_signal(sig)
     proc.wait(timeout=60)
     reader.join(timeout=10)
     err = "".join(chunks)

@@ -359,6 +359,27 @@ def _interrupt_and_resume(tmp_path, capsys):
     _same_models(vae, ref_vae)
 
 
+def test_sigterm_stops_at_the_step_with_a_checkpoint_and_the_rerun_is_exact(tmp_path, capsys):
+    import signal
+
+    assert signal.getsignal(signal.SIGTERM) == signal.SIG_DFL  # as in any process
+    ref_vae, ref_hist = _toy_training(None)
+
+    def kill(step):
+        if step == 27:
+            signal.raise_signal(signal.SIGTERM)  # `kill PID`: without the handler, death
+
+    ckpt = tmp_path / "c.pt"
+    with pytest.raises(TrainingInterrupted) as stopped:
+        _toy_training(ckpt, kill, checkpoint_every=1000, checkpoint_seconds=1e9)
+    assert stopped.value.step == 27 and torch.load(ckpt, weights_only=False)["step"] == 27
+    assert "interrupted at step 27 of 40 (training)" in capsys.readouterr().err
+    assert signal.getsignal(signal.SIGTERM) == signal.SIG_DFL  # the default is back
+    vae, hist = _toy_training(ckpt)
+    assert hist == ref_hist
+    _same_models(vae, ref_vae)
+
+
 def test_checkpoints_are_also_written_on_a_wall_clock_interval(tmp_path, monkeypatch):
     import types
 
