@@ -870,6 +870,11 @@ display(
         name="lr_rejudged_learned_decay",
     )
 )
+display(
+    lr_study.kept_table(
+        lr_study.kept_rows(lr_record, long_record, runs, learned_record, learned_runs)
+    )
+)
 # Each learned row kept among its two runs, beside its row from the constant rates alone.
 learned_rows = {
     s: (lr_study.kept_row(learned_kept[s], s), lr_study.kept_row(learned_record, s))

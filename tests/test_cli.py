@@ -194,40 +194,34 @@ def test_a_run_without_its_image_files_says_which_option_to_use(tmp_path, monkey
 
 
 def test_ctrl_c_stops_with_one_line_and_exit_130(tmp_path):
+    # A shell that starts jobs in the background (as CI may) leaves SIGINT ignored, and the
+    # child would inherit that; Ctrl-C in a terminal finds the default handler.
+    _stop_a_long_run(tmp_path, sigint=signal.SIG_DFL, send=signal.SIGINT)
+
+
+def test_kill_stops_a_background_run_with_a_checkpoint_as_ctrl_c_does(tmp_path):
+    # A run started in the background ignores SIGINT; `kill PID` (SIGTERM) must still
+    # stop it at the end of a step with a checkpoint, not lose the work since the last one.
+    _stop_a_long_run(tmp_path, sigint=signal.SIG_IGN, send=signal.SIGTERM)
+
+
+def _stop_a_long_run(tmp_path, sigint, send):
+    """A million-step run started with SIGINT's handler ``sigint``, stopped by ``send``."""
     proc = subprocess.Popen(
         [sys.executable, "-m", "lvae", "run", "sphere-vae", "--profile", "smoke", "--device",
          "cpu", "--steps", "1000000", "--results-dir", str(tmp_path)],
         cwd=ROOT, stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-        # A shell that starts jobs in the background (as CI may) leaves SIGINT ignored, and
-        # the child would inherit that; Ctrl-C in a terminal finds the default handler.
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+        preexec_fn=lambda: signal.signal(signal.SIGINT, sigint),
     )  # fmt: skip
     try:
-        _interrupt_and_check(proc, tmp_path)
+        _interrupt_and_check(proc, tmp_path, send)
     finally:
         if proc.poll() is None:  # never leave a million-step run behind
             proc.kill()
             proc.wait()
 
 
-def test_kill_stops_a_background_run_with_a_checkpoint_as_ctrl_c_does(tmp_path):
-    # A run started in the background ignores SIGINT; `kill PID` (SIGTERM) must still
-    # stop it at the end of a step with a checkpoint, not lose the work since the last one.
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "lvae", "run", "sphere-vae", "--profile", "smoke", "--device",
-         "cpu", "--steps", "1000000", "--results-dir", str(tmp_path)],
-        cwd=ROOT, stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
-    )  # fmt: skip
-    try:
-        _interrupt_and_check(proc, tmp_path, signal.SIGTERM)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-
-
-def _interrupt_and_check(proc, tmp_path, sig=signal.SIGINT):
+def _interrupt_and_check(proc, tmp_path, sig):
     chunks = []  # stderr, read as it comes: tqdm redraws its bar with \r, not lines
     reader = threading.Thread(target=lambda: chunks.extend(iter(lambda: proc.stderr.read(1), "")))
     reader.start()

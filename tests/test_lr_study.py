@@ -725,6 +725,26 @@ def test_the_kept_row_names_its_length_schedule_mean_and_convergence():
     assert lr_study.kept_row(flat, "F*").converged
 
 
+def test_the_kept_rows_are_those_rejudging_reads_and_the_table_shows_their_training():
+    fixed = [s for s in PAPER_MEANS if s.startswith("F")]
+    study = synthetic_study({(s, "a"): PAPER_MEANS[s] for s in fixed})
+    longer = synthetic_study({("F*", "b"): 2.0}, length=4000)
+    learned = synthetic_study({("LS", "a"): 1.26, ("LV", "a"): 1.62})
+    learned_longer = synthetic_study({("LS", "b"): 0.5}, length=2000)  # worse: not kept
+    rows = lr_study.kept_rows(
+        study, best_of=(longer,), learned_record=learned, learned_best_of=(learned_longer,)
+    )
+    assert rows["F*"] is longer and rows["LS"] is learned and rows["LV"] is learned
+    assert all(rows[s] is study for s in fixed if s != "F*")
+    frame = lr_study.kept_table(rows).data
+    assert list(frame["setting"]) == [*fixed, "LS", "LV"]
+    f_star = frame[frame["setting"] == "F*"].iloc[0]
+    assert (f_star["steps"], f_star["schedule"], f_star["converged"]) == ("4,000", "b", "yes")
+    assert f_star["reported ELBO"].startswith("2.00")
+    with pytest.raises(ValueError, match="learned_best_of extends learned_record"):
+        lr_study.kept_rows(study, learned_best_of=(learned_longer,))
+
+
 def test_the_learned_rows_get_the_decaying_schedules_and_length_f_star_had():
     from lvae.toy2d_experiment import lr_study_specs
 
