@@ -875,6 +875,15 @@ display(
         lr_study.kept_rows(lr_record, long_record, runs, learned_record, learned_runs)
     )
 )
+# Every verdict at every step of the study, in the order the steps were made.
+path = lr_study.judgement_path(
+    table_latent1,
+    lr_record,
+    long_record,
+    learned_record,
+    [("F 8x", longest_record), ("F decays", decay_record), ("LS, LV decays", learned_decay_record)],
+)
+display(lr_study.verdict_path(path))
 # Each learned row kept among its two runs, beside its row from the constant rates alone.
 learned_rows = {
     s: (lr_study.kept_row(learned_kept[s], s), lr_study.kept_row(learned_record, s))
@@ -905,6 +914,7 @@ plots.glue_values(
         "equal_changed": ", ".join(equal_changed) or "none",
         "equal_t3": f"{equal_by_key['T3'].verdict} ({pr.effect_text(equal_by_key['T3'])})",
         "equal_verdicts": "; ".join(f"{v.key} {v.verdict}" for v in at_equal),
+        "path_moved": ", ".join(lr_study.ever_moved(path)) or "none",
     }
 )
 
@@ -915,6 +925,9 @@ plots.glue_values(
 # {glue:text}`equal_unconverged`. {glue:text}`equal_n_changed` verdicts change against
 # the previous section ({glue:text}`equal_changed`); T3 is now {glue:text}`equal_t3`.
 # The verdicts with every row given the same schedules: {glue:text}`equal_verdicts`.
+# The last table follows each claim through every step of the study; the claims whose
+# verdict moved at some step, so that the learning rate or the length of training
+# decides them here: {glue:text}`path_moved`.
 #
 # LS-VAE's σ criterion under the decaying rates reads {glue:text}`ldecay_sigma` (median
 # drift of log σ over the last tenth against the seeds' spread). It says nothing about

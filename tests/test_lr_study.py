@@ -745,6 +745,49 @@ def test_the_kept_rows_are_those_rejudging_reads_and_the_table_shows_their_train
         lr_study.kept_rows(study, learned_best_of=(learned_longer,))
 
 
+def test_the_verdict_path_marks_a_claim_that_moved_at_any_step():
+    from lvae.analysis.protocol import Verdict
+
+    def judged(t1, t2):
+        return [Verdict("T1", t1, "", effect=0.5), Verdict("T2", t2, "")]
+
+    stages = {
+        "table": judged("holds", "holds"),
+        "step 1": judged("not shown", "holds"),
+        "step 2": judged("holds", "holds"),  # back where it started: it still moved
+    }
+    assert lr_study.ever_moved(stages) == ["T1"]
+    assert lr_study.changed_verdicts(stages["table"], stages["step 2"]) == []
+    frame = lr_study.verdict_path(stages).data
+    assert list(frame.columns) == ["id", "table", "step 1", "step 2", "moved"]
+    assert list(frame.iloc[0]) == ["T1", "holds (+0.500)", "not shown (+0.500)",
+                                   "holds (+0.500)", "yes"]  # fmt: skip
+    assert list(frame.iloc[1]) == ["T2", "holds", "holds", "holds", "no"]
+
+
+def test_the_judgement_path_adds_each_run_to_the_choice_in_turn():
+    # F* at 1.3 is above LS (1.26): T3 fails at the table, and a longer run of F* at 0.3
+    # is not kept. A longer run of LS at 2.0 is, and T3 holds from that step on.
+    means = dict(PAPER_MEANS, **{"F*": 1.3})
+    table = table_record(means)
+    fixed = [s for s in means if s.startswith("F")]
+    study = synthetic_study({(s, "a"): means[s] for s in fixed})
+    longer = synthetic_study({("F sigma=0.1", "a"): 0.77}, length=2000)
+    learned = synthetic_study({("LS", "a"): 1.26, ("LV", "a"): 1.62})
+    f_star_run = synthetic_study({("F*", "b"): 0.3}, length=4000)
+    ls_run = synthetic_study({("LS", "b"): 2.0}, length=2000)
+    path = lr_study.judgement_path(
+        table, study, longer, learned, [("F* run", f_star_run), ("LS run", ls_run)]
+    )
+    assert list(path) == [
+        "table's rate", "fixed rows' rate", "F(0.1) 2x", "LS, LV rate", "F* run", "LS run"
+    ]  # fmt: skip
+    t3 = [{v.key: v for v in verdicts}["T3"] for verdicts in path.values()]
+    assert [v.verdict == stats.HOLDS for v in t3] == [False] * 5 + [True]
+    assert t3[-1].effect == pytest.approx(2.0 - 1.3)
+    assert "T3" in lr_study.ever_moved(path)
+
+
 def test_the_learned_rows_get_the_decaying_schedules_and_length_f_star_had():
     from lvae.toy2d_experiment import lr_study_specs
 

@@ -601,3 +601,81 @@ def verdicts_side_by_side(
         caption=caption,
         name=name,
     )
+
+
+def ever_moved(stages: Mapping[str, Sequence[Verdict]]) -> list[str]:
+    """The claims (of the first judgement) whose verdict differs between any two of
+    ``stages`` (label -> verdicts)."""
+    verdicts = {}
+    for judged in stages.values():
+        for v in judged:
+            verdicts.setdefault(v.key, set()).add(v.verdict)
+    return [v.key for v in next(iter(stages.values())) if len(verdicts[v.key]) > 1]
+
+
+def verdict_path(stages: Mapping[str, Sequence[Verdict]], name: str = "lr_path"):
+    """One row per claim, one column per judgement in ``stages`` (label -> verdicts, in
+    the order the study made them): each claim's verdict and effect at every step, so a
+    claim that moved at any fork shows where; the last column says whether it moved."""
+    judged = [{v.key: v for v in verdicts} for verdicts in stages.values()]
+    moved = set(ever_moved(stages))
+    rows = [
+        [
+            key,
+            *(
+                j[key].verdict + ("" if j[key].effect is None else f" ({j[key].effect:+.3f})")
+                for j in judged
+            ),
+            "yes" if key in moved else "no",
+        ]
+        for key in judged[0]
+    ]
+    return table(
+        rows,
+        ["id", *stages, "moved"],
+        caption="Each claim's verdict (and our effect, nats per point) at every step of the "
+        "learning-rate study at latent 1, from the table's rate on the left to the last "
+        "judgement on the right; 'moved': whether the verdict differs between any two steps.",
+        name=name,
+    )
+
+
+LEARNED_SETTINGS = {"LS", "LV"}
+
+
+def judgement_path(
+    table_record,
+    study_record,
+    longer_record,
+    learned_record,
+    runs: Sequence[tuple[str, object]],
+    seed: int = 0,
+) -> dict[str, list[Verdict]]:
+    """T1-T5 at every step of the study, in the order it was made (label -> verdicts):
+    at the table's rate; the fixed rows at their chosen schedule; F(0.1) from
+    ``longer_record``; LS-VAE and LV-VAE at theirs; then, for each (label, run) of
+    ``runs``, with that run joining the choice of its rows (``best_of`` for a run of
+    fixed rows, ``learned_best_of`` for one of the learned rows), cumulatively."""
+    stages = {
+        "table's rate": judged_at_table_rate(table_record, seed),
+        "fixed rows' rate": rejudged(table_record, study_record, seed),
+        "F(0.1) 2x": rejudged(table_record, study_record, seed, longer_record=longer_record),
+    }
+    fixed, learned = [], []
+
+    def judged():
+        return rejudged(
+            table_record,
+            study_record,
+            seed,
+            longer_record=longer_record,
+            learned_record=learned_record,
+            best_of=tuple(fixed),
+            learned_best_of=tuple(learned),
+        )
+
+    stages["LS, LV rate"] = judged()
+    for label, run in runs:
+        (learned if set(settings(run)) <= LEARNED_SETTINGS else fixed).append(run)
+        stages[label] = judged()
+    return stages
