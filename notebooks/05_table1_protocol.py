@@ -266,7 +266,11 @@ plots.glue_values(
 # four Adam schedules, three constant rates and a warm-up, each schedule as one stack
 # with the same batches and initialisations. A setting's schedule is chosen on 10,000
 # held-out points and its ELBO reported on 10,000 others, so the choice does not flatter
-# the number it picks (protocol page, changes after registration).
+# the number it picks (protocol page, changes after registration). The study then grew
+# in steps, each registered before its run: longer runs and decaying rates where a
+# chosen schedule had not converged, and the same for the learned rows. Each step's
+# section says what it changed, and the study's last table follows every claim through
+# all of them.
 
 # %% tags=["hide-input"]
 lr_record = experiments.record("table1-lr", profile, device=device)
