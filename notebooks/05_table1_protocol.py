@@ -56,6 +56,7 @@ from lvae.experiments.table1 import (
     CALIBRATED_SCALE,
     calibrated_name,
 )
+from lvae.experiments.table1_lr import PENDING as LR_PENDING
 from lvae.report import fmt, made_with
 
 plots.use_book_style()
@@ -919,6 +920,7 @@ plots.glue_values(
         "equal_t3": f"{equal_by_key['T3'].verdict} ({pr.effect_text(equal_by_key['T3'])})",
         "equal_verdicts": "; ".join(f"{v.key} {v.verdict}" for v in at_equal),
         "path_moved": ", ".join(lr_study.ever_moved(path)) or "none",
+        "lr_pending": ", ".join(LR_PENDING) or "none",
     }
 )
 
@@ -963,7 +965,8 @@ plots.show(plots.sigma_by_latent(traces, dense_until=dense), "fig_sigma_latent")
 #   dimension (here it covers the rows of the latent-1 table on the CPU-fast network): the
 #   `paper` profile of the same experiments, for a GPU.
 # * At latent 1, the rows that miss the convergence criterion at their kept schedule and
-#   length, after the decaying rates: {glue:text}`equal_unconverged`.
+#   length, after the decaying rates: {glue:text}`equal_unconverged`. Registered on the
+#   protocol page and not yet run: {glue:text}`lr_pending`.
 # * The other parts of the protocol have been run at CPU scale: the sphere grid (claim
 #   S1) on the page {doc}`06_claims`, and the image claims (I1 to I4, 5 seeds, a
 #   sample-quality score) in {doc}`04_images`.

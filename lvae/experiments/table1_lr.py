@@ -221,6 +221,10 @@ DECAY_LONGEST = EXPERIMENT.variant(
     lambda config: t4_rows(config, LONGEST_FACTOR, decay_rates=(LONGEST_RATE,)),
 )
 
+# Registered variants whose record is not yet made (their run is under way or still to
+# come): the chapter names them, and the committed-records test passes them over.
+PENDING: tuple[str, ...] = ("table1-lr-decay-longest",)
+
 
 # The protocol's study for the learned-sigma rows of the latent-1 table: LS-VAE and
 # LV-VAE under the same schedules, each model from its table row's initial weights
