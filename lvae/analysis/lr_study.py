@@ -303,13 +303,17 @@ def _kept(study_record, longer_record=None, best_of: Sequence = ()) -> dict[str,
 @dataclass(frozen=True)
 class KeptRow:
     """The row a setting is read from: its record's length (steps), the chosen schedule,
-    the mean reported ELBO over seeds (paper convention) and whether that schedule meets
-    the convergence criterion."""
+    the mean reported ELBO over seeds (paper convention) and that schedule's convergence
+    criterion (``stats.FixedConvergence``)."""
 
     steps: int
     schedule: str
     mean_elbo: float
-    converged: bool
+    criterion: stats.FixedConvergence
+
+    @property
+    def converged(self) -> bool:
+        return bool(self.criterion.converged)
 
 
 def kept_row(record, setting: str) -> KeptRow:
@@ -319,7 +323,7 @@ def kept_row(record, setting: str) -> KeptRow:
         int(record.config["steps"]),
         sched,
         float(chosen_elbo(record)[setting].mean()),
-        bool(convergence(record)[setting, sched].converged),
+        convergence(record)[setting, sched],
     )
 
 
@@ -362,7 +366,7 @@ def kept_table(rows: Mapping[str, object], name: str = "lr_kept"):
     lines = []
     for s, record in rows.items():
         row = kept_row(record, s)
-        c = convergence(record)[s, row.schedule]
+        c = row.criterion
         lines.append(
             [
                 s,
