@@ -564,9 +564,14 @@ def test_the_image_record_from_a_dirty_tree_is_reproduced_by_the_committed_code(
     for term in ("elbo", "sigma", "monitor_elbo"):
         held = np.asarray(committed.result["history"][term][0])
         again = np.asarray(rerun.result["history"][term][0])
-        # Bit-equal on the CPU and thread count that made the record; another thread
-        # count sums in another order, which 100 steps amplify to ~0.2% (seen with one).
-        np.testing.assert_allclose(again, held, rtol=1e-2)
+        # Bit-equal on the CPU and thread count that made the record. Another CPU or thread
+        # count sums in another order, and 100 steps of a learned sigma amplify that: up to
+        # 1.1% for one LV-VAE seed on an AMD EPYC, while the fixed-sigma models stay
+        # bit-equal and the median model moves by 3e-5. Other code (weights, batches, loss)
+        # moves every model by far more than either bound.
+        deviation = np.abs(again - held) / np.abs(held)
+        assert np.median(deviation) < 1e-3, (term, deviation)
+        np.testing.assert_allclose(again, held, rtol=5e-2)
 
 
 @pytest.mark.slow
