@@ -61,6 +61,20 @@ def test_every_experiment_module_declares_one_experiment_named_after_it():
         assert exp.record_name == filed
 
 
+def test_the_study_steps_name_every_extension_of_the_lr_study_once():
+    """The chapter and the claims page follow the learning-rate study through LATER_STEPS:
+    a registered extension left out of it would never join a verdict."""
+    from lvae.experiments.table1_lr import LATER_STEPS
+
+    names = [name for _, name in LATER_STEPS]
+    filed_with_the_study = {
+        name for name, exp in experiments.EXPERIMENTS.items() if exp.record_name == "table1-lr"
+    }
+    first_three = {"table1-lr", "table1-lr-long", "table1-lr-learned"}
+    assert len(set(names)) == len(names) and set(names) == filed_with_the_study - first_three
+    assert len({label for label, _ in LATER_STEPS}) == len(LATER_STEPS)
+
+
 SHARED_MODULES = {"__init__", "base", "config", "missing", "cache", "image_config"}
 
 
