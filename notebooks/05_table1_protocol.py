@@ -430,9 +430,7 @@ plots.glue_values(
         "long_settings": ", ".join(long_pick),
         "long_steps": f"{int(long_record.provenance['steps']):,}",
         "long_chosen": "; ".join(
-            f"{s}: {sched}, last-fifth change {fmt(long_conv[s, sched].change, 3)} against a "
-            f"seed std of {fmt(long_conv[s, sched].seed_std, 3)} "
-            f"({'converged' if long_conv[s, sched].converged else 'not converged'})"
+            f"{s}: {sched}, {lr_study.criterion_text(long_conv[s, sched])}"
             for s, sched in long_pick.items()
         ),
         "long_still": ", ".join(still) or "none",
@@ -653,10 +651,7 @@ plots.glue_values(
         "longest_steps": f"{longest_record.config['steps']:,}",
         "longest_rate": lr_study.schedules(longest_record)[0],
         "longest_conv": "; ".join(
-            f"{s}: last-fifth change {fmt(c.change, 3)} against a seed std of "
-            f"{fmt(c.seed_std, 3)} ({'converged' if c.converged else 'not converged'})"
-            for s in T4_ROWS
-            for c in [longest_conv[s, longest_pick[s]]]
+            f"{s}: {lr_study.criterion_text(longest_conv[s, longest_pick[s]])}" for s in T4_ROWS
         ),
         "longest_rises": "; ".join(
             f"{s}: "
@@ -785,6 +780,7 @@ decay_pick, decay_conv = lr_study.chosen(decay_record), lr_study.convergence(dec
 still_final = lr_study.unconverged_at_choice(lr_record, long_record, runs)
 decay_changed = lr_study.changed_verdicts(at_longest, at_decay)
 decay_by_key = {v.key: v for v in at_decay}
+t4_decay = lr_study.t4_alone(decay_record)
 # Each row kept among every run, beside the row kept from the constant rates alone.
 kept_rows = {
     s: (lr_study.kept_row(kept_final[s], s), lr_study.kept_row(kept[s], s)) for s in T4_ROWS
@@ -793,23 +789,18 @@ plots.glue_values(
     {
         "decay_steps": f"{decay_record.config['steps']:,}",
         "decay_chosen": "; ".join(
-            f"{s}: {sched}, last-fifth change {fmt(c.change, 3)} against a seed std of "
-            f"{fmt(c.seed_std, 3)} ({'converged' if c.converged else 'not converged'})"
+            f"{s}: {sched}, {lr_study.criterion_text(decay_conv[s, sched])}"
             for s, sched in decay_pick.items()
-            for c in [decay_conv[s, sched]]
         ),
         "decay_kept": "; ".join(
-            f"{s}: {row.schedule} at {row.steps:,} steps, mean reported ELBO "
-            f"{fmt(row.mean_elbo, 3)} (the best constant-rate row: {fmt(before.mean_elbo, 3)}), "
-            + ("converged" if row.converged else "not converged")
+            lr_study.kept_text(s, row, f"the best constant-rate row: {fmt(before.mean_elbo, 3)}")
             for s, (row, before) in kept_rows.items()
         ),
         "final_still": ", ".join(still_final) or "none",
         "decay_n_changed": len(decay_changed),
         "decay_changed": ", ".join(decay_changed) or "none",
         "decay_t4": f"{decay_by_key['T4'].verdict} ({pr.effect_text(decay_by_key['T4'])})",
-        "decay_t4_alone": f"{lr_study.t4_alone(decay_record).verdict} "
-        f"({pr.effect_text(lr_study.t4_alone(decay_record))})",
+        "decay_t4_alone": f"{t4_decay.verdict} ({pr.effect_text(t4_decay)})",
         "decay_verdicts": "; ".join(f"{v.key} {v.verdict}" for v in at_decay),
     }
 )
@@ -883,17 +874,13 @@ learned_rows = {
 }
 equal_changed = lr_study.changed_verdicts(at_decay, at_equal)
 equal_by_key = {v.key: v for v in at_equal}
-equal_unconverged = [
-    *still_final,
-    *lr_study.unconverged_at_choice(learned_record, best_of=learned_runs),
-]
+learned_unconverged = lr_study.unconverged_at_choice(learned_record, best_of=learned_runs)
+equal_unconverged = [*still_final, *learned_unconverged]
 plots.glue_values(
     {
         "ldecay_steps": f"{learned_decay_record.config['steps']:,}",
         "ldecay_kept": "; ".join(
-            f"{s}: {row.schedule} at {row.steps:,} steps, mean reported ELBO "
-            f"{fmt(row.mean_elbo, 3)} (its constant-rate row: {fmt(before.mean_elbo, 3)}), "
-            + ("converged" if row.converged else "not converged")
+            lr_study.kept_text(s, row, f"its constant-rate row: {fmt(before.mean_elbo, 3)}")
             for s, (row, before) in learned_rows.items()
         ),
         "ldecay_sigma": "; ".join(
@@ -985,27 +972,24 @@ dlong_sched = lr_study.chosen(dlong_record)
 dlong_conv = lr_study.convergence(dlong_record)
 last_changed = lr_study.changed_verdicts(at_equal, at_last)
 # F(0.1)'s seeds in this run: their spread is what its criterion is weighed against.
-f01_elbo, f01_star = (lr_study.chosen_elbo(dlong_record)[s] for s in T4_ROWS)
+dlong_elbo = lr_study.chosen_elbo(dlong_record)
+f01_elbo, f01_star = (dlong_elbo[s] for s in T4_ROWS)
+t4_dlong = lr_study.t4_alone(dlong_record)
 f01_fall = lr_study.late_fall(dlong_record, "F sigma=0.1")
 last_by_key = {v.key: v for v in at_last}
 last_unconverged = [
     *lr_study.unconverged_at_choice(lr_record, long_record, all_runs),
-    *lr_study.unconverged_at_choice(learned_record, best_of=learned_runs),
+    *learned_unconverged,
 ]
 plots.glue_values(
     {
         "dlong_steps": f"{dlong_record.config['steps']:,}",
         "dlong_criterion": "; ".join(
-            f"{s}: last-fifth change {fmt(c.change, 3)} against a seed std of "
-            f"{fmt(c.seed_std, 3)} ({'converged' if c.converged else 'not converged'})"
+            f"{s}: {lr_study.criterion_text(dlong_conv[s, sched])}"
             for s, sched in dlong_sched.items()
-            for c in [dlong_conv[s, sched]]
         ),
         "dlong_kept": "; ".join(
-            f"{s}: {row.schedule} at {row.steps:,} steps, mean reported ELBO "
-            f"{fmt(row.mean_elbo, 3)}, " + ("converged" if row.converged else "not converged")
-            for s in T4_ROWS
-            for row in [lr_study.kept_row(last_rows[s], s)]
+            lr_study.kept_text(s, lr_study.kept_row(last_rows[s], s)) for s in T4_ROWS
         ),
         "dlong_f01_seeds": f"from {fmt(f01_elbo.min(), 3)} to {fmt(f01_elbo.max(), 3)}",
         "dlong_f01_fall": (
@@ -1016,8 +1000,7 @@ plots.glue_values(
             else "no seed fell after it"
         ),
         "dlong_f01_above": f"{int((f01_elbo > f01_star.mean()).sum())} of {f01_elbo.size}",
-        "dlong_t4_alone": f"{lr_study.t4_alone(dlong_record).verdict} "
-        f"({pr.effect_text(lr_study.t4_alone(dlong_record))})",
+        "dlong_t4_alone": f"{t4_dlong.verdict} ({pr.effect_text(t4_dlong)})",
         "last_unconverged": ", ".join(last_unconverged) or "none",
         "last_n_changed": len(last_changed),
         "last_changed": ", ".join(last_changed) or "none",

@@ -728,6 +728,22 @@ def test_the_kept_row_names_its_length_schedule_mean_and_convergence():
     assert lr_study.kept_row(flat, "F*").converged
 
 
+def test_the_criterion_and_the_kept_row_read_in_words_at_three_digits():
+    unsettled = stats.FixedConvergence(0.061712, 0.0240931, False)
+    assert lr_study.criterion_text(unsettled) == (
+        "last-fifth change 0.0617 against a seed std of 0.0241 (not converged)"
+    )
+    settled = stats.FixedConvergence(-0.0080614, 0.00922, True)
+    row = lr_study.KeptRow(480000, "0.0003 decay", 0.22546, settled)
+    assert lr_study.kept_text("F*", row) == (
+        "F*: 0.0003 decay at 480,000 steps, mean reported ELBO 0.225, converged"
+    )
+    assert lr_study.kept_text("F*", row, "its constant-rate row: 0.2") == (
+        "F*: 0.0003 decay at 480,000 steps, mean reported ELBO 0.225 "
+        "(its constant-rate row: 0.2), converged"
+    )
+
+
 def test_the_kept_rows_are_those_rejudging_reads_and_the_table_shows_their_training():
     fixed = [s for s in PAPER_MEANS if s.startswith("F")]
     study = synthetic_study({(s, "a"): PAPER_MEANS[s] for s in fixed})

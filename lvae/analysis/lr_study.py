@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..report import fixed as fixed_decimals
-from ..report import pm, provenance, table
+from ..report import fmt, pm, provenance, table
 from . import stats
 from .protocol import PAPER_EFFECT, Verdict, best_fixed_claim, difference_claims, verdict_of
 from .records import by_setting, settings
@@ -314,6 +314,23 @@ class KeptRow:
     @property
     def converged(self) -> bool:
         return bool(self.criterion.converged)
+
+
+def criterion_text(criterion: stats.FixedConvergence) -> str:
+    """The convergence criterion in words (3 significant digits), as the chapter says it."""
+    verdict = "converged" if criterion.converged else "not converged"
+    return (
+        f"last-fifth change {fmt(criterion.change, 3)} against a seed std of "
+        f"{fmt(criterion.seed_std, 3)} ({verdict})"
+    )
+
+
+def kept_text(setting: str, row: KeptRow, beside: str = "") -> str:
+    """A kept row in words: its schedule, length, mean reported ELBO (with ``beside`` in
+    brackets after it, when given) and whether it converged."""
+    elbo = f"mean reported ELBO {fmt(row.mean_elbo, 3)}" + (f" ({beside})" if beside else "")
+    verdict = "converged" if row.converged else "not converged"
+    return f"{setting}: {row.schedule} at {row.steps:,} steps, {elbo}, {verdict}"
 
 
 def kept_row(record, setting: str) -> KeptRow:
