@@ -29,7 +29,7 @@
 profile = "book"
 device = "auto"
 
-# %%
+# %% tags=["hide-input"]
 import math
 
 import numpy as np
