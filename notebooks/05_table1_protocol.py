@@ -56,7 +56,7 @@ from lvae.experiments.table1 import (
     CALIBRATED_SCALE,
     calibrated_name,
 )
-from lvae.experiments.table1_lr import LATER_STEPS
+from lvae.experiments.table1_lr import MADE_STEPS
 from lvae.experiments.table1_lr import PENDING as LR_PENDING
 from lvae.report import fmt, made_with
 
@@ -965,7 +965,7 @@ path = lr_study.judgement_path(
     lr_record,
     long_record,
     learned_record,
-    [(label, experiments.record(name, profile, device=device)) for label, name in LATER_STEPS],
+    [(label, experiments.record(name, profile, device=device)) for label, name in MADE_STEPS],
 )
 display(lr_study.verdict_path(path))
 dlong_sched = lr_study.chosen(dlong_record)

@@ -42,7 +42,7 @@ from lvae.analysis import protocol as pr
 from lvae.analysis import sphere as sp
 from lvae.experiments.sphere_vae import GRID_RATIOS, grid_name
 from lvae.experiments.table1 import CALIBRATED_LATENTS, CALIBRATED_PENDING, calibrated_name
-from lvae.experiments.table1_lr import LATER_STEPS
+from lvae.experiments.table1_lr import MADE_STEPS
 from lvae.report import made_with
 
 plots.use_book_style()
@@ -79,7 +79,7 @@ rate_dependent = lr_study.ever_moved(
         lr_record,
         lr_longer,
         lr_learned,
-        [(label, experiments.record(name, profile, device=device)) for label, name in LATER_STEPS],
+        [(label, experiments.record(name, profile, device=device)) for label, name in MADE_STEPS],
     )
 )
 if lr_study.sigma_settling_depends_on_rate(lr_learned):

@@ -317,6 +317,7 @@ LONG = cli.LONG_RUN_S
         "table1-lr-decay-longest",
         "table1-lr-learned",
         "table1-lr-learned-decay",
+        "table1-lr-learned-decay-longest",
         "kl-weight",
         "sphere-vae",
     ],

@@ -50,6 +50,7 @@ def test_every_experiment_module_declares_one_experiment_named_after_it():
     image_protocol = {"images-digits-protocol", "images-mnist-protocol"}
     lr_long = {"table1-lr-long", "table1-lr-longest", "table1-lr-decay", "table1-lr-learned"}
     lr_long |= {"table1-lr-learned-decay", "table1-lr-decay-longest"}
+    lr_long |= {"table1-lr-learned-decay-longest"}
     assert set(experiments.EXPERIMENTS) == {
         *declared, *variants, *sphere_grids, *image_protocol, *lr_long
     }  # fmt: skip
@@ -64,7 +65,7 @@ def test_every_experiment_module_declares_one_experiment_named_after_it():
 def test_the_study_steps_name_every_extension_of_the_lr_study_once():
     """The chapter and the claims page follow the learning-rate study through LATER_STEPS:
     a registered extension left out of it would never join a verdict."""
-    from lvae.experiments.table1_lr import LATER_STEPS
+    from lvae.experiments.table1_lr import LATER_STEPS, MADE_STEPS, PENDING
 
     names = [name for _, name in LATER_STEPS]
     filed_with_the_study = {
@@ -73,6 +74,9 @@ def test_the_study_steps_name_every_extension_of_the_lr_study_once():
     first_three = {"table1-lr", "table1-lr-long", "table1-lr-learned"}
     assert len(set(names)) == len(names) and set(names) == filed_with_the_study - first_three
     assert len({label for label, _ in LATER_STEPS}) == len(LATER_STEPS)
+    # Those judged are the made ones, in the same order; a pending one is registered.
+    assert [n for _, n in MADE_STEPS] == [n for n in names if n not in PENDING]
+    assert set(PENDING) <= set(names)
 
 
 SHARED_MODULES = {"__init__", "base", "config", "missing", "cache", "image_config"}

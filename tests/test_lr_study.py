@@ -825,6 +825,26 @@ def test_the_learned_rows_get_the_decaying_schedules_and_length_f_star_had():
     assert all(init[s.setting, s.seed] == s.init_seed for s in specs)
 
 
+def test_the_longest_learned_decay_trains_the_learned_rows_as_f_star_was_trained():
+    """LS-VAE and LV-VAE get the schedule and length F(0.1) and F* had at 8x, from the
+    initial weights of their own study (and so of their table rows)."""
+    from lvae.toy2d_experiment import lr_study_specs
+
+    longest = experiments.config("table1-lr-learned-decay-longest", "book")
+    f_star_run = experiments.config("table1-lr-decay-longest", "book")
+    learned = experiments.config("table1-lr-learned", "book")
+    assert schedules(longest) == schedules(f_star_run) == [("0.0003 decay", 3e-4, 0, 480000)]
+    assert longest.steps == f_star_run.steps == 8 * learned.steps
+    changed = {"steps", "rates", "decay_rates", "warmup_steps"}
+    assert {k: v for k, v in vars(longest).items() if k not in changed} == {
+        k: v for k, v in vars(learned).items() if k not in changed
+    }
+    init = {(s.setting, s.seed): s.init_seed for s in lr_study_specs(learned)}
+    specs = lr_study_specs(longest)
+    assert [s.setting for s in specs[::10]] == ["LS", "LV"]
+    assert all(init[s.setting, s.seed] == s.init_seed for s in specs)
+
+
 def test_the_smoke_learned_study_logs_sigma_under_every_schedule(tmp_path, capsys):
     record = experiments.record(
         "table1-lr-learned", "smoke", results_dir=tmp_path, allow_training=True

@@ -69,6 +69,7 @@ EXPERIMENTS: dict[str, Experiment] = {
         table1_lr.DECAY_LONGEST,
         table1_lr.LEARNED_STUDY,
         table1_lr.LEARNED_DECAY,
+        table1_lr.LEARNED_DECAY_LONGEST,
         kl_weight.EXPERIMENT,
         images_digits.EXPERIMENT,
         images_digits.PROTOCOL,
