@@ -142,6 +142,31 @@ def test_fixed_sigma_convergence_compares_the_last_fifth_with_the_seed_spread():
     assert going.change == pytest.approx(2 / 9) and not going.converged
 
 
+def test_seed_trend_catches_seeds_that_all_rise_however_widely_they_spread():
+    steps = np.arange(1, 11) * 100.0
+    levels = np.linspace(-3.0, 3.0, 10)  # seeds spread by about 2 nats
+    rise = np.linspace(0.0, 0.9, 10)[:, None] * np.linspace(1.0, 1.9, 10)  # all rise
+    curves = levels + rise
+    # The registered criterion passes it: the mean rises 0.2 * 1.45 against a std of 2.
+    assert stats.fixed_sigma_convergence(steps, curves, curves[-1]).converged
+    trend = stats.seed_trend(steps, curves)
+    assert trend.rising == 10 and trend.falling == 0
+    assert trend.changes == pytest.approx(0.2 * np.linspace(1.0, 1.9, 10))
+    # Exact signed-rank null: all 10 ranks positive is 1 of 2^10 sign patterns, twice.
+    assert trend.p == pytest.approx(2 / 2**10) and trend.moving
+    # Changes of both signs, symmetric about 0: nothing moves.
+    mixed = levels + np.linspace(0.0, 1.0, 10)[:, None] * np.linspace(-0.45, 0.45, 10)
+    balanced = stats.seed_trend(steps, mixed)
+    assert (balanced.rising, balanced.falling) == (5, 5) and balanced.p > 0.9
+    flat = stats.seed_trend(steps, np.ones((10, 4)))
+    assert flat.p == 1.0 and not flat.moving and flat.rising == flat.falling == 0
+    # Ties and zeros fall back to the normal approximation rather than failing.
+    tied = np.ones((10, 6)) + np.linspace(0, 1, 10)[:, None] * np.array([0, 1, 1, 1, 1, 1])
+    assert 0 < stats.seed_trend(steps, tied).p < 1
+    with pytest.raises(ValueError, match="finite curves"):
+        stats.seed_trend(steps, np.full((10, 3), np.nan))
+
+
 def test_convergence_checks_refuse_misshapen_curves():
     with pytest.raises(ValueError, match="one row per logged step"):
         stats.fixed_sigma_convergence([1, 2, 3], np.ones((2, 3)), [1.0, 2.0])

@@ -724,8 +724,17 @@ def test_the_kept_row_names_its_length_schedule_mean_and_convergence():
     # The last fifth (steps 800 to 1000) holds 2 of the curve's 9 intervals of rise.
     assert row.mean_elbo == pytest.approx(0.7)
     assert row.criterion.change == pytest.approx(0.5 * 2 / 9)
+    # The paired reading: every seed rose by the same 0.5 * 2 / 9 over that window.
+    assert (row.trend.rising, row.trend.falling) == (10, 0) and row.trend.moving
+    assert row.trend.changes == pytest.approx([0.5 * 2 / 9] * 10)
     flat = synthetic_study({("F*", "a"): 0.4, ("F*", "b"): 0.6})
     assert lr_study.kept_row(flat, "F*").converged
+    assert lr_study.kept_row(flat, "F*").trend.p == 1.0
+    assert (
+        lr_study.moving_rows({"F*": study}) == ["F*"] and lr_study.moving_rows({"F*": flat}) == []
+    )
+    lost = synthetic_study({("F*", "a"): 0.4}, lost={("F*", "a"): 1})
+    assert lr_study.seed_trend(lost, "F*", "a") is None
 
 
 def test_the_criterion_and_the_kept_row_read_in_words_at_three_digits():
@@ -759,6 +768,7 @@ def test_the_kept_rows_are_those_rejudging_reads_and_the_table_shows_their_train
     assert list(frame["setting"]) == [*fixed, "LS", "LV"]
     f_star = frame[frame["setting"] == "F*"].iloc[0]
     assert (f_star["steps"], f_star["schedule"], f_star["converged"]) == ("4,000", "b", "yes")
+    assert f_star["seeds up / down, signed-rank p"] == "0 / 0, p = 1.0"  # flat curves
     assert f_star["reported ELBO"].startswith("2.00")
     with pytest.raises(ValueError, match="learned_best_of extends learned_record"):
         lr_study.kept_rows(study, learned_best_of=(learned_longer,))
@@ -805,6 +815,57 @@ def test_the_judgement_path_adds_each_run_to_the_choice_in_turn():
     assert [v.verdict == stats.HOLDS for v in t3] == [False] * 5 + [True]
     assert t3[-1].effect == pytest.approx(2.0 - 1.3)
     assert "T3" in lr_study.ever_moved(path)
+
+
+def test_rows_trained_alike_are_read_from_their_runs_whatever_the_choice_kept():
+    # Kept by the choice: F* from the study (1.3 on the selection points) and LS from its
+    # study (1.26), so T3 (LS above F*) fails. Two runs of one length and schedule score
+    # lower on the selection points, so the choice passes them over; read from them
+    # alike, LS (1.0) is above F* (0.3) and T3 holds, by 0.7.
+    means = dict(PAPER_MEANS, **{"F*": 1.3})
+    table = table_record(means)
+    fixed = [s for s in means if s.startswith("F")]
+    study = synthetic_study({(s, "a"): means[s] for s in fixed})
+    learned = synthetic_study({("LS", "a"): 1.26, ("LV", "a"): 1.62})
+    f_star_run = synthetic_study({("F*", "b"): 0.3}, length=4000)
+    ls_run = synthetic_study({("LS", "b"): 1.0}, length=4000)
+    kept = lr_study.kept_rows(study, best_of=(f_star_run,), learned_record=learned,
+                              learned_best_of=(ls_run,))  # fmt: skip
+    assert kept["F*"] is study and kept["LS"] is learned
+    alike = lr_study.trained_alike(kept, f_star_run, ls_run)
+    assert alike["F*"] is f_star_run and alike["LS"] is ls_run and alike["LV"] is learned
+    assert all(alike[s] is kept[s] for s in fixed if s != "F*")
+    assert kept["F*"] is study  # the rows given are left as they were
+
+    def t3(rows):
+        return {v.key: v for v in lr_study.judged_on(table, rows)}["T3"]
+
+    assert t3(kept).verdict != stats.HOLDS
+    assert t3(alike).verdict == stats.HOLDS and t3(alike).effect == pytest.approx(1.0 - 0.3)
+    # judged_on reads the rows rejudged reads: the same verdicts from the same rows.
+    same = lr_study.rejudged(table, study, learned_record=learned, best_of=(f_star_run,),
+                             learned_best_of=(ls_run,))  # fmt: skip
+    assert [v.verdict for v in same] == [v.verdict for v in lr_study.judged_on(table, kept)]
+
+
+def test_rows_trained_alike_must_share_length_and_schedules_and_not_overlap():
+    fixed = [s for s in PAPER_MEANS if s.startswith("F")]
+    kept = dict.fromkeys([*fixed, "LS", "LV"], synthetic_study({("F*", "a"): 0.3}))
+    f_star_run = synthetic_study({("F*", "b"): 0.3}, length=4000)
+    with pytest.raises(ValueError, match="not trained alike: steps \\[2000, 4000\\]"):
+        lr_study.trained_alike(kept, f_star_run, synthetic_study({("LS", "b"): 1.0}, length=2000))
+    with pytest.raises(ValueError, match="not trained alike"):
+        lr_study.trained_alike(kept, f_star_run, synthetic_study({("LS", "c"): 1.0}, length=4000))
+    with pytest.raises(ValueError, match="the same settings: \\['F\\*'\\]"):
+        lr_study.trained_alike(kept, f_star_run, synthetic_study({("F*", "b"): 1.0}, length=4000))
+    other = synthetic_study({("LS", "b"): 1.0}, length=4000)
+    other.config["data_scale"] = 1.0
+    with pytest.raises(ValueError, match="differ in data_scale: 2.4 vs 1.0"):
+        lr_study.trained_alike(kept, f_star_run, other)
+    with pytest.raises(ValueError, match="settings the rows have not: \\['LV'\\]"):
+        lr_study.trained_alike({"F*": f_star_run}, synthetic_study({("LV", "b"): 1.0}))
+    with pytest.raises(ValueError, match="at least one run"):
+        lr_study.trained_alike(kept)
 
 
 def test_the_learned_rows_get_the_decaying_schedules_and_length_f_star_had():

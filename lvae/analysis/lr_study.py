@@ -79,6 +79,17 @@ def convergence(record) -> dict[tuple[str, str], stats.FixedConvergence]:
     return out
 
 
+def seed_trend(record, setting: str, schedule: str) -> stats.SeedTrend | None:
+    """``stats.seed_trend`` of ``setting``'s monitored ELBO under ``schedule``, over the
+    same last fifth as ``convergence`` (changes are the same in either convention); None
+    where a seed diverged."""
+    rows = _rows(record, setting, schedule)
+    if not _survived(rows).all():
+        return None
+    steps, curves = rows.history("monitor_elbo")
+    return stats.seed_trend(steps, curves)
+
+
 def chosen(record) -> dict[str, str]:
     """Each setting's schedule: the highest mean ELBO on the selection points among the
     schedules under which no seed diverged (a tie goes to the schedule trained first)."""
@@ -310,6 +321,7 @@ class KeptRow:
     schedule: str
     mean_elbo: float
     criterion: stats.FixedConvergence
+    trend: stats.SeedTrend | None = None  # the paired reading of the same window
 
     @property
     def converged(self) -> bool:
@@ -333,6 +345,22 @@ def kept_text(setting: str, row: KeptRow, beside: str = "") -> str:
     return f"{setting}: {row.schedule} at {row.steps:,} steps, {elbo}, {verdict}"
 
 
+def trend_text(trend: stats.SeedTrend) -> str:
+    """A paired reading in a table cell: seeds up / down and the signed-rank p."""
+    return f"{trend.rising} / {trend.falling}, p = {fmt(trend.p, 2)}"
+
+
+def moving_rows(rows: Mapping[str, object]) -> list[str]:
+    """The settings of ``rows`` (setting -> record) whose kept row still moves by the
+    paired reading (``stats.SeedTrend.moving``)."""
+    out = []
+    for s, record in rows.items():
+        trend = kept_row(record, s).trend
+        if trend is not None and trend.moving:
+            out.append(s)
+    return out
+
+
 def kept_row(record, setting: str) -> KeptRow:
     """``KeptRow`` of ``setting`` in ``record`` (one of those ``at_best_length`` keeps)."""
     sched = chosen(record)[setting]
@@ -341,6 +369,7 @@ def kept_row(record, setting: str) -> KeptRow:
         sched,
         float(chosen_elbo(record)[setting].mean()),
         convergence(record)[setting, sched],
+        seed_trend(record, setting, sched),
     )
 
 
@@ -383,7 +412,7 @@ def kept_table(rows: Mapping[str, object], name: str = "lr_kept"):
     lines = []
     for s, record in rows.items():
         row = kept_row(record, s)
-        c = row.criterion
+        c, trend = row.criterion, row.trend
         lines.append(
             [
                 s,
@@ -392,6 +421,7 @@ def kept_table(rows: Mapping[str, object], name: str = "lr_kept"):
                 _spread(chosen_elbo(record)[s]),
                 f"{fixed_decimals(c.change, 3)} / {fixed_decimals(c.seed_std, 3)}",
                 "yes" if row.converged else "no",
+                "—" if trend is None else trend_text(trend),
             ]
         )
     return table(
@@ -403,11 +433,15 @@ def kept_table(rows: Mapping[str, object], name: str = "lr_kept"):
             "reported ELBO",
             "last-fifth change / seed std",
             "converged",
+            "seeds up / down, signed-rank p",
         ],  # fmt: skip
         caption="The row each setting of the latent-1 table is read from in the last "
         "judgement of T1 to T5: the length and schedule chosen for it on the selection "
         "points among all its runs; the ELBO (mean ± std over seeds, nats per point, paper "
-        "convention) on the reported points; the convergence criterion of its schedule.",
+        "convention) on the reported points; the convergence criterion of its schedule; "
+        "and, reported beside it, the paired reading of the same window: how many seeds' "
+        "own monitored ELBO rose and fell over the last fifth, and the two-sided "
+        "signed-rank p of those changes.",
         name=name,
         align_left=3,
     )
@@ -430,6 +464,15 @@ def rejudged(
     ``learned_best_of``; else those stay the table's. The records must share the latent
     dimension and the data scale."""
     rows = kept_rows(study_record, longer_record, best_of, learned_record, learned_best_of)
+    return judged_on(table_record, rows, seed)
+
+
+def judged_on(table_record, rows: Mapping[str, object], seed: int = 0) -> list[Verdict]:
+    """T1-T5 judged on the table with each setting of ``rows`` (setting -> record, as
+    ``kept_rows`` or ``trained_alike`` give) read from its record at its chosen
+    schedule; a learned row that ``rows`` leaves out stays the table's. Every fixed-sigma
+    row of the table must be in ``rows``, and every record must share the table's latent
+    dimension and data scale."""
     records = {id(r): r for r in rows.values()}  # each record once
     for record in records.values():
         for key in ("latent_dim", "data_scale"):
@@ -446,6 +489,39 @@ def rejudged(
         raise ValueError(f"the study has no row for {missing}")
     elbo.update({s: v for s, v in replaced.items() if s in elbo})
     return [*difference_claims(elbo, seed), best_fixed_claim(elbo, seed)]
+
+
+def trained_alike(rows: Mapping[str, object], *runs) -> dict[str, object]:
+    """``rows`` (setting -> record, as ``kept_rows`` gives) with every setting that one of
+    ``runs`` holds read from that run instead, whatever the choice between lengths kept:
+    the runs must have one length and the same schedules, so that a claim between two of
+    their settings compares rows trained alike (same steps, schedules, monitor and
+    evaluation points)."""
+    if not runs:
+        raise ValueError("trained_alike needs at least one run")
+    steps = {int(r.config["steps"]) for r in runs}
+    schedule_sets = {frozenset(_schedule_set(r)) for r in runs}
+    if len(steps) > 1 or len(schedule_sets) > 1:
+        raise ValueError(
+            f"the runs are not trained alike: steps {sorted(steps)}, schedules "
+            f"{[sorted(s) for s in schedule_sets]}"
+        )
+    for a, b in itertools.combinations(runs, 2):
+        for key in EXTENSION_KEEPS:
+            if a.config.get(key) != b.config.get(key):
+                raise ValueError(
+                    f"the runs differ in {key}: {a.config.get(key)} vs {b.config.get(key)}"
+                )
+        shared = set(settings(a)) & set(settings(b))
+        if shared:
+            raise ValueError(f"two runs hold the same settings: {sorted(shared)}")
+    out = dict(rows)
+    for run in runs:
+        unknown = [s for s in settings(run) if s not in rows]
+        if unknown:
+            raise ValueError(f"the run has settings the rows have not: {unknown}")
+        out.update(dict.fromkeys(settings(run), run))
+    return out
 
 
 def rise_per_doubling(record, setting: str, doublings: int = 3) -> list[tuple[int, int, float]]:
@@ -661,9 +737,6 @@ def verdict_path(stages: Mapping[str, Sequence[Verdict]], name: str = "lr_path")
     )
 
 
-LEARNED_SETTINGS = {"LS", "LV"}
-
-
 def judgement_path(
     table_record,
     study_record,
@@ -697,6 +770,6 @@ def judgement_path(
 
     stages["LS, LV rate"] = judged()
     for label, run in runs:
-        (learned if set(settings(run)) <= LEARNED_SETTINGS else fixed).append(run)
+        (learned if set(settings(run)) <= set(LEARNED_SETTINGS) else fixed).append(run)
         stages[label] = judged()
     return stages

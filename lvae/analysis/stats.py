@@ -11,7 +11,8 @@ seeds of a setting fail, others do not), which is exactly where Welch's t-test m
 * a verdict in three words: the claim *holds* (the paper's sign, adjusted p < 0.05), is
   *contradicted* (the opposite sign, adjusted p < 0.05) or is *not shown* (``judge``);
 * equivalence by the interval-inclusion rule (``equivalence``), the convergence criteria
-  for fixed and learned sigma, and a per-seed moving-block bootstrap test of whether the
+  for fixed and learned sigma (with a paired, per-seed reading of the fixed-sigma one,
+  ``seed_trend``), and a per-seed moving-block bootstrap test of whether the
   learned sigma's drops come with ELBO gains (``seed_dynamics_test``).
 """
 
@@ -218,6 +219,46 @@ def fixed_sigma_convergence(steps, curves, final, fraction: float = 0.2) -> Fixe
     change = float(curves[-1].mean() - curves[start].mean())
     sd = float(final.std(ddof=1))
     return FixedConvergence(change, sd, abs(change) < sd)
+
+
+@dataclass(frozen=True)
+class SeedTrend:
+    """A paired reading of the same window as ``fixed_sigma_convergence``: each seed's own
+    change of its monitored ELBO over the last fifth (``changes``), how many seeds rose
+    and fell, and the two-sided Wilcoxon signed-rank p of the changes against 0. The
+    seeds' spread cancels within each seed, so a row whose seeds spread widely but all
+    still rise is caught here; ``moving``: p below ALPHA."""
+
+    changes: tuple[float, ...]
+    rising: int
+    falling: int
+    p: float
+
+    @property
+    def moving(self) -> bool:
+        return self.p < ALPHA
+
+
+def seed_trend(steps, curves, fraction: float = 0.2) -> SeedTrend:
+    """``SeedTrend`` of ``curves`` ((steps, seeds)) between the logged step at
+    (1 - fraction) T and the last. The signed-rank test is exact when no change is zero
+    and no two tie (scipy's exact null), else the normal approximation; with every change
+    zero, p is 1."""
+    steps, curves = _curves(steps, curves)
+    start = _index_at_or_before(steps, (1 - fraction) * steps[-1])
+    changes = curves[-1] - curves[start]
+    if len(changes) < 2 or not np.all(np.isfinite(changes)):
+        raise ValueError(f"need at least 2 seeds with finite curves, got changes {changes!r}")
+    if np.all(changes == 0):
+        p = 1.0
+    else:
+        nonzero = changes[changes != 0]
+        exact = len(nonzero) == len(changes) and len(np.unique(np.abs(nonzero))) == len(nonzero)
+        method = "exact" if exact else "approx"
+        p = float(scipy_stats.wilcoxon(changes, alternative="two-sided", method=method).pvalue)
+    return SeedTrend(
+        tuple(float(c) for c in changes), int((changes > 0).sum()), int((changes < 0).sum()), p
+    )
 
 
 @dataclass(frozen=True)
