@@ -73,15 +73,16 @@ scale_2d = pr.common_scale(tables.values())
 lr_record = experiments.record("table1-lr", profile, device=device)
 lr_longer = experiments.record("table1-lr-long", profile, device=device)
 lr_learned = experiments.record("table1-lr-learned", profile, device=device)
-rate_dependent = lr_study.ever_moved(
-    lr_study.judgement_path(
-        tables[1],
-        lr_record,
-        lr_longer,
-        lr_learned,
-        [(label, experiments.record(name, profile, device=device)) for label, name in MADE_STEPS],
-    )
+lr_path = lr_study.judgement_path(
+    tables[1],
+    lr_record,
+    lr_longer,
+    lr_learned,
+    [(label, experiments.record(name, profile, device=device)) for label, name in MADE_STEPS],
 )
+rate_dependent = lr_study.ever_moved(lr_path)
+# The verdicts at the study's last step: every row at the schedule and length kept for it.
+after_study = {v.key: v for v in list(lr_path.values())[-1]}
 if lr_study.sigma_settling_depends_on_rate(lr_learned):
     rate_dependent.append("T7")
 
@@ -110,12 +111,14 @@ rows = [
 for key, per_latent in judged.items():
     first = per_latent[latents[0]]
     paper = "" if first.paper is None else f"; paper {pr.paper_cell(first)}"
+    last = after_study.get(key)
+    studied = "" if last is None else f"; after the rate study: {last.verdict}, {last.evidence}"
     rows.append(
         [
             key,
             pr.CLAIMS[first.claim],
             pr.verdict_line(per_latent),
-            f"latent {latents[0]}: {first.evidence}{paper}",
+            f"latent {latents[0]}: {first.evidence}{paper}{studied}",
             scale_2d,
             ", ".join(
                 name
@@ -159,7 +162,9 @@ display(
         "protocol page; every 2-D verdict is also conditional on the CPU-fast network and "
         "the constant Adam rate 10⁻³ (at latent 1, T1-T5 were judged again at every "
         "step of the learning-rate study, and T7 under each constant rate: 'learning "
-        "rate' marks a verdict that moved at some step), "
+        "rate' marks a verdict that moved at some step, and 'after the rate study' gives "
+        "the verdict at its last step, every row at the schedule and length kept for "
+        "it), "
         "every image verdict on the CPU-fast networks of chapter 4.",
         name="claims_page",
         align_left=3,
