@@ -51,6 +51,7 @@ def test_every_experiment_module_declares_one_experiment_named_after_it():
     lr_long = {"table1-lr-long", "table1-lr-longest", "table1-lr-decay", "table1-lr-learned"}
     lr_long |= {"table1-lr-learned-decay", "table1-lr-decay-longest"}
     lr_long |= {"table1-lr-learned-decay-longest"}
+    lr_long |= {f"table1-lr{kind}-latent{d}" for kind in ("", "-learned") for d in (2, 4)}
     assert set(experiments.EXPERIMENTS) == {
         *declared, *variants, *sphere_grids, *image_protocol, *lr_long
     }  # fmt: skip
@@ -65,18 +66,20 @@ def test_every_experiment_module_declares_one_experiment_named_after_it():
 def test_the_study_steps_name_every_extension_of_the_lr_study_once():
     """The chapter and the claims page follow the learning-rate study through LATER_STEPS:
     a registered extension left out of it would never join a verdict."""
-    from lvae.experiments.table1_lr import LATER_STEPS, MADE_STEPS, PENDING
+    from lvae.experiments.table1_lr import LATENT_STUDIES, LATER_STEPS, MADE_STEPS, PENDING
 
     names = [name for _, name in LATER_STEPS]
     filed_with_the_study = {
         name for name, exp in experiments.EXPERIMENTS.items() if exp.record_name == "table1-lr"
     }
     first_three = {"table1-lr", "table1-lr-long", "table1-lr-learned"}
-    assert len(set(names)) == len(names) and set(names) == filed_with_the_study - first_three
+    other_latents = {exp.name for pair in LATENT_STUDIES.values() for exp in pair}
+    assert len(set(names)) == len(names)
+    assert set(names) == filed_with_the_study - first_three - other_latents
     assert len({label for label, _ in LATER_STEPS}) == len(LATER_STEPS)
     # Those judged are the made ones, in the same order; a pending one is registered.
     assert [n for _, n in MADE_STEPS] == [n for n in names if n not in PENDING]
-    assert set(PENDING) <= set(names)
+    assert set(PENDING) <= set(names) | other_latents
 
 
 SHARED_MODULES = {"__init__", "base", "config", "missing", "cache", "image_config"}

@@ -1,6 +1,7 @@
 """The learning-rate study: the warm-up of train_stacked, the table1-lr experiment, and
 its analysis (lvae.analysis.lr_study) on synthetic records whose answers are known."""
 
+import dataclasses
 import math
 
 import numpy as np
@@ -11,7 +12,8 @@ from lvae import experiments, store
 from lvae.analysis import lr_study, stats
 from lvae.analysis.table1 import paper_elbo
 from lvae.data import sample_toy2d
-from lvae.experiments.table1_lr import F_STAR_LATENT1, schedules
+from lvae.experiments.table1 import calibrated_name
+from lvae.experiments.table1_lr import F_STAR, LATENT_STUDIES, LEARNED, schedules
 from lvae.nets import mlp_networks
 from lvae.spec import ModelSpec
 from lvae.train import decay_factor, train_stacked, warmup_rate
@@ -171,16 +173,29 @@ def test_bad_study_configurations_are_rejected(overrides, pattern):
         experiments.config("table1-lr", "smoke", **overrides)
 
 
-def test_the_book_study_has_the_protocols_schedules_and_the_tables_f_star():
-    config = experiments.config("table1-lr", "book")
+@pytest.mark.parametrize("latent_dim", [1, 2, 4])
+def test_the_book_study_has_the_protocols_schedules_and_the_tables_f_star(latent_dim):
+    """At each latent dimension the study trains that calibrated table's rows (same data,
+    network, length and grid; F* at the sigma its LS-VAE learned), under the protocol's
+    four schedules, and the learned study starts where the table's LS-VAE row does."""
+    fixed, learned = (
+        ("table1-lr", "table1-lr-learned")
+        if latent_dim == 1
+        else tuple(exp.name for exp in LATENT_STUDIES[latent_dim])
+    )
+    config = experiments.config(fixed, "book")
     assert [(r, w, d) for _, r, w, d in schedules(config)] == [
         (3e-4, 0, 0), (1e-3, 0, 0), (3e-3, 0, 0), (1e-3, 5000, 0)
     ]  # fmt: skip
-    table = experiments.record("table1-calibrated", "book")
-    assert round(table.result["f_star_sigma"], 4) == F_STAR_LATENT1
+    table = experiments.record(calibrated_name(latent_dim), "book")
+    assert round(table.result["f_star_sigma"], 4) == F_STAR[latent_dim] == config.f_star_sigma
     for key in ("latent_dim", "data_scale", "steps", "hidden", "n_blocks", "batch_size"):
         assert config.__getattribute__(key) == table.config[key]
     assert tuple(table.config["fixed_sigmas"]) == config.fixed_sigmas
+    learned_config = experiments.config(learned, "book")
+    assert learned_config == dataclasses.replace(
+        config, fixed_sigmas=(), f_star_sigma=None, learned=LEARNED, init_index=6
+    )
 
 
 def test_no_warmup_leaves_the_constant_schedules_only():
