@@ -401,3 +401,21 @@ def test_variant_overrides_change_only_their_profile_and_refuse_unknown_profiles
         assert ratios[0] <= (d - 1) ** 0.5 < d**0.5 <= ratios[-1]
     with pytest.raises(ValueError, match="unknown profiles"):
         sphere_vae.EXPERIMENT.variant("x", "x", lambda c: c, overrides={"huge": {}})
+
+
+def test_the_latent_studies_are_read_made_first_fixed_then_learned(monkeypatch):
+    from lvae.experiments import table1_lr
+
+    every = [e.name for pair in table1_lr.LATENT_STUDIES.values() for e in pair]
+    assert every == [
+        "table1-lr-latent2", "table1-lr-learned-latent2",
+        "table1-lr-latent4", "table1-lr-learned-latent4",
+    ]  # fmt: skip
+    monkeypatch.setattr(table1_lr, "PENDING", tuple(every[1:]))
+    assert table1_lr.made_latent_studies() == {2: ["table1-lr-latent2"]}
+    assert table1_lr.pending_latent_studies() == every[1:]
+    monkeypatch.setattr(table1_lr, "PENDING", ("table1-lr-latent4",))
+    with pytest.raises(ValueError, match="table1-lr-learned-latent4 is made but table1-lr-la"):
+        table1_lr.made_latent_studies()
+    monkeypatch.setattr(table1_lr, "PENDING", ())
+    assert table1_lr.made_latent_studies() == {2: every[:2], 4: every[2:]}

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from lvae import experiments, store
-from lvae.analysis import lr_study, stats
+from lvae.analysis import lr_latents, lr_study, stats
 from lvae.analysis.table1 import paper_elbo
 from lvae.data import sample_toy2d
 from lvae.experiments.table1 import calibrated_name
@@ -941,3 +941,84 @@ def test_the_smoke_learned_study_logs_sigma_under_every_schedule(tmp_path, capsy
     path_steps, paths = lr_study.sigma_paths(record, "LS")
     assert list(paths) == lr_study.schedules(record) and list(path_steps) == list(steps)
     np.testing.assert_array_equal(paths[lr_study.schedules(record)[0]], sigma[:, :3])
+
+
+# ------------------------------------------------- the study at the other latent sizes
+def latent_records(latent_dim: int = 2):
+    """A table where every claim holds except T5 (F(0.1) failed at the tables' rate),
+    and its study: every fixed row under the tables' rate as in the table, and under a
+    slower rate F(0.1) recovers (0.77) while F(0.01) is still rising under it."""
+    table = table_record({**PAPER_MEANS, "F sigma=0.1": 0.2})
+    fixed = [s for s in PAPER_MEANS if s.startswith("F")]
+    select = {(s, "0.001"): PAPER_MEANS[s] for s in fixed} | {("F sigma=0.1", "0.001"): 0.2}
+    select |= {(s, "slow"): PAPER_MEANS[s] - 0.5 for s in fixed} | {("F sigma=0.1", "slow"): 0.77}
+    study = synthetic_study(select, rise={("F sigma=0.01", "0.001"): 1.0})
+    for record in (table, study):
+        record.config["latent_dim"] = latent_dim
+    return table, study
+
+
+def test_a_latent_study_reads_choice_convergence_and_verdicts_against_its_own_table():
+    table, study = latent_records()
+    read = lr_latents.read_latent(table, study)
+    assert read.latent_dim == 2 and not read.learned and read.sigma_settles_under is None
+    assert read.chosen["F sigma=0.1"] == "slow"
+    assert all(read.chosen[s] == "0.001" for s in read.chosen if s != "F sigma=0.1")
+    assert read.unconverged_at_table_rate == ["F sigma=0.01"] == read.unconverged_at_choice
+    assert read.diverged == []
+    # F(0.1) at its slow rate restores the paper's ordering: T4 and T5 turn to "holds".
+    assert read.changed == ["T4", "T5"]
+    assert lr_latents.moved_text(read) == "F sigma=0.1 to slow (+0.57, seed std 0.013)"
+    text = lr_latents.changed_text(read)
+    assert text.startswith("T4 contradicted → holds (-0.430); T5 contradicted → holds")
+    assert lr_latents.per_latent({2: read, 4: read}, lambda s: s.chosen["F*"]) == (
+        "At latent 2: 0.001. At latent 4: 0.001"
+    )
+    assert lr_latents.per_latent({}, str) == "none yet"
+
+
+def test_a_latent_study_with_its_learned_rows_replaces_ls_and_lv_and_reads_sigma():
+    table, study = latent_records()
+    learned = synthetic_study(
+        {("LS", "0.001"): 1.26, ("LS", "slow"): 2.0, ("LV", "0.001"): 1.62, ("LV", "slow"): 1.5},
+        sigma_fall={("LS", "0.001"): 0.5},
+    )
+    learned.config["latent_dim"] = 2
+    read = lr_latents.read_latent(table, study, learned)
+    assert read.learned and read.chosen["LS"] == "slow" and read.chosen["LV"] == "0.001"
+    assert read.sigma_settles_under == ["slow"]  # under 1e-3 sigma halves every log
+    assert "T1" in read.changed  # LS (2.0) now above LV (1.62)
+
+
+def test_a_latent_study_must_match_its_tables_latent_dimension_and_have_its_rate():
+    table, study = latent_records(latent_dim=2)
+    study.config["latent_dim"] = 4
+    with pytest.raises(ValueError, match="the study is at latent 4, the table at 2"):
+        lr_latents.read_latent(table, study)
+    table, _ = latent_records()
+    other = synthetic_study({("F*", "a"): 0.3})
+    other.config["latent_dim"] = 2
+    with pytest.raises(ValueError, match="no schedule '0.001'"):
+        lr_latents.read_latent(table, other)
+
+
+def test_a_latent_study_reads_in_words():
+    table, study = latent_records()
+    read = lr_latents.read_latent(table, study)
+    assert lr_latents.diverged_text(read) == "none"
+    assert lr_latents.unconverged_text(read) == (
+        "at 10⁻³: F sigma=0.01; at the chosen schedules: F sigma=0.01"
+    )
+    assert lr_latents.verdicts_text(read).startswith("T1 holds, T2 holds, T3 holds, T4 holds")
+    assert lr_latents.made_text({2: read}) == "latent 2 (the fixed-σ rows)"
+    assert lr_latents.made_text({}) == "none yet"
+    fixed = [s for s in PAPER_MEANS if s.startswith("F") and s != "F*"]
+    lost = synthetic_study(
+        {(s, "0.001"): PAPER_MEANS[s] for s in PAPER_MEANS if s.startswith("F")}
+        | {("F*", "fast"): 0.5, **{(s, "fast"): PAPER_MEANS[s] for s in fixed}},
+        lost={("F*", "fast"): 2, ("F sigma=1", "fast"): 1},
+    )
+    lost.config["latent_dim"] = 2
+    read = lr_latents.read_latent(table, lost)
+    assert read.chosen["F*"] == "0.001"  # the faster rate lost seeds: never chosen
+    assert lr_latents.diverged_text(read) == "F sigma=1 under fast, 1 seed; F* under fast, 2 seeds"

@@ -332,6 +332,24 @@ def _latent_studies(latent_dim: int) -> tuple[Experiment, Experiment]:
 
 
 # {latent dimension: (fixed-sigma study, learned-sigma study)}, in the order of making.
-LATENT_STUDIES: dict[int, tuple[Experiment, Experiment]] = {
-    d: _latent_studies(d) for d in (2, 4)
-}
+LATENT_STUDIES: dict[int, tuple[Experiment, Experiment]] = {d: _latent_studies(d) for d in (2, 4)}
+
+
+def made_latent_studies() -> dict[int, list[str]]:
+    """{latent dimension: the names of its studies whose record is made (not PENDING),
+    the fixed-sigma study first}; a latent with none made is left out. Raises ValueError
+    if a learned study is marked made while its fixed one is pending (they are made in
+    that order, and the learned one is read with the fixed one)."""
+    out = {}
+    for d, (fixed, learned) in LATENT_STUDIES.items():
+        if fixed.name in PENDING and learned.name not in PENDING:
+            raise ValueError(f"{learned.name} is made but {fixed.name} is pending")
+        made = [e.name for e in (fixed, learned) if e.name not in PENDING]
+        if made:
+            out[d] = made
+    return out
+
+
+def pending_latent_studies() -> list[str]:
+    """The latent-2 and latent-4 studies registered and not yet made, in order of making."""
+    return [e.name for pair in LATENT_STUDIES.values() for e in pair if e.name in PENDING]
