@@ -967,14 +967,32 @@ def test_a_latent_study_reads_choice_convergence_and_verdicts_against_its_own_ta
     assert read.unconverged_at_table_rate == ["F sigma=0.01"] == read.unconverged_at_choice
     assert read.diverged == []
     # F(0.1) at its slow rate restores the paper's ordering: T4 and T5 turn to "holds".
-    assert read.changed == ["T4", "T5"]
+    # The study's rows at 1e-3 repeat the table's values, so the whole change is the rate's.
+    assert read.changed == ["T4", "T5"] == read.changed_by_rate
+    assert read.changed_by_rerun == [] and lr_latents.rerun_text(read) == "none"
+    assert lr_latents.rate_text(read) == lr_latents.changed_text(read)
     assert lr_latents.moved_text(read) == "F sigma=0.1 to slow (+0.57, seed std 0.013)"
     text = lr_latents.changed_text(read)
     assert text.startswith("T4 contradicted → holds (-0.430); T5 contradicted → holds")
-    assert lr_latents.per_latent({2: read, 4: read}, lambda s: s.chosen["F*"]) == (
-        "At latent 2: 0.001. At latent 4: 0.001"
+    assert lr_latents.per_latent({2: read, 4: read}, lr_latents.verdicts_text).startswith(
+        "At latent 2: T1 holds, T2 holds, T3 holds, T4 holds, T5 holds. At latent 4: T1 holds"
     )
-    assert lr_latents.per_latent({}, str) == "none yet"
+    assert lr_latents.per_latent({}, lr_latents.verdicts_text) == "none yet"
+
+
+def test_a_verdict_moved_by_training_again_at_the_same_rate_is_not_the_rates():
+    # The table's F(0.1) failed (0.2); the study's rerun at 1e-3 recovers it (0.77) and
+    # its slower rate does no better: T4 and T5 move, but not with the rate.
+    table, _ = latent_records()
+    fixed = [s for s in PAPER_MEANS if s.startswith("F")]
+    select = {(s, "0.001"): PAPER_MEANS[s] for s in fixed}
+    select |= {(s, "slow"): PAPER_MEANS[s] - 0.5 for s in fixed}
+    study = synthetic_study(select)
+    study.config["latent_dim"] = 2
+    read = lr_latents.read_latent(table, study)
+    assert read.changed == ["T4", "T5"] == read.changed_by_rerun
+    assert read.changed_by_rate == [] and lr_latents.rate_text(read) == "none"
+    assert lr_latents.rerun_text(read).startswith("T4 contradicted → holds (-0.430)")
 
 
 def test_a_latent_study_with_its_learned_rows_replaces_ls_and_lv_and_reads_sigma():
@@ -987,19 +1005,54 @@ def test_a_latent_study_with_its_learned_rows_replaces_ls_and_lv_and_reads_sigma
     read = lr_latents.read_latent(table, study, learned)
     assert read.learned and read.chosen["LS"] == "slow" and read.chosen["LV"] == "0.001"
     assert read.sigma_settles_under == ["slow"]  # under 1e-3 sigma halves every log
+    assert read.sigma_depends_on_rate
+    assert lr_latents.read_latent(table, study).sigma_depends_on_rate is None
+    assert lr_latents.sigma_text(read) == "under slow"
+    assert lr_latents.sigma_text(lr_latents.read_latent(table, study)) == "not studied yet"
     assert "T1" in read.changed  # LS (2.0) now above LV (1.62)
 
 
 def test_a_latent_study_must_match_its_tables_latent_dimension_and_have_its_rate():
     table, study = latent_records(latent_dim=2)
     study.config["latent_dim"] = 4
-    with pytest.raises(ValueError, match="the study is at latent 4, the table at 2"):
+    with pytest.raises(ValueError, match="differ in latent_dim: 2 vs 4"):
         lr_latents.read_latent(table, study)
-    table, _ = latent_records()
-    other = synthetic_study({("F*", "a"): 0.3})
+    table, study = latent_records()
+    study.config["data_scale"] = 1.0
+    with pytest.raises(ValueError, match="differ in data_scale: 2.4 vs 1.0"):
+        lr_latents.read_latent(table, study)
+    table, study = latent_records()
+    other = synthetic_study({("LS", "a"): 1.0, ("LV", "a"): 1.5})
     other.config["latent_dim"] = 2
-    with pytest.raises(ValueError, match="no schedule '0.001'"):
-        lr_latents.read_latent(table, other)
+    with pytest.raises(ValueError, match="no schedule '0.001' \\(the tables' rate\\)"):
+        lr_latents.read_latent(table, study, other)
+
+
+def test_elbo_under_reads_one_schedule_over_the_seeds_that_survived():
+    study = synthetic_study({("F*", "a"): 0.3, ("F*", "b"): 0.5}, lost={("F*", "b"): 3})
+    assert lr_study.elbo_under(study, "a")["F*"] == pytest.approx(0.3 + SPREAD)
+    assert lr_study.elbo_under(study, "b")["F*"] == pytest.approx(0.5 + SPREAD[3:])
+    with pytest.raises(ValueError, match="no schedule 'c'"):
+        lr_study.elbo_under(study, "c")
+
+
+@pytest.mark.parametrize("latent_dim", [2, 4])
+def test_the_latent_studies_start_from_their_own_tables_initial_weights(latent_dim):
+    """Each grid model of the study at latent 2 or 4 starts where its row of that
+    latent's calibrated table did, LS-VAE and LV-VAE where theirs did, and F* where the
+    table's LS-VAE row did (as at latent 1)."""
+    from lvae.toy2d_experiment import lr_study_specs, table1_specs
+
+    fixed, learned = (experiments.config(e.name, "book") for e in LATENT_STUDIES[latent_dim])
+    table = experiments.config(calibrated_name(latent_dim), "book")
+    init = {(s.setting, s.seed): (s.init_seed, s.observation) for s in table1_specs(table)}
+    fixed_specs, learned_specs = lr_study_specs(fixed), lr_study_specs(learned)
+    assert [s.setting for s in learned_specs[::10]] == ["LS", "LV"]
+    for spec in [s for s in fixed_specs if s.setting != "F*"] + learned_specs:
+        assert init[spec.setting, spec.seed] == (spec.init_seed, spec.observation)
+    f_star = [s for s in fixed_specs if s.setting == "F*"]
+    assert len(f_star) == 10
+    assert all(s.init_seed == init["LS", s.seed][0] for s in f_star)
 
 
 def test_a_latent_study_reads_in_words():

@@ -2,11 +2,14 @@
 latent 1 (book page "Protocol", the entry of 2026-12-07).
 
 At each latent dimension the fixed-sigma rows (and, once their run is made, LS-VAE and
-LV-VAE) were trained under the same four schedules, each model from the initial weights
-of its row of that latent's calibrated table. Each setting's schedule is chosen on the
-selection points (``lr_study.chosen``), the convergence criterion is read at the tables'
-rate and at the chosen one, and T1-T5 are judged on that latent's table twice: as
-trained, and with the study's rows at their chosen schedules.
+LV-VAE) were trained again under the same four schedules: each grid model from the
+initial weights of its row of that latent's calibrated table, LS-VAE and LV-VAE from
+theirs, F* from those of the table's LS-VAE row (as at latent 1). Each setting's schedule
+is chosen on the selection points (``lr_study.chosen``), the convergence criterion is
+read at the tables' rate and at the chosen one, and T1-T5 are judged on that latent's
+table three times: as trained; with the study's rows at the tables' rate, which differ
+from the table's only by their batches (and F*'s initial weights); and with them at
+their chosen schedules. A verdict that moves between the last two moves with the rate.
 """
 
 from __future__ import annotations
@@ -15,9 +18,8 @@ from dataclasses import dataclass
 
 from ..report import fmt
 from . import lr_study
+from .lr_study import TABLE_RATE
 from .protocol import Verdict
-
-TABLE_RATE = "0.001"  # the calibrated tables' constant Adam rate, as a schedule's name
 
 
 @dataclass(frozen=True)
@@ -26,12 +28,14 @@ class LatentStudy:
 
     chosen: each studied setting's chosen schedule; effects: each setting's chosen
     schedule against the tables' rate (``lr_study.RateEffect``); unconverged_at_table_rate
-    and unconverged_at_choice: the settings that miss the criterion under each;
-    diverged: (setting, schedule, seeds) wherever a seed diverged; before and after: T1-T5
-    on the table as trained and with the study's rows at their chosen schedules;
-    learned: whether LS-VAE and LV-VAE were studied too (else they stay the table's);
-    sigma_settles_under: the schedules under which LS-VAE's sigma passes its criterion
-    (None when the learned rows were not studied)."""
+    and unconverged_at_choice: the settings that miss the criterion in the study's runs
+    under each; diverged: (setting, schedule, seeds) wherever a seed diverged;
+    before, at_table_rate and after: T1-T5 on the table as trained, with the study's rows
+    at the tables' rate, and with them at their chosen schedules; learned: whether
+    LS-VAE and LV-VAE were studied too (else they stay the table's);
+    sigma_settles_under: the schedules under which LS-VAE's sigma passes its criterion,
+    and sigma_depends_on_rate: whether it passes under some and not others (both None
+    when the learned rows were not studied)."""
 
     latent_dim: int
     chosen: dict[str, str]
@@ -40,31 +44,46 @@ class LatentStudy:
     unconverged_at_choice: list[str]
     diverged: list[tuple[str, str, int]]
     before: list[Verdict]
+    at_table_rate: list[Verdict]
     after: list[Verdict]
     learned: bool
     sigma_settles_under: list[str] | None
+    sigma_depends_on_rate: bool | None
 
     @property
     def changed(self) -> list[str]:
-        """The claims whose verdict the study's rows change."""
+        """The claims whose verdict the study's rows at their choice change against the
+        table as trained."""
         return lr_study.changed_verdicts(self.before, self.after)
+
+    @property
+    def changed_by_rate(self) -> list[str]:
+        """The claims whose verdict moves between the study's rows at the tables' rate and
+        at their chosen schedules: the rate's part of the change."""
+        return lr_study.changed_verdicts(self.at_table_rate, self.after)
+
+    @property
+    def changed_by_rerun(self) -> list[str]:
+        """The claims whose verdict moves between the table and the study's rows at the
+        same rate: training the same rows again on other batches moves them."""
+        return lr_study.changed_verdicts(self.before, self.at_table_rate)
 
 
 def read_latent(table_record, study_record, learned_record=None, seed: int = 0) -> LatentStudy:
     """The study of ``table_record``'s fixed-sigma rows (``study_record``) and, with
-    ``learned_record``, of its learned rows, read against that table. Raises ValueError
-    when the records are not of one latent dimension and data scale, or a record lacks
-    the tables' rate among its schedules."""
+    ``learned_record``, of its learned rows, read against that table. Raises ValueError,
+    before any reading, when a record is not of the table's latent dimension and data
+    scale or lacks the tables' rate among its schedules."""
     studies = [study_record] + ([learned_record] if learned_record is not None else [])
     for record in studies:
-        if record.config["latent_dim"] != table_record.config["latent_dim"]:
+        lr_study.check_same_data(table_record, record)
+        if TABLE_RATE not in lr_study.schedules(record):
             raise ValueError(
-                f"the study is at latent {record.config['latent_dim']}, the table at "
-                f"{table_record.config['latent_dim']}"
+                f"no schedule {TABLE_RATE!r} (the tables' rate); schedules: "
+                f"{lr_study.schedules(record)}"
             )
     effects = [e for r in studies for e in lr_study.rate_effects(r, TABLE_RATE)]
-    before = lr_study.judged_at_table_rate(table_record, seed)
-    after = lr_study.rejudged(table_record, study_record, seed, learned_record=learned_record)
+    rows = lr_study.kept_rows(study_record, learned_record=learned_record)
     return LatentStudy(
         latent_dim=int(table_record.config["latent_dim"]),
         chosen={e.setting: e.schedule for e in effects},
@@ -72,11 +91,17 @@ def read_latent(table_record, study_record, learned_record=None, seed: int = 0) 
         unconverged_at_table_rate=[e.setting for e in effects if not e.baseline_converged],
         unconverged_at_choice=[e.setting for e in effects if not e.chosen_converged],
         diverged=[d for r in studies for d in lr_study.divergences(r)],
-        before=before,
-        after=after,
+        before=lr_study.judged_at_table_rate(table_record, seed),
+        at_table_rate=lr_study.judged_on(table_record, rows, seed, schedule=TABLE_RATE),
+        after=lr_study.judged_on(table_record, rows, seed),
         learned=learned_record is not None,
         sigma_settles_under=(
             None if learned_record is None else lr_study.settles_under(learned_record, "LS")
+        ),
+        sigma_depends_on_rate=(
+            None
+            if learned_record is None
+            else lr_study.sigma_settling_depends_on_rate(learned_record, "LS")
         ),
     )
 
@@ -95,19 +120,31 @@ def moved_text(study: LatentStudy) -> str:
     )
 
 
-def changed_text(study: LatentStudy) -> str:
-    """Each claim whose verdict moved: "T4 contradicted -> not shown (effect after)";
-    "none" if none moved."""
-    old = {v.key: v for v in study.before}
+def _moved_text(before: list[Verdict], after: list[Verdict]) -> str:
+    """Each claim whose verdict moved: "T4 contradicted → holds (-0.430)"; "none"."""
+    old = {v.key: v for v in before}
+    moved = [v for v in after if v.key in old and old[v.key].verdict != v.verdict]
     return (
-        "; ".join(
-            f"{v.key} {old[v.key].verdict} → {v.verdict}"
-            + ("" if v.effect is None else f" ({v.effect:+.3f})")
-            for v in study.after
-            if v.key in study.changed
-        )
+        "; ".join(f"{v.key} {old[v.key].verdict} → {lr_study.verdict_cell(v)}" for v in moved)
         or "none"
     )
+
+
+def changed_text(study: LatentStudy) -> str:
+    """The verdicts that move from the table as trained to the study's rows at their
+    chosen schedules, with the effect after."""
+    return _moved_text(study.before, study.after)
+
+
+def rate_text(study: LatentStudy) -> str:
+    """The verdicts that move from the study's rows at the tables' rate to the same rows
+    at their chosen schedules: the rate's part of the change."""
+    return _moved_text(study.at_table_rate, study.after)
+
+
+def rerun_text(study: LatentStudy) -> str:
+    """The verdicts that move from the table to the study's rows at the same rate."""
+    return _moved_text(study.before, study.at_table_rate)
 
 
 def diverged_text(study: LatentStudy) -> str:
@@ -132,6 +169,14 @@ def unconverged_text(study: LatentStudy) -> str:
 def verdicts_text(study: LatentStudy) -> str:
     """T1-T5 with the studied rows at their chosen schedules: "T1 holds, T2 not shown, ..."."""
     return ", ".join(f"{v.key} {v.verdict}" for v in study.after)
+
+
+def sigma_text(study: LatentStudy) -> str:
+    """Under which schedules LS-VAE's sigma passes its criterion; "not studied yet" before
+    the learned rows' run is made."""
+    if study.sigma_settles_under is None:
+        return "not studied yet"
+    return f"under {', '.join(study.sigma_settles_under) or 'none of the schedules'}"
 
 
 def made_text(studies: dict[int, LatentStudy]) -> str:

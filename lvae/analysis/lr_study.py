@@ -24,6 +24,8 @@ from .protocol import PAPER_EFFECT, Verdict, best_fixed_claim, difference_claims
 from .records import by_setting, settings
 from .table1 import paper_elbo
 
+TABLE_RATE = "0.001"  # the calibrated tables' constant Adam rate, as a schedule's name
+
 
 def schedules(record) -> list[str]:
     """The record's schedules in the order they were trained."""
@@ -467,22 +469,45 @@ def rejudged(
     return judged_on(table_record, rows, seed)
 
 
-def judged_on(table_record, rows: Mapping[str, object], seed: int = 0) -> list[Verdict]:
+def check_same_data(table_record, record) -> None:
+    """Raise ValueError unless ``record`` (a study) shares ``table_record``'s latent
+    dimension and data scale, so that their rows can stand in one table."""
+    for key in ("latent_dim", "data_scale"):
+        if table_record.config[key] != record.config[key]:
+            raise ValueError(
+                f"the table and the study differ in {key}: {table_record.config[key]} "
+                f"vs {record.config[key]}"
+            )
+
+
+def elbo_under(record, schedule: str) -> dict[str, np.ndarray]:
+    """Each setting's reported ELBO (per seed, paper convention) under ``schedule``, over
+    its seeds that did not diverge."""
+    if schedule not in schedules(record):
+        raise ValueError(f"no schedule {schedule!r}; schedules: {schedules(record)}")
+    out = {}
+    for s in settings(record):
+        rows = _rows(record, s, schedule)
+        out[s] = paper_elbo(rows.column("elbo")[_survived(rows)])
+    return out
+
+
+def judged_on(
+    table_record, rows: Mapping[str, object], seed: int = 0, schedule: str | None = None
+) -> list[Verdict]:
     """T1-T5 judged on the table with each setting of ``rows`` (setting -> record, as
     ``kept_rows`` or ``trained_alike`` give) read from its record at its chosen
-    schedule; a learned row that ``rows`` leaves out stays the table's. Every fixed-sigma
-    row of the table must be in ``rows``, and every record must share the table's latent
-    dimension and data scale."""
+    schedule, or at ``schedule`` when given; a learned row that ``rows`` leaves out stays
+    the table's. Every fixed-sigma row of the table must be in ``rows``, and every record
+    must share the table's latent dimension and data scale."""
     records = {id(r): r for r in rows.values()}  # each record once
     for record in records.values():
-        for key in ("latent_dim", "data_scale"):
-            if table_record.config[key] != record.config[key]:
-                raise ValueError(
-                    f"the table and the study differ in {key}: {table_record.config[key]} "
-                    f"vs {record.config[key]}"
-                )
+        check_same_data(table_record, record)
     elbo = {s: paper_elbo(v) for s, v in by_setting(table_record, "elbo").items()}
-    chosen_rows = {key: chosen_elbo(r) for key, r in records.items()}
+    chosen_rows = {
+        key: chosen_elbo(r) if schedule is None else elbo_under(r, schedule)
+        for key, r in records.items()
+    }
     replaced = {s: chosen_rows[id(record)][s] for s, record in rows.items()}
     missing = [s for s in elbo if _is_fixed(s) and s not in replaced]
     if missing:
@@ -710,6 +735,11 @@ def ever_moved(stages: Mapping[str, Sequence[Verdict]]) -> list[str]:
     return [v.key for v in next(iter(stages.values())) if len(verdicts[v.key]) > 1]
 
 
+def verdict_cell(v: Verdict) -> str:
+    """A verdict with our effect (nats per point, three decimals), as "holds (+0.041)"."""
+    return v.verdict + ("" if v.effect is None else f" ({v.effect:+.3f})")
+
+
 def verdict_path(stages: Mapping[str, Sequence[Verdict]], name: str = "lr_path"):
     """One row per claim, one column per judgement in ``stages`` (label -> verdicts, in
     the order the study made them): each claim's verdict and effect at every step, so a
@@ -719,10 +749,7 @@ def verdict_path(stages: Mapping[str, Sequence[Verdict]], name: str = "lr_path")
     rows = [
         [
             key,
-            *(
-                j[key].verdict + ("" if j[key].effect is None else f" ({j[key].effect:+.3f})")
-                for j in judged
-            ),
+            *(verdict_cell(j[key]) for j in judged),
             "yes" if key in moved else "no",
         ]
         for key in judged[0]

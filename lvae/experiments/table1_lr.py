@@ -308,9 +308,10 @@ LEARNED_DECAY_LONGEST = EXPERIMENT.variant(
 # The protocol runs the study "for every setting and latent dimension". At latent 1 it was
 # made first, and grew in the steps above; at latent 2 and 4 (protocol page, the entry of
 # 2026-12-07, committed before these runs) it is made as it first was at latent 1: the
-# fixed-sigma rows, F* at that table's learned sigma, and the learned rows, each model
-# from the initial weights of its row of that latent's calibrated table, under the same
-# four schedules and length. They are made in this order, one at a time.
+# fixed-sigma rows, F* at that table's learned sigma, and the learned rows, under the same
+# four schedules and length; each grid model, LS-VAE and LV-VAE from the initial weights
+# of their rows of that latent's calibrated table (F* from its LS-VAE row's, as at
+# latent 1). They are made in this order, one at a time.
 def at_latent(config: LRStudyConfig, latent_dim: int) -> LRStudyConfig:
     """The study of ``config`` on the calibrated table at ``latent_dim``, with its F*."""
     return dataclasses.replace(config, latent_dim=latent_dim, f_star_sigma=F_STAR[latent_dim])
