@@ -108,12 +108,13 @@ def read_latent(table_record, study_record, learned_record=None, seed: int = 0) 
 
 def moved_text(study: LatentStudy) -> str:
     """The settings whose chosen schedule is not the tables' rate, each with its gain in
-    mean reported ELBO (nats, two decimals, signed) and its seeds' spread at the tables'
-    rate (two significant digits); "none" if none."""
+    mean reported ELBO (nats, signed) and its seeds' spread at the tables' rate, each to
+    two significant digits; "none" if none."""
     moved = [e for e in study.effects if e.schedule != TABLE_RATE]
     return (
         "; ".join(
-            f"{e.setting} to {e.schedule} ({e.gain:+.2f}, seed std {fmt(e.baseline_sd, 2)})"
+            f"{e.setting} to {e.schedule} ({'+' * (e.gain > 0)}{fmt(e.gain, 2)}, seed std "
+            f"{fmt(e.baseline_sd, 2)})"
             for e in moved
         )
         or "none"
