@@ -2,11 +2,12 @@
 # jupyter:
 #   jupytext:
 #     formats: ipynb,py:percent
+#     notebook_metadata_filter: kernelspec,jupytext
 #     text_representation:
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -35,7 +36,8 @@
 # latent-1 table: the fixed-σ rows, LS-VAE and LV-VAE under four schedules, then, where a
 # chosen schedule had not converged, longer runs and rates that decay to zero, given to
 # the learned rows too so that the rows a claim compares were trained alike; its section
-# below says what each step changes.
+# below says what each step changes. At latent 2 and 4 the same study is being made, run
+# by run; its section lists the runs made and those still to come.
 
 # %% tags=["parameters"]
 # Papermill parameters: "smoke" (seconds), "book" (the committed results), "paper" (GPU).
@@ -47,7 +49,7 @@ import numpy as np
 from IPython.display import display
 
 from lvae import calibration, experiments, plots
-from lvae.analysis import lr_study
+from lvae.analysis import lr_latents, lr_study
 from lvae.analysis import protocol as pr
 from lvae.analysis import table1 as t1
 from lvae.experiments.table1 import (
@@ -56,7 +58,7 @@ from lvae.experiments.table1 import (
     CALIBRATED_SCALE,
     calibrated_name,
 )
-from lvae.experiments.table1_lr import MADE_STEPS
+from lvae.experiments.table1_lr import MADE_STEPS, made_latent_studies, pending_latent_studies
 from lvae.experiments.table1_lr import PENDING as LR_PENDING
 from lvae.report import fmt, made_with
 
@@ -278,7 +280,7 @@ plots.glue_values(
 lr_record = experiments.record("table1-lr", profile, device=device)
 print(made_with(lr_record.provenance))
 display(lr_study.study_table(lr_record))
-BASELINE = "0.001"  # the tables' constant rate
+BASELINE = lr_study.TABLE_RATE  # the tables' constant rate, "0.001"
 effects = lr_study.rate_effects(lr_record, BASELINE)
 struggling = ["F sigma=0.1", "F sigma=0.043", "F sigma=0.03", "F sigma=0.01"]
 steps_lr = lr_study.monitored(lr_record, struggling[0])[0]
@@ -391,8 +393,9 @@ plots.glue_values(
 # row at its chosen schedule, T5 (σ = 0.1 the best fixed σ) is {glue:text}`lr_t5`; T3
 # (LS-VAE above F\*-VAE, paper +0.93) is {glue:text}`lr_t3`{glue:text}`lr_t3_note`; T4
 # (F\*-VAE below F(0.1), paper −0.44) is {glue:text}`lr_t4`. These verdicts are from the
-# CPU-fast network at latent 1; the study at the paper's network and at latent 2 and 4
-# waits for a GPU.
+# CPU-fast network at latent 1; the study at the paper's network waits for a GPU, and
+# at latent 2 and 4 it is made on the same CPU-fast network (its section follows the
+# latent-1 study).
 #
 # ### Training longer where the chosen schedule had not converged
 #
@@ -1132,7 +1135,8 @@ plots.glue_values(
         "alike_changed": ", ".join(alike_changed) or "none",
         "alike_verdicts": "; ".join(f"{v.key} {v.verdict} ({v.evidence})" for v in at_alike),
         "path_moved": ", ".join(lr_study.ever_moved(path)) or "none",
-        "lr_pending": ", ".join(LR_PENDING) or "none",
+        "lr_pending": ", ".join(n for n in LR_PENDING if n not in pending_latent_studies())
+        or "none",
         "final_moving": ", ".join(lr_study.moving_rows(final_rows)) or "none",
         "f01_trend": lr_study.trend_text(f01_trend),
         "f01_largest_move": fmt(max(abs(c) for c in f01_trend.changes), 2),
@@ -1182,6 +1186,77 @@ plots.glue_values(
 # verdict moved at some step, so that the learning rate or the length of training decides
 # them here: {glue:text}`path_moved`.
 #
+# ## The learning-rate study at latent 2 and 4
+#
+# The protocol asks for the study at every latent dimension. At latent 2 and 4 it is made
+# as it was first made at latent 1 (protocol page, the entry of 2026-12-07, committed
+# before these runs): the fixed-σ rows, F\* at the σ that LS-VAE learned in that latent's
+# table, then LS-VAE and LV-VAE, under the same four schedules and length. Each grid
+# model, LS-VAE and LV-VAE start from the initial weights of their rows of that latent's
+# calibrated table (F\* from those of its LS-VAE row, as at latent 1); the schedule is
+# chosen on the selection points and T1 to T5 are judged again on that latent's table.
+# The runs are made one at a time on a 2-core CPU, about an hour or more each; made so
+# far: {glue:text}`lrd_made`. Registered and not yet made: {glue:text}`lrd_pending`.
+
+# %% tags=["hide-input"]
+latent_reads = {}
+STUDY_ROWS = ("fixed-σ rows", "LS-VAE and LV-VAE")  # a latent's studies, in order of making
+for d, names in made_latent_studies().items():
+    made = [experiments.record(n, profile, device=device) for n in names]
+    for i, record in enumerate(made):
+        print(made_with(record.provenance))
+        title = f"The learning-rate study at latent {d}, {STUDY_ROWS[i]}"
+        display(lr_study.study_table(record, title, name=f"lr_study_latent{d}_{i}"))
+    latent_reads[d] = lr_latents.read_latent(records[d], *made)
+    display(
+        lr_study.verdicts_side_by_side(
+            latent_reads[d].before,
+            latent_reads[d].after,
+            {"before": "every row at 10⁻³ (the table)", "after": "studied rows at their choice"},
+            caption=f"T1 to T5 at latent {d}, judged on the calibrated table as trained and "
+            "with the study's rows at their chosen schedules (LS-VAE and LV-VAE stay the "
+            "table's until their study is made); same tests and Holm family as above.",
+            name=f"lr_rejudged_latent{d}",
+        )
+    )
+plots.glue_values(
+    {
+        "lrd_made": lr_latents.made_text(latent_reads),
+        "lrd_pending": ", ".join(pending_latent_studies()) or "none",
+        "lrd_moved": lr_latents.per_latent(latent_reads, lr_latents.moved_text),
+        "lrd_diverged": lr_latents.per_latent(latent_reads, lr_latents.diverged_text),
+        "lrd_unconverged": lr_latents.per_latent(latent_reads, lr_latents.unconverged_text),
+        "lrd_changed": lr_latents.per_latent(latent_reads, lr_latents.changed_text),
+        "lrd_rerun": lr_latents.per_latent(latent_reads, lr_latents.rerun_text),
+        "lrd_rate": lr_latents.per_latent(latent_reads, lr_latents.rate_text),
+        "lrd_verdicts": lr_latents.per_latent(latent_reads, lr_latents.verdicts_text),
+        "lrd_sigma": lr_latents.per_latent(latent_reads, lr_latents.sigma_text),
+    }
+)
+
+# %% [markdown]
+# For each latent dimension whose study is made, in the order of the tables above:
+#
+# * **Chosen schedules other than the tables' 10⁻³** (gain in mean reported ELBO, nats,
+#   and the seeds' spread at 10⁻³): {glue:text}`lrd_moved`.
+# * **Seeds that diverged:** {glue:text}`lrd_diverged`.
+# * **Rows that miss the convergence criterion** in the study's own runs, at 10⁻³ and at
+#   the chosen schedules (LS-VAE and LV-VAE among them once their run is made):
+#   {glue:text}`lrd_unconverged`. In the tables, trained at 10⁻³ on other batches, the
+#   fixed-σ rows that missed it were {glue:text}`unconverged_by_latent`.
+# * **Verdicts that move** from the table as trained to the study's rows at their chosen
+#   schedules: {glue:text}`lrd_changed`. A move has two parts, since the study trains
+#   every row again: from the table to the study's rows at the same rate 10⁻³, which
+#   differ only in their batches (and F\*'s initial weights), {glue:text}`lrd_rerun`;
+#   and from those rows to the chosen schedules, the rate's part, {glue:text}`lrd_rate`.
+#   The verdicts at the chosen schedules: {glue:text}`lrd_verdicts`.
+# * **LS-VAE's σ settles** (median drift of log σ over the last tenth within the seeds'
+#   spread, T7 per rate): {glue:text}`lrd_sigma`.
+#
+# At latent 1 the study grew in further registered steps (longer runs, decaying rates)
+# wherever a chosen row had not converged; at latent 2 and 4 any such step would be
+# registered on the protocol page first.
+#
 # ## LS-VAE's σ along training
 #
 # The protocol traces σ at every step of the first 300 (the paper's early phase, where
@@ -1204,8 +1279,9 @@ plots.show(plots.sigma_by_latent(traces, dense_until=dense), "fig_sigma_latent")
 #
 # * The paper's network, 200,000 steps or more with resumption until the criteria are
 #   met, and the learning-rate study at that scale, for every setting and latent
-#   dimension (here it covers the rows of the latent-1 table on the CPU-fast network): the
-#   `paper` profile of the same experiments, for a GPU.
+#   dimension (here it covers the rows of the latent-1 table on the CPU-fast network, and
+#   at latent 2 and 4 the runs listed in the section on those latent sizes): the `paper`
+#   profile of the same experiments, for a GPU.
 # * At latent 1, the rows that miss the convergence criterion at their kept schedule and
 #   length, at the last step of the study: {glue:text}`final_unconverged`. Registered on
 #   the protocol page and not yet run: {glue:text}`lr_pending`.

@@ -2,11 +2,12 @@
 # jupyter:
 #   jupytext:
 #     formats: ipynb,py:percent
+#     notebook_metadata_filter: kernelspec,jupytext
 #     text_representation:
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -36,13 +37,13 @@ import numpy as np
 from IPython.display import display
 
 from lvae import experiments, plots, report, theory
-from lvae.analysis import errata, lr_study
+from lvae.analysis import errata, lr_latents, lr_study
 from lvae.analysis import image_protocol as ip
 from lvae.analysis import protocol as pr
 from lvae.analysis import sphere as sp
 from lvae.experiments.sphere_vae import GRID_RATIOS, grid_name
 from lvae.experiments.table1 import CALIBRATED_LATENTS, CALIBRATED_PENDING, calibrated_name
-from lvae.experiments.table1_lr import MADE_STEPS
+from lvae.experiments.table1_lr import MADE_STEPS, made_latent_studies
 from lvae.report import made_with
 
 plots.use_book_style()
@@ -85,6 +86,19 @@ rate_dependent = lr_study.ever_moved(lr_path)
 after_study = {v.key: v for v in list(lr_path.values())[-1]}
 if lr_study.sigma_settling_depends_on_rate(lr_learned):
     rate_dependent.append("T7")
+# The same study at latent 2 and 4, where made (fixed rows first, then LS-VAE and LV-VAE):
+# a claim whose verdict moves there between the study's rows at 1e-3 and at their chosen
+# schedules depends on the learning rate too, and so does T7 when σ settles under some
+# of its rates and not others.
+latent_reads = {
+    d: lr_latents.read_latent(
+        tables[d], *(experiments.record(n, profile, device=device) for n in names)
+    )
+    for d, names in made_latent_studies().items()
+}
+for r in latent_reads.values():
+    moved = [*r.changed_by_rate, *(["T7"] if r.sigma_depends_on_rate else [])]
+    rate_dependent += [key for key in moved if key not in rate_dependent]
 
 crit = {D: theory.critical_ratio(D) for D in (2, 10)}
 grids = {d: experiments.record(grid_name(d), profile, device=device) for d in GRID_RATIOS}
@@ -113,6 +127,12 @@ for key, per_latent in judged.items():
     paper = "" if first.paper is None else f"; paper {pr.paper_cell(first)}"
     last = after_study.get(key)
     studied = "" if last is None else f"; after the rate study: {last.verdict}, {last.evidence}"
+    studied += "".join(
+        f"; latent {d} after its rate study: {v.verdict}"
+        for d, r in latent_reads.items()
+        for v in r.after
+        if v.key == key
+    )
     rows.append(
         [
             key,
@@ -164,7 +184,7 @@ display(
         "step of the learning-rate study, and T7 under each constant rate: 'learning "
         "rate' marks a verdict that moved at some step, and 'after the rate study' gives "
         "the verdict at its last step, every row at the schedule and length kept for "
-        "it), "
+        "it; at latent 2 and 4, where its study is made, at the schedules it chose), "
         "every image verdict on the CPU-fast networks of chapter 4.",
         name="claims_page",
         align_left=3,
@@ -180,6 +200,7 @@ plots.glue_values(
         "n_latent_dependent": len(depends),
         "n_rate_dependent": len(rate_dependent),
         "rate_dependent": ", ".join(rate_dependent) or "none",
+        "latent_studies_made": lr_latents.made_text(latent_reads),
         "image_datasets": " and ".join(images) or "none (no image data here)",
     }
 )
@@ -196,11 +217,13 @@ plots.glue_values(
 # Of the {glue:text}`n_claim_rows` rows, {glue:text}`n_holds_everywhere` hold everywhere
 # we tested them (every latent dimension, every dataset), {glue:text}`n_contradicted` are
 # contradicted at one latent dimension or more, and {glue:text}`n_latent_dependent`
-# change verdict with the latent dimension. At latent 1, {glue:text}`n_rate_dependent`
-# change verdict at some step of the learning-rate study of {doc}`05_table1_protocol`
-# (each row trained at the schedule and length chosen for it, the runs added one by
-# one), or (T7) when LS-VAE's σ settles under some rates and not others
-# ({glue:text}`rate_dependent`).
+# change verdict with the latent dimension. {glue:text}`n_rate_dependent` change verdict
+# with the learning rate ({glue:text}`rate_dependent`): at latent 1 at some step of the
+# learning-rate study of {doc}`05_table1_protocol` (each row trained at the schedule and
+# length chosen for it, the runs added one by one), or (T7) when LS-VAE's σ settles
+# under some rates and not others; at latent 2 and 4 when the rows of their study move
+# the verdict between the tables' rate and the schedules it chose, or σ settles under
+# some rates only (studies made: {glue:text}`latent_studies_made`).
 # The image rows were judged on {glue:text}`image_datasets`.
 #
 # ## The hypersphere threshold, trained (claim S1)
