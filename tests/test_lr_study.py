@@ -801,12 +801,32 @@ def test_the_verdict_path_marks_a_claim_that_moved_at_any_step():
         "step 2": judged("holds", "holds"),  # back where it started: it still moved
     }
     assert lr_study.ever_moved(stages) == ["T1"]
+    assert lr_study.steps_moved(stages) == {"T1": ["step 1", "step 2"], "T2": []}
     assert lr_study.changed_verdicts(stages["table"], stages["step 2"]) == []
     frame = lr_study.verdict_path(stages).data
-    assert list(frame.columns) == ["id", "table", "step 1", "step 2", "moved"]
+    assert list(frame.columns) == ["id", "table", "step 1", "step 2", "moved at"]
     assert list(frame.iloc[0]) == ["T1", "holds (+0.500)", "not shown (+0.500)",
-                                   "holds (+0.500)", "yes"]  # fmt: skip
-    assert list(frame.iloc[1]) == ["T2", "holds", "holds", "holds", "no"]
+                                   "holds (+0.500)", "step 1, step 2"]  # fmt: skip
+    assert list(frame.iloc[1]) == ["T2", "holds", "holds", "holds", "—"]
+
+
+def test_a_move_at_a_rerun_step_is_told_apart_from_a_move_by_the_choice():
+    from lvae.analysis.protocol import Verdict
+
+    def judged(t1, t2):
+        return [Verdict("T1", t1, ""), Verdict("T2", t2, "")]
+
+    rerun, = lr_study.RERUN_STEPS[:1]  # fmt: skip
+    stages = {
+        "table": judged("holds", "holds"),
+        rerun: judged("not shown", "holds"),  # T1 moves with the batches
+        "rate": judged("not shown", "contradicted"),  # T2 with the rate
+    }
+    assert lr_study.moved_by_rerun(stages) == ["T1"]
+    assert lr_study.moved_by_choice(stages) == ["T2"]
+    stages["longer"] = judged("holds", "contradicted")  # and now T1 with the length
+    assert lr_study.moved_by_rerun(stages) == ["T1"]
+    assert lr_study.moved_by_choice(stages) == ["T1", "T2"]
 
 
 def test_the_judgement_path_adds_each_run_to_the_choice_in_turn():
@@ -815,21 +835,55 @@ def test_the_judgement_path_adds_each_run_to_the_choice_in_turn():
     means = dict(PAPER_MEANS, **{"F*": 1.3})
     table = table_record(means)
     fixed = [s for s in means if s.startswith("F")]
-    study = synthetic_study({(s, "a"): means[s] for s in fixed})
-    longer = synthetic_study({("F sigma=0.1", "a"): 0.77}, length=2000)
-    learned = synthetic_study({("LS", "a"): 1.26, ("LV", "a"): 1.62})
+    study = synthetic_study({(s, "0.001"): means[s] for s in fixed})
+    longer = synthetic_study({("F sigma=0.1", "0.001"): 0.77}, length=2000)
+    learned = synthetic_study({("LS", "0.001"): 1.26, ("LV", "0.001"): 1.62})
     f_star_run = synthetic_study({("F*", "b"): 0.3}, length=4000)
     ls_run = synthetic_study({("LS", "b"): 2.0}, length=2000)
     path = lr_study.judgement_path(
         table, study, longer, learned, [("F* run", f_star_run), ("LS run", ls_run)]
     )
     assert list(path) == [
-        "table's rate", "fixed rows' rate", "F(0.1) 2x", "LS, LV rate", "F* run", "LS run"
+        "table's rate", "fixed rows at 10⁻³", "fixed rows' rate", "F(0.1) 2x",
+        "LS, LV at 10⁻³", "LS, LV rate", "F* run", "LS run",
     ]  # fmt: skip
     t3 = [{v.key: v for v in verdicts}["T3"] for verdicts in path.values()]
-    assert [v.verdict == stats.HOLDS for v in t3] == [False] * 5 + [True]
+    assert [v.verdict == stats.HOLDS for v in t3] == [False] * 7 + [True]
     assert t3[-1].effect == pytest.approx(2.0 - 1.3)
-    assert "T3" in lr_study.ever_moved(path)
+    assert lr_study.steps_moved(path)["T3"] == ["LS run"]
+    assert "T3" in lr_study.moved_by_choice(path) and lr_study.moved_by_rerun(path) == []
+
+
+def test_the_judgement_path_tells_the_rerun_at_the_same_rate_from_the_choice():
+    # The table's F* (1.3) is above LS (1.26) and F(0.1) (0.77): T3 and T4 fail there.
+    # Retrained at 1e-3, F* scores 0.34 and both hold: a move by the draw alone, since F*'s
+    # chosen schedule is that same rate.
+    means = dict(PAPER_MEANS, **{"F*": 1.3})
+    table = table_record(means)
+    fixed = [s for s in means if s.startswith("F")]
+    study = synthetic_study({(s, "0.001"): PAPER_MEANS[s] for s in fixed})
+    longer = synthetic_study({("F sigma=0.1", "0.001"): 0.77}, length=2000)
+    learned = synthetic_study(
+        {("LS", "0.001"): 1.26, ("LS", "slow"): 1.0, ("LV", "0.001"): 1.62, ("LV", "slow"): 1.0}
+    )
+    path = lr_study.judgement_path(table, study, longer, learned, [])
+    assert lr_study.steps_moved(path)["T3"] == ["fixed rows at 10⁻³"]
+    assert lr_study.moved_by_rerun(path) == ["T3", "T4"]
+    assert lr_study.moved_by_choice(path) == []
+    # LS retrained at 1e-3 scores 0.2 and T3 fails again (the draw's move); at its chosen
+    # slower rate LS scores 1.26 and T3 holds again: that move is the rate's.
+    learned = synthetic_study(
+        {("LS", "0.001"): 0.2, ("LS", "slow"): 1.26, ("LV", "0.001"): 1.62, ("LV", "slow"): 1.0}
+    )
+    path = lr_study.judgement_path(table, study, longer, learned, [])
+    assert lr_study.steps_moved(path)["T3"] == [
+        "fixed rows at 10⁻³", "LS, LV at 10⁻³", "LS, LV rate"
+    ]  # fmt: skip
+    assert "T3" in lr_study.moved_by_choice(path) and "T3" in lr_study.moved_by_rerun(path)
+    t3 = {v.key: v for v in path["LS, LV at 10⁻³"]}["T3"]
+    assert t3.effect == pytest.approx(0.2 - 0.34)  # LS read at 1e-3, F* at its choice
+    with pytest.raises(ValueError, match="read_at names the settings read at a schedule"):
+        lr_study.judged_on(table, lr_study.kept_rows(study), read_at=["LS"])
 
 
 def test_rows_trained_alike_are_read_from_their_runs_whatever_the_choice_kept():

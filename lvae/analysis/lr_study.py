@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -493,22 +493,32 @@ def elbo_under(record, schedule: str) -> dict[str, np.ndarray]:
 
 
 def judged_on(
-    table_record, rows: Mapping[str, object], seed: int = 0, schedule: str | None = None
+    table_record,
+    rows: Mapping[str, object],
+    seed: int = 0,
+    schedule: str | None = None,
+    read_at: Collection[str] | None = None,
 ) -> list[Verdict]:
     """T1-T5 judged on the table with each setting of ``rows`` (setting -> record, as
     ``kept_rows`` or ``trained_alike`` give) read from its record at its chosen
-    schedule, or at ``schedule`` when given; a learned row that ``rows`` leaves out stays
-    the table's. Every fixed-sigma row of the table must be in ``rows``, and every record
-    must share the table's latent dimension and data scale."""
+    schedule, or at ``schedule`` when given (only for the settings ``read_at`` names,
+    when it is given; the others at their chosen one); a learned row that ``rows`` leaves
+    out stays the table's. Every fixed-sigma row of the table must be in ``rows``, and
+    every record must share the table's latent dimension and data scale."""
+    if read_at is not None and schedule is None:
+        raise ValueError("read_at names the settings read at a schedule; none was given")
     records = {id(r): r for r in rows.values()}  # each record once
     for record in records.values():
         check_same_data(table_record, record)
     elbo = {s: paper_elbo(v) for s, v in by_setting(table_record, "elbo").items()}
-    chosen_rows = {
-        key: chosen_elbo(r) if schedule is None else elbo_under(r, schedule)
-        for key, r in records.items()
+    chosen_rows = {key: chosen_elbo(r) for key, r in records.items()}
+    if schedule is not None:
+        read_at = set(rows) if read_at is None else set(read_at)
+        under = {id(rows[s]): elbo_under(rows[s], schedule) for s in read_at if s in rows}
+    replaced = {
+        s: (under if schedule is not None and s in read_at else chosen_rows)[id(record)][s]
+        for s, record in rows.items()
     }
-    replaced = {s: chosen_rows[id(record)][s] for s, record in rows.items()}
     missing = [s for s in elbo if _is_fixed(s) and s not in replaced]
     if missing:
         raise ValueError(f"the study has no row for {missing}")
@@ -735,6 +745,31 @@ def ever_moved(stages: Mapping[str, Sequence[Verdict]]) -> list[str]:
     return [v.key for v in next(iter(stages.values())) if len(verdicts[v.key]) > 1]
 
 
+# The steps of ``judgement_path`` that train rows again at the tables' rate, on other
+# batches: a verdict that moves there moves with the draw, not with the rate or length.
+RERUN_STEPS = ("fixed rows at 10⁻³", "LS, LV at 10⁻³")
+
+
+def steps_moved(stages: Mapping[str, Sequence[Verdict]]) -> dict[str, list[str]]:
+    """Each claim (of the first judgement) -> the steps (labels of ``stages`` after the
+    first) at which its verdict differs from the judgement just before."""
+    judged = [{v.key: v.verdict for v in verdicts} for verdicts in stages.values()]
+    steps = list(zip(list(stages)[1:], judged[:-1], judged[1:], strict=True))
+    return {key: [label for label, old, new in steps if old[key] != new[key]] for key in judged[0]}
+
+
+def moved_by_choice(stages: Mapping[str, Sequence[Verdict]]) -> list[str]:
+    """The claims whose verdict moves at a step that changes a schedule or a length (any
+    step but ``RERUN_STEPS``): the claims the learning rate or the length decides."""
+    return [k for k, steps in steps_moved(stages).items() if set(steps) - set(RERUN_STEPS)]
+
+
+def moved_by_rerun(stages: Mapping[str, Sequence[Verdict]]) -> list[str]:
+    """The claims whose verdict moves at one of ``RERUN_STEPS``: training the same rows
+    again at the same rate, on other batches, moves them."""
+    return [k for k, steps in steps_moved(stages).items() if set(steps) & set(RERUN_STEPS)]
+
+
 def verdict_cell(v: Verdict) -> str:
     """A verdict with our effect (nats per point, three decimals), as "holds (+0.041)"."""
     return v.verdict + ("" if v.effect is None else f" ({v.effect:+.3f})")
@@ -742,24 +777,23 @@ def verdict_cell(v: Verdict) -> str:
 
 def verdict_path(stages: Mapping[str, Sequence[Verdict]], name: str = "lr_path"):
     """One row per claim, one column per judgement in ``stages`` (label -> verdicts, in
-    the order the study made them): each claim's verdict and effect at every step, so a
-    claim that moved at any fork shows where; the last column says whether it moved."""
+    the order the study made them): each claim's verdict and effect at every step; the
+    last column names the steps at which it moved ("—" where it never did)."""
     judged = [{v.key: v for v in verdicts} for verdicts in stages.values()]
-    moved = set(ever_moved(stages))
+    moved = steps_moved(stages)
     rows = [
-        [
-            key,
-            *(verdict_cell(j[key]) for j in judged),
-            "yes" if key in moved else "no",
-        ]
+        [key, *(verdict_cell(j[key]) for j in judged), ", ".join(moved[key]) or "—"]
         for key in judged[0]
     ]
     return table(
         rows,
-        ["id", *stages, "moved"],
+        ["id", *stages, "moved at"],
         caption="Each claim's verdict (and our effect, nats per point) at every step of the "
         "learning-rate study at latent 1, from the table's rate on the left to the last "
-        "judgement on the right; 'moved': whether the verdict differs between any two steps.",
+        "judgement on the right; 'moved at': the steps at which the verdict differs from "
+        "the step before. The steps '" + "' and '".join(RERUN_STEPS) + "' train the same "
+        "rows again at the table's rate on other batches: a move there is the draw's, not "
+        "the rate's.",
         name=name,
     )
 
@@ -773,14 +807,23 @@ def judgement_path(
     seed: int = 0,
 ) -> dict[str, list[Verdict]]:
     """T1-T5 at every step of the study, in the order it was made (label -> verdicts):
-    at the table's rate; the fixed rows at their chosen schedule; F(0.1) from
-    ``longer_record``; LS-VAE and LV-VAE at theirs; then, for each (label, run) of
-    ``runs``, with that run joining the choice of its rows (``best_of`` for a run of
-    fixed rows, ``learned_best_of`` for one of the learned rows), cumulatively."""
+    at the table's rate; the fixed rows retrained at that rate (``RERUN_STEPS[0]``), then
+    at their chosen schedule; F(0.1) from ``longer_record``; LS-VAE and LV-VAE retrained
+    at the table's rate (``RERUN_STEPS[1]``), then at theirs; then, for each (label,
+    run) of ``runs``, with that run joining the choice of its rows (``best_of`` for a
+    run of fixed rows, ``learned_best_of`` for one of the learned rows), cumulatively.
+    Each rerun step splits the move of the step after it: what retraining on other
+    batches does, and what the choice of schedule does."""
+    fixed_rows = kept_rows(study_record)
+    up_to_f01 = kept_rows(study_record, longer_record, learned_record=learned_record)
     stages = {
         "table's rate": judged_at_table_rate(table_record, seed),
+        RERUN_STEPS[0]: judged_on(table_record, fixed_rows, seed, schedule=TABLE_RATE),
         "fixed rows' rate": rejudged(table_record, study_record, seed),
         "F(0.1) 2x": rejudged(table_record, study_record, seed, longer_record=longer_record),
+        RERUN_STEPS[1]: judged_on(
+            table_record, up_to_f01, seed, schedule=TABLE_RATE, read_at=LEARNED_SETTINGS
+        ),
     }
     fixed, learned = [], []
 
