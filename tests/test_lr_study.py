@@ -622,6 +622,22 @@ def test_the_studys_grid_models_start_from_the_tables_initial_weights():
     assert grid and all(table_init[s.setting, s.seed] == s.init_seed for s in grid)
 
 
+@pytest.mark.parametrize(
+    "name", ["table1-lr", "table1-lr-longest", "table1-lr-decay", "table1-lr-decay-longest"]
+)
+def test_f_star_borrows_the_initial_weights_chapter_5_names(name):
+    # F* has no row in the table's grid: in the study it starts where the table's LS-VAE
+    # row did, in the runs of T4's two rows where the table's F(0.043) row did.
+    from lvae.toy2d_experiment import lr_study_specs, table1_specs
+
+    table = experiments.config("table1-calibrated", "book")
+    init = {(s.setting, s.seed): s.init_seed for s in table1_specs(table)}
+    lender = "LS" if name == "table1-lr" else "F sigma=0.043"
+    f_star = [s for s in lr_study_specs(experiments.config(name, "book")) if s.setting == "F*"]
+    assert len(f_star) == 10
+    assert all(s.init_seed == init[lender, s.seed] for s in f_star)
+
+
 def test_the_extension_trains_what_the_study_left_unconverged_from_the_same_weights():
     from lvae.experiments.table1_lr import LONG_FACTOR
     from lvae.toy2d_experiment import lr_study_specs, table1_specs
