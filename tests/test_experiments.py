@@ -52,6 +52,7 @@ def test_every_experiment_module_declares_one_experiment_named_after_it():
     lr_long |= {"table1-lr-learned-decay", "table1-lr-decay-longest"}
     lr_long |= {"table1-lr-learned-decay-longest"}
     lr_long |= {f"table1-lr{kind}-latent{d}" for kind in ("", "-learned") for d in (2, 4)}
+    lr_long |= {"table1-lr-long-latent2", "table1-lr-learned-long-latent2"}
     assert set(experiments.EXPERIMENTS) == {
         *declared, *variants, *sphere_grids, *image_protocol, *lr_long
     }  # fmt: skip
@@ -66,7 +67,13 @@ def test_every_experiment_module_declares_one_experiment_named_after_it():
 def test_the_study_steps_name_every_extension_of_the_lr_study_once():
     """The chapter and the claims page follow the learning-rate study through LATER_STEPS:
     a registered extension left out of it would never join a verdict."""
-    from lvae.experiments.table1_lr import LATENT_STUDIES, LATER_STEPS, MADE_STEPS, PENDING
+    from lvae.experiments.table1_lr import (
+        LATENT_LONGER,
+        LATENT_STUDIES,
+        LATER_STEPS,
+        MADE_STEPS,
+        PENDING,
+    )
 
     names = [name for _, name in LATER_STEPS]
     filed_with_the_study = {
@@ -74,6 +81,7 @@ def test_the_study_steps_name_every_extension_of_the_lr_study_once():
     }
     first_three = {"table1-lr", "table1-lr-long", "table1-lr-learned"}
     other_latents = {exp.name for pair in LATENT_STUDIES.values() for exp in pair}
+    other_latents |= {exp.name for runs in LATENT_LONGER.values() for exp in runs}
     assert len(set(names)) == len(names)
     assert set(names) == filed_with_the_study - first_three - other_latents
     assert len({label for label, _ in LATER_STEPS}) == len(LATER_STEPS)
@@ -419,3 +427,8 @@ def test_the_latent_studies_are_read_made_first_fixed_then_learned(monkeypatch):
         table1_lr.made_latent_studies()
     monkeypatch.setattr(table1_lr, "PENDING", ())
     assert table1_lr.made_latent_studies() == {2: every[:2], 4: every[2:]}
+    extensions = [e.name for runs in table1_lr.LATENT_LONGER.values() for e in runs]
+    assert table1_lr.made_latent_extensions() == {2: extensions} and extensions
+    monkeypatch.setattr(table1_lr, "PENDING", tuple(extensions[1:]))
+    assert table1_lr.made_latent_extensions() == {2: extensions[:1]}
+    assert table1_lr.pending_latent_studies() == extensions[1:]

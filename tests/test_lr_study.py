@@ -13,7 +13,7 @@ from lvae.analysis import lr_latents, lr_study, stats
 from lvae.analysis.table1 import paper_elbo
 from lvae.data import sample_toy2d
 from lvae.experiments.table1 import calibrated_name
-from lvae.experiments.table1_lr import F_STAR, LATENT_STUDIES, LEARNED, schedules
+from lvae.experiments.table1_lr import F_STAR, LATENT_LONGER, LATENT_STUDIES, LEARNED, schedules
 from lvae.nets import mlp_networks
 from lvae.spec import ModelSpec
 from lvae.train import decay_factor, train_stacked, warmup_rate
@@ -662,6 +662,52 @@ def test_the_extension_trains_what_the_study_left_unconverged_from_the_same_weig
         assert all(init[s.setting, s.seed] == s.init_seed for s in longer_specs)
 
 
+@pytest.mark.parametrize("latent_dim", [d for d, runs in LATENT_LONGER.items() if runs])
+def test_the_latent_extensions_train_what_their_study_left_unconverged_from_its_weights(
+    latent_dim,
+):
+    """At latent 2 and 4 the extensions train exactly the rows whose chosen schedule
+    missed the criterion in that latent's studies, twice as long, each model from the
+    initial weights of its row of that latent's table; nothing else changes."""
+    from lvae.experiments.table1_lr import LATENT_LONG_LEARNED, LATENT_LONG_SIGMAS, LONG_FACTOR
+    from lvae.toy2d_experiment import lr_study_specs, setting_name, table1_specs
+
+    studies = [e.name for e in LATENT_STUDIES[latent_dim]]
+    unconverged = [
+        s for name in studies for s in lr_study.unconverged_at_choice(experiments.record(name))
+    ]
+    fixed = [f"F sigma={s:g}" for s in LATENT_LONG_SIGMAS.get(latent_dim, ())]
+    learned = [setting_name(k) for k in LATENT_LONG_LEARNED.get(latent_dim, ())]
+    assert unconverged == fixed + learned
+    table = experiments.config(calibrated_name(latent_dim), "book")
+    init = {(s.setting, s.seed): (s.init_seed, s.observation) for s in table1_specs(table)}
+    made = []
+    for exp in LATENT_LONGER[latent_dim]:
+        base_name = exp.name.replace("-long-latent", "-latent")  # the study it extends
+        longer, base = experiments.config(exp.name, "book"), experiments.config(base_name, "book")
+        assert longer.steps == LONG_FACTOR * base.steps and longer.f_star_sigma is None
+        kept = {"steps", "fixed_sigmas", "f_star_sigma", "learned", "init_index"}
+        assert {k: v for k, v in vars(longer).items() if k not in kept} == {
+            k: v for k, v in vars(base).items() if k not in kept
+        }
+        specs = lr_study_specs(longer)
+        assert all(init[s.setting, s.seed] == (s.init_seed, s.observation) for s in specs)
+        made += list(dict.fromkeys(s.setting for s in specs))
+    assert made == fixed + learned
+
+
+def test_an_extension_takes_adjacent_rows_of_the_grid_only():
+    from lvae.experiments.table1_lr import learned_longer, longer_rows
+
+    base = experiments.config("table1-lr-latent2", "book")
+    assert longer_rows(base, (0.043, 0.03)).init_index == base.fixed_sigmas.index(0.043)
+    with pytest.raises(ValueError, match="not adjacent in the grid"):
+        longer_rows(base, (0.3, 0.043))
+    assert learned_longer(base, ("vector",)).init_index == len(base.fixed_sigmas) + 1
+    with pytest.raises(ValueError, match="not in the order of"):
+        learned_longer(base, ("vector", "scalar"))
+
+
 def test_the_learned_study_starts_ls_and_lv_from_their_table_rows_weights():
     from lvae.toy2d_experiment import lr_study_specs, table1_specs
 
@@ -1080,6 +1126,43 @@ def test_a_latent_study_with_its_learned_rows_replaces_ls_and_lv_and_reads_sigma
     assert lr_latents.sigma_text(read) == "under slow"
     assert lr_latents.sigma_text(lr_latents.read_latent(table, study)) == "not studied yet"
     assert "T1" in read.changed  # LS (2.0) now above LV (1.62)
+
+
+def test_a_latent_study_keeps_an_extended_row_only_where_it_scores_better():
+    # F(0.01) was still rising under its chosen 1e-3. Trained twice as long it scores
+    # 0.1 higher and has settled: that row is kept, and the judgement reads it.
+    table, study = latent_records()
+    better = synthetic_study({("F sigma=0.01", "0.001"): -0.86}, length=2000)
+    worse = synthetic_study({("F sigma=0.01", "0.001"): -1.5}, length=2000)
+    for record in (better, worse):
+        record.config["latent_dim"] = 2
+    read = lr_latents.read_latent(table, study, extensions=[better])
+    assert read.unconverged_at_choice == ["F sigma=0.01"] and read.unconverged_kept == []
+    assert read.extended == ["F sigma=0.01"]
+    assert read.kept["F sigma=0.01"].steps == 2000
+    assert read.kept["F sigma=0.01"].mean_elbo == pytest.approx(-0.86, abs=0.05)
+    assert lr_latents.extended_text(read).startswith("F sigma=0.01: 0.001 at 2,000 steps")
+    assert lr_latents.unconverged_text(read).endswith("; at the rows as kept: none")
+    unextended = lr_latents.read_latent(table, study)
+    assert unextended.extended == [] and lr_latents.extended_text(unextended) == "none"
+    assert unextended.unconverged_kept == ["F sigma=0.01"]
+    assert "rows as kept" not in lr_latents.unconverged_text(unextended)
+    # A worse extension is not kept: the verdicts are those without it.
+    kept_worse = lr_latents.read_latent(table, study, extensions=[worse])
+    assert kept_worse.extended == [] and kept_worse.after == unextended.after
+
+
+def test_a_latent_studys_extensions_must_extend_a_study_given():
+    table, study = latent_records()
+    learned_longer = synthetic_study({("LS", "0.001"): 1.3}, length=2000)
+    learned_longer.config["latent_dim"] = 2
+    with pytest.raises(ValueError, match="needs their study, learned_record"):
+        lr_latents.read_latent(table, study, extensions=[learned_longer])
+    learned_longer.config["latent_dim"] = 4
+    learned = synthetic_study({("LS", "0.001"): 1.26, ("LV", "0.001"): 1.62})
+    learned.config["latent_dim"] = 2
+    with pytest.raises(ValueError, match="differ in latent_dim: 2 vs 4"):
+        lr_latents.read_latent(table, study, learned, extensions=[learned_longer])
 
 
 def test_a_latent_study_must_match_its_tables_latent_dimension_and_have_its_rate():

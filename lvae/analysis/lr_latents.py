@@ -10,16 +10,21 @@ read at the tables' rate and at the chosen one, and T1-T5 are judged on that lat
 table three times: as trained; with the study's rows at the tables' rate, which differ
 from the table's only by their batches (and F*'s initial weights); and with them at
 their chosen schedules. A verdict that moves between the last two moves with the rate.
+Where a row's chosen schedule missed the criterion, the study is extended (the same
+models, twice as long); each row is then kept at the length whose chosen schedule scores
+best on the selection points, and the last judgement reads the rows so kept.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ..report import fmt
 from . import lr_study
 from .lr_study import TABLE_RATE
 from .protocol import Verdict
+from .records import settings
 
 
 @dataclass(frozen=True)
@@ -31,11 +36,14 @@ class LatentStudy:
     and unconverged_at_choice: the settings that miss the criterion in the study's runs
     under each; diverged: (setting, schedule, seeds) wherever a seed diverged;
     before, at_table_rate and after: T1-T5 on the table as trained, with the study's rows
-    at the tables' rate, and with them at their chosen schedules; learned: whether
+    at the tables' rate, and with every row as kept (its chosen schedule, and the length
+    chosen with it where an extension trained it longer); learned: whether
     LS-VAE and LV-VAE were studied too (else they stay the table's);
     sigma_settles_under: the schedules under which LS-VAE's sigma passes its criterion,
     and sigma_depends_on_rate: whether it passes under some and not others (both None
-    when the learned rows were not studied)."""
+    when the learned rows were not studied); kept: each setting's row as the last
+    judgement reads it (``lr_study.KeptRow``: length, schedule, criterion), which is the
+    study's unless an extension scored better."""
 
     latent_dim: int
     chosen: dict[str, str]
@@ -49,6 +57,18 @@ class LatentStudy:
     learned: bool
     sigma_settles_under: list[str] | None
     sigma_depends_on_rate: bool | None
+    kept: dict[str, lr_study.KeptRow]
+
+    @property
+    def unconverged_kept(self) -> list[str]:
+        """The settings whose kept row misses the convergence criterion."""
+        return [s for s, row in self.kept.items() if not row.converged]
+
+    @property
+    def extended(self) -> list[str]:
+        """The settings kept at a length longer than the study's."""
+        shortest = min(row.steps for row in self.kept.values())
+        return [s for s, row in self.kept.items() if row.steps > shortest]
 
     @property
     def changed(self) -> list[str]:
@@ -59,7 +79,8 @@ class LatentStudy:
     @property
     def changed_by_rate(self) -> list[str]:
         """The claims whose verdict moves between the study's rows at the tables' rate and
-        at their chosen schedules: the rate's part of the change."""
+        the rows as kept: the part of the change the choice of schedule (and of length,
+        where extended) makes."""
         return lr_study.changed_verdicts(self.at_table_rate, self.after)
 
     @property
@@ -69,12 +90,22 @@ class LatentStudy:
         return lr_study.changed_verdicts(self.before, self.at_table_rate)
 
 
-def read_latent(table_record, study_record, learned_record=None, seed: int = 0) -> LatentStudy:
+def read_latent(
+    table_record, study_record, learned_record=None, seed: int = 0, extensions: Sequence = ()
+) -> LatentStudy:
     """The study of ``table_record``'s fixed-sigma rows (``study_record``) and, with
-    ``learned_record``, of its learned rows, read against that table. Raises ValueError,
-    before any reading, when a record is not of the table's latent dimension and data
-    scale or lacks the tables' rate among its schedules."""
+    ``learned_record``, of its learned rows, read against that table; ``extensions``:
+    the runs that train some of those rows longer (of fixed rows or of learned ones).
+    Raises ValueError, before any reading, when a record is not of the table's latent
+    dimension and data scale or lacks the tables' rate among its schedules, or when an
+    extension extends no study given."""
     studies = [study_record] + ([learned_record] if learned_record is not None else [])
+    fixed_ext = [r for r in extensions if not _learned_only(r)]
+    learned_ext = [r for r in extensions if _learned_only(r)]
+    if learned_ext and learned_record is None:
+        raise ValueError("an extension of the learned rows needs their study, learned_record")
+    for record in [*studies, *extensions]:
+        lr_study.check_same_data(table_record, record)
     for record in studies:
         lr_study.check_same_data(table_record, record)
         if TABLE_RATE not in lr_study.schedules(record):
@@ -84,6 +115,12 @@ def read_latent(table_record, study_record, learned_record=None, seed: int = 0) 
             )
     effects = [e for r in studies for e in lr_study.rate_effects(r, TABLE_RATE)]
     rows = lr_study.kept_rows(study_record, learned_record=learned_record)
+    kept = lr_study.kept_rows(
+        study_record,
+        best_of=tuple(fixed_ext),
+        learned_record=learned_record,
+        learned_best_of=tuple(learned_ext),
+    )
     return LatentStudy(
         latent_dim=int(table_record.config["latent_dim"]),
         chosen={e.setting: e.schedule for e in effects},
@@ -93,7 +130,7 @@ def read_latent(table_record, study_record, learned_record=None, seed: int = 0) 
         diverged=[d for r in studies for d in lr_study.divergences(r)],
         before=lr_study.judged_at_table_rate(table_record, seed),
         at_table_rate=lr_study.judged_on(table_record, rows, seed, schedule=TABLE_RATE),
-        after=lr_study.judged_on(table_record, rows, seed),
+        after=lr_study.judged_on(table_record, kept, seed),
         learned=learned_record is not None,
         sigma_settles_under=(
             None if learned_record is None else lr_study.settles_under(learned_record, "LS")
@@ -103,7 +140,13 @@ def read_latent(table_record, study_record, learned_record=None, seed: int = 0) 
             if learned_record is None
             else lr_study.sigma_settling_depends_on_rate(learned_record, "LS")
         ),
+        kept={setting: lr_study.kept_row(record, setting) for setting, record in kept.items()},
     )
+
+
+def _learned_only(record) -> bool:
+    """Whether ``record`` trains learned-sigma rows only (LS-VAE, LV-VAE)."""
+    return set(settings(record)) <= set(lr_study.LEARNED_SETTINGS)
 
 
 def moved_text(study: LatentStudy) -> str:
@@ -160,11 +203,19 @@ def diverged_text(study: LatentStudy) -> str:
 
 def unconverged_text(study: LatentStudy) -> str:
     """The settings that miss the convergence criterion at the tables' rate and at their
-    chosen schedules."""
-    return (
+    chosen schedules, and, where some row was extended, at the rows as kept."""
+    text = (
         f"at 10⁻³: {', '.join(study.unconverged_at_table_rate) or 'none'}; at the chosen "
         f"schedules: {', '.join(study.unconverged_at_choice) or 'none'}"
     )
+    if study.extended:
+        text += f"; at the rows as kept: {', '.join(study.unconverged_kept) or 'none'}"
+    return text
+
+
+def extended_text(study: LatentStudy) -> str:
+    """Each row kept at a longer length, in words (``lr_study.kept_text``); "none"."""
+    return "; ".join(lr_study.kept_text(s, study.kept[s]) for s in study.extended) or "none"
 
 
 def verdicts_text(study: LatentStudy) -> str:

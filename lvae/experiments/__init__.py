@@ -71,6 +71,7 @@ EXPERIMENTS: dict[str, Experiment] = {
         table1_lr.LEARNED_DECAY,
         table1_lr.LEARNED_DECAY_LONGEST,
         *(study for pair in table1_lr.LATENT_STUDIES.values() for study in pair),
+        *(run for runs in table1_lr.LATENT_LONGER.values() for run in runs),
         kl_weight.EXPERIMENT,
         images_digits.EXPERIMENT,
         images_digits.PROTOCOL,
