@@ -923,7 +923,9 @@ def test_the_judgement_path_tells_the_rerun_at_the_same_rate_from_the_choice():
     means = dict(PAPER_MEANS, **{"F*": 1.3})
     table = table_record(means)
     fixed = [s for s in means if s.startswith("F")]
-    study = synthetic_study({(s, "0.001"): PAPER_MEANS[s] for s in fixed})
+    select = {(s, "0.001"): PAPER_MEANS[s] for s in fixed}
+    select |= {(s, "slow"): PAPER_MEANS[s] - 0.5 for s in fixed} | {("F sigma=0.3", "slow"): 0.5}
+    study = synthetic_study(select)  # F(0.3) chooses the slow rate, the others 1e-3
     longer = synthetic_study({("F sigma=0.1", "0.001"): 0.77}, length=2000)
     learned = synthetic_study(
         {("LS", "0.001"): 1.26, ("LS", "slow"): 1.0, ("LV", "0.001"): 1.62, ("LV", "slow"): 1.0}
@@ -932,6 +934,16 @@ def test_the_judgement_path_tells_the_rerun_at_the_same_rate_from_the_choice():
     assert lr_study.steps_moved(path)["T3"] == ["fixed rows at 10⁻³"]
     assert lr_study.moved_by_rerun(path) == ["T3", "T4"]
     assert lr_study.moved_by_choice(path) == []
+    # T5 reads F(0.1)'s lead over the next best sigma: F(0.043) (0.33) at 1e-3, F(0.3) at
+    # its slow rate (0.5) once chosen. The learned rows' rerun step reads only LS and LV
+    # at 1e-3; every fixed row stays at its choice.
+    t5 = {label: {v.key: v for v in verdicts}["T5"].effect for label, verdicts in path.items()}
+    assert t5["fixed rows at 10⁻³"] == pytest.approx(0.77 - 0.33)
+    assert t5["LS, LV at 10⁻³"] == pytest.approx(0.77 - 0.5) == t5["LS, LV rate"]
+    with pytest.raises(ValueError, match="read_at names settings the rows lack: \\['LS'\\]"):
+        lr_study.judged_on(
+            table, lr_study.kept_rows(study), schedule=lr_study.TABLE_RATE, read_at=["LS"]
+        )
     # LS retrained at 1e-3 scores 0.2 and T3 fails again (the draw's move); at its chosen
     # slower rate LS scores 1.26 and T3 holds again: that move is the rate's.
     learned = synthetic_study(
@@ -1084,9 +1096,9 @@ def test_a_latent_study_reads_choice_convergence_and_verdicts_against_its_own_ta
     assert read.diverged == []
     # F(0.1) at its slow rate restores the paper's ordering: T4 and T5 turn to "holds".
     # The study's rows at 1e-3 repeat the table's values, so the whole change is the rate's.
-    assert read.changed == ["T4", "T5"] == read.changed_by_rate
+    assert read.changed == ["T4", "T5"] == read.changed_by_choice
     assert read.changed_by_rerun == [] and lr_latents.rerun_text(read) == "none"
-    assert lr_latents.rate_text(read) == lr_latents.changed_text(read)
+    assert lr_latents.choice_text(read) == lr_latents.changed_text(read)
     assert lr_latents.moved_text(read) == "F sigma=0.1 to slow (+0.57, seed std 0.013)"
     text = lr_latents.changed_text(read)
     assert text.startswith("T4 contradicted → holds (-0.430); T5 contradicted → holds")
@@ -1107,7 +1119,7 @@ def test_a_verdict_moved_by_training_again_at_the_same_rate_is_not_the_rates():
     study.config["latent_dim"] = 2
     read = lr_latents.read_latent(table, study)
     assert read.changed == ["T4", "T5"] == read.changed_by_rerun
-    assert read.changed_by_rate == [] and lr_latents.rate_text(read) == "none"
+    assert read.changed_by_choice == [] and lr_latents.choice_text(read) == "none"
     assert lr_latents.rerun_text(read).startswith("T4 contradicted → holds (-0.430)")
 
 
@@ -1129,10 +1141,11 @@ def test_a_latent_study_with_its_learned_rows_replaces_ls_and_lv_and_reads_sigma
 
 
 def test_a_latent_study_keeps_an_extended_row_only_where_it_scores_better():
-    # F(0.01) was still rising under its chosen 1e-3. Trained twice as long it scores
-    # 0.1 higher and has settled: that row is kept, and the judgement reads it.
+    # F(0.01) was still rising under its chosen 1e-3. Trained twice as long it scores 2.0,
+    # above LS (1.26), and has settled: that row is kept, and the judgement reads it, so
+    # T2 (LS above the best fixed sigma) no longer holds, by 1.26 - 2.0.
     table, study = latent_records()
-    better = synthetic_study({("F sigma=0.01", "0.001"): -0.86}, length=2000)
+    better = synthetic_study({("F sigma=0.01", "0.001"): 2.0}, length=2000)
     worse = synthetic_study({("F sigma=0.01", "0.001"): -1.5}, length=2000)
     for record in (better, worse):
         record.config["latent_dim"] = 2
@@ -1140,12 +1153,15 @@ def test_a_latent_study_keeps_an_extended_row_only_where_it_scores_better():
     assert read.unconverged_at_choice == ["F sigma=0.01"] and read.unconverged_kept == []
     assert read.extended == ["F sigma=0.01"]
     assert read.kept["F sigma=0.01"].steps == 2000
-    assert read.kept["F sigma=0.01"].mean_elbo == pytest.approx(-0.86, abs=0.05)
+    assert read.kept["F sigma=0.01"].mean_elbo == pytest.approx(2.0, abs=0.05)
+    t2 = {v.key: v for v in read.after}["T2"]
+    assert t2.verdict != stats.HOLDS and t2.effect == pytest.approx(1.26 - 2.0)
     assert lr_latents.extended_text(read).startswith("F sigma=0.01: 0.001 at 2,000 steps")
     assert lr_latents.unconverged_text(read).endswith("; at the rows as kept: none")
     unextended = lr_latents.read_latent(table, study)
     assert unextended.extended == [] and lr_latents.extended_text(unextended) == "none"
     assert unextended.unconverged_kept == ["F sigma=0.01"]
+    assert {v.key: v for v in unextended.after}["T2"].verdict == stats.HOLDS
     assert "rows as kept" not in lr_latents.unconverged_text(unextended)
     # A worse extension is not kept: the verdicts are those without it.
     kept_worse = lr_latents.read_latent(table, study, extensions=[worse])

@@ -11,8 +11,9 @@ table three times: as trained; with the study's rows at the tables' rate, which 
 from the table's only by their batches (and F*'s initial weights); and with them at
 their chosen schedules. A verdict that moves between the last two moves with the rate.
 Where a row's chosen schedule missed the criterion, the study is extended (the same
-models, twice as long); each row is then kept at the length whose chosen schedule scores
-best on the selection points, and the last judgement reads the rows so kept.
+models, twice as long, in a new stack and so on other batches); each row is then kept at
+the length whose chosen schedule scores best on the selection points, and the last
+judgement reads the rows so kept, its move then mixing the choice with that new draw.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ class LatentStudy:
     and sigma_depends_on_rate: whether it passes under some and not others (both None
     when the learned rows were not studied); kept: each setting's row as the last
     judgement reads it (``lr_study.KeptRow``: length, schedule, criterion), which is the
-    study's unless an extension scored better."""
+    study's unless an extension scored better; study_steps: the study's length."""
 
     latent_dim: int
     chosen: dict[str, str]
@@ -58,6 +59,7 @@ class LatentStudy:
     sigma_settles_under: list[str] | None
     sigma_depends_on_rate: bool | None
     kept: dict[str, lr_study.KeptRow]
+    study_steps: int
 
     @property
     def unconverged_kept(self) -> list[str]:
@@ -67,8 +69,7 @@ class LatentStudy:
     @property
     def extended(self) -> list[str]:
         """The settings kept at a length longer than the study's."""
-        shortest = min(row.steps for row in self.kept.values())
-        return [s for s, row in self.kept.items() if row.steps > shortest]
+        return [s for s, row in self.kept.items() if row.steps > self.study_steps]
 
     @property
     def changed(self) -> list[str]:
@@ -77,7 +78,7 @@ class LatentStudy:
         return lr_study.changed_verdicts(self.before, self.after)
 
     @property
-    def changed_by_rate(self) -> list[str]:
+    def changed_by_choice(self) -> list[str]:
         """The claims whose verdict moves between the study's rows at the tables' rate and
         the rows as kept: the part of the change the choice of schedule (and of length,
         where extended) makes."""
@@ -98,7 +99,7 @@ def read_latent(
     the runs that train some of those rows longer (of fixed rows or of learned ones).
     Raises ValueError, before any reading, when a record is not of the table's latent
     dimension and data scale or lacks the tables' rate among its schedules, or when an
-    extension extends no study given."""
+    extension does not extend a study given (``lr_study.check_extension``)."""
     studies = [study_record] + ([learned_record] if learned_record is not None else [])
     fixed_ext = [r for r in extensions if not _learned_only(r)]
     learned_ext = [r for r in extensions if _learned_only(r)]
@@ -106,8 +107,10 @@ def read_latent(
         raise ValueError("an extension of the learned rows needs their study, learned_record")
     for record in [*studies, *extensions]:
         lr_study.check_same_data(table_record, record)
+    for extension in extensions:
+        extended = learned_record if _learned_only(extension) else study_record
+        lr_study.check_extension(extended, extension, same_schedules=False)
     for record in studies:
-        lr_study.check_same_data(table_record, record)
         if TABLE_RATE not in lr_study.schedules(record):
             raise ValueError(
                 f"no schedule {TABLE_RATE!r} (the tables' rate); schedules: "
@@ -141,6 +144,7 @@ def read_latent(
             else lr_study.sigma_settling_depends_on_rate(learned_record, "LS")
         ),
         kept={setting: lr_study.kept_row(record, setting) for setting, record in kept.items()},
+        study_steps=int(study_record.config["steps"]),
     )
 
 
@@ -180,9 +184,9 @@ def changed_text(study: LatentStudy) -> str:
     return _moved_text(study.before, study.after)
 
 
-def rate_text(study: LatentStudy) -> str:
-    """The verdicts that move from the study's rows at the tables' rate to the same rows
-    at their chosen schedules: the rate's part of the change."""
+def choice_text(study: LatentStudy) -> str:
+    """The verdicts that move from the study's rows at the tables' rate to the rows as
+    kept: the part of the change the choice of schedule (and length) makes."""
     return _moved_text(study.at_table_rate, study.after)
 
 

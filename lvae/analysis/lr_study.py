@@ -249,7 +249,7 @@ def _schedule_set(record) -> set[tuple]:
     return {(m["schedule"], m["rate"], m["warmup_steps"]) for m in record.models}
 
 
-def _check_extension(study_record, longer_record, same_schedules: bool = True) -> None:
+def check_extension(study_record, longer_record, same_schedules: bool = True) -> None:
     """Raise ValueError unless ``longer_record`` is ``study_record``'s study, longer, for
     some of its settings and (with ``same_schedules``) some of its schedules."""
     for key in EXTENSION_KEEPS:
@@ -277,7 +277,7 @@ def at_chosen_length(study_record, longer_record=None) -> dict[str, object]:
     others."""
     out = dict.fromkeys(settings(study_record), study_record)
     if longer_record is not None:
-        _check_extension(study_record, longer_record)
+        check_extension(study_record, longer_record)
         out.update(dict.fromkeys(settings(longer_record), longer_record))
     return out
 
@@ -295,7 +295,7 @@ def at_best_length(study_record, *longer_records) -> dict[str, object]:
     scores the highest mean selection ELBO: the length and schedule are chosen together
     (a tie goes to the record listed first)."""
     for longer in longer_records:
-        _check_extension(study_record, longer, same_schedules=False)
+        check_extension(study_record, longer, same_schedules=False)
     out = {}
     for setting in settings(study_record):
         holding = [study_record, *(r for r in longer_records if setting in settings(r))]
@@ -507,6 +507,10 @@ def judged_on(
     every record must share the table's latent dimension and data scale."""
     if read_at is not None and schedule is None:
         raise ValueError("read_at names the settings read at a schedule; none was given")
+    if read_at is not None and not set(read_at) <= set(rows):
+        raise ValueError(
+            f"read_at names settings the rows lack: {sorted(set(read_at) - set(rows))}"
+        )
     records = {id(r): r for r in rows.values()}  # each record once
     for record in records.values():
         check_same_data(table_record, record)
@@ -514,7 +518,7 @@ def judged_on(
     chosen_rows = {key: chosen_elbo(r) for key, r in records.items()}
     if schedule is not None:
         read_at = set(rows) if read_at is None else set(read_at)
-        under = {id(rows[s]): elbo_under(rows[s], schedule) for s in read_at if s in rows}
+        under = {id(rows[s]): elbo_under(rows[s], schedule) for s in read_at}
     replaced = {
         s: (under if schedule is not None and s in read_at else chosen_rows)[id(record)][s]
         for s, record in rows.items()
@@ -745,8 +749,10 @@ def ever_moved(stages: Mapping[str, Sequence[Verdict]]) -> list[str]:
     return [v.key for v in next(iter(stages.values())) if len(verdicts[v.key]) > 1]
 
 
-# The steps of ``judgement_path`` that train rows again at the tables' rate, on other
-# batches: a verdict that moves there moves with the draw, not with the rate or length.
+# The steps of ``judgement_path`` that train rows again at the tables' rate (other
+# batches and evaluation points): a verdict that moves there moves with retraining alone,
+# not with the rate or length. The later steps each train a new stack, so their moves mix
+# the choice with a new draw of batches.
 RERUN_STEPS = ("fixed rows at 10⁻³", "LS, LV at 10⁻³")
 
 
@@ -760,13 +766,13 @@ def steps_moved(stages: Mapping[str, Sequence[Verdict]]) -> dict[str, list[str]]
 
 def moved_by_choice(stages: Mapping[str, Sequence[Verdict]]) -> list[str]:
     """The claims whose verdict moves at a step that changes a schedule or a length (any
-    step but ``RERUN_STEPS``): the claims the learning rate or the length decides."""
+    step but ``RERUN_STEPS``; such a step may redraw the batches too)."""
     return [k for k, steps in steps_moved(stages).items() if set(steps) - set(RERUN_STEPS)]
 
 
 def moved_by_rerun(stages: Mapping[str, Sequence[Verdict]]) -> list[str]:
     """The claims whose verdict moves at one of ``RERUN_STEPS``: training the same rows
-    again at the same rate, on other batches, moves them."""
+    again at the same rate moves them."""
     return [k for k, steps in steps_moved(stages).items() if set(steps) & set(RERUN_STEPS)]
 
 
@@ -792,8 +798,10 @@ def verdict_path(stages: Mapping[str, Sequence[Verdict]], name: str = "lr_path")
         "learning-rate study at latent 1, from the table's rate on the left to the last "
         "judgement on the right; 'moved at': the steps at which the verdict differs from "
         "the step before. The steps '" + "' and '".join(RERUN_STEPS) + "' train the same "
-        "rows again at the table's rate on other batches: a move there is the draw's, not "
-        "the rate's.",
+        "rows again at the table's rate (other batches and evaluation points, F*'s "
+        "borrowed initial weights): a move there comes from retraining alone. Every later "
+        "step trains a new stack, so its move mixes the choice of schedule or length with "
+        "a new draw of batches.",
         name=name,
     )
 

@@ -372,7 +372,7 @@ def longer_rows(config: LRStudyConfig, sigmas: tuple[float, ...]) -> LRStudyConf
         fixed_sigmas=sigmas,
         f_star_sigma=None,
         steps=LONG_FACTOR * config.steps,
-        init_index=first,
+        init_index=config.init_index + first,
     )
 
 
@@ -428,8 +428,9 @@ def made_latent_extensions() -> dict[int, list[str]]:
 
 
 def pending_latent_studies() -> list[str]:
-    """The latent-2 and latent-4 studies and extensions registered and not yet made, in
-    order of making (each latent's studies, then the extensions)."""
+    """The latent-2 and latent-4 studies and extensions registered and not yet made: the
+    studies of every latent first (fixed rows, then learned, latent 2 before 4), then the
+    extensions, the order in which they are made."""
     runs = [e for pair in LATENT_STUDIES.values() for e in pair]
     runs += [e for extensions in LATENT_LONGER.values() for e in extensions]
     return [e.name for e in runs if e.name in PENDING]
