@@ -53,6 +53,7 @@ def test_every_experiment_module_declares_one_experiment_named_after_it():
     lr_long |= {"table1-lr-learned-decay-longest"}
     lr_long |= {f"table1-lr{kind}-latent{d}" for kind in ("", "-learned") for d in (2, 4)}
     lr_long |= {"table1-lr-long-latent2", "table1-lr-learned-long-latent2"}
+    lr_long |= {"table1-lr-long-latent4"}
     assert set(experiments.EXPERIMENTS) == {
         *declared, *variants, *sphere_grids, *image_protocol, *lr_long
     }  # fmt: skip
@@ -427,8 +428,9 @@ def test_the_latent_studies_are_read_made_first_fixed_then_learned(monkeypatch):
         table1_lr.made_latent_studies()
     monkeypatch.setattr(table1_lr, "PENDING", ())
     assert table1_lr.made_latent_studies() == {2: every[:2], 4: every[2:]}
-    extensions = [e.name for runs in table1_lr.LATENT_LONGER.values() for e in runs]
-    assert table1_lr.made_latent_extensions() == {2: extensions} and extensions
+    by_latent = {d: [e.name for e in runs] for d, runs in table1_lr.LATENT_LONGER.items()}
+    assert table1_lr.made_latent_extensions() == by_latent and all(by_latent.values())
+    extensions = [name for names in by_latent.values() for name in names]
     monkeypatch.setattr(table1_lr, "PENDING", tuple(extensions[1:]))
     assert table1_lr.made_latent_extensions() == {2: extensions[:1]}
     assert table1_lr.pending_latent_studies() == extensions[1:]
