@@ -107,9 +107,9 @@ def read_latent(
         raise ValueError("an extension of the learned rows needs their study, learned_record")
     for record in [*studies, *extensions]:
         lr_study.check_same_data(table_record, record)
-    for extension in extensions:
-        extended = learned_record if _learned_only(extension) else study_record
-        lr_study.check_extension(extended, extension, same_schedules=False)
+    for extended, extending in ((study_record, fixed_ext), (learned_record, learned_ext)):
+        for extension in extending:
+            lr_study.check_extension(extended, extension, same_schedules=False)
     for record in studies:
         if TABLE_RATE not in lr_study.schedules(record):
             raise ValueError(

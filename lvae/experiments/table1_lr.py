@@ -148,17 +148,27 @@ EXPERIMENT = Experiment(
 LONG_SIGMAS = (0.1,)
 LONG_FACTOR = 2
 
+
+def longer_rows(config: LRStudyConfig, sigmas: tuple[float, ...]) -> LRStudyConfig:
+    """The fixed-sigma study ``config`` for the grid's ``sigmas`` alone (adjacent in the
+    grid, from their table rows' weights), no F*, LONG_FACTOR times the steps."""
+    first = config.fixed_sigmas.index(sigmas[0])
+    if config.fixed_sigmas[first : first + len(sigmas)] != sigmas:
+        raise ValueError(f"{sigmas} are not adjacent in the grid {config.fixed_sigmas}")
+    return dataclasses.replace(
+        config,
+        fixed_sigmas=sigmas,
+        f_star_sigma=None,
+        steps=LONG_FACTOR * config.steps,
+        init_index=config.init_index + first,
+    )
+
+
 LONG = EXPERIMENT.variant(
     "table1-lr-long",
     f"table1-lr at {LONG_FACTOR}x the steps for F at sigma {', '.join(map(str, LONG_SIGMAS))} "
     "only (the setting whose chosen schedule had not converged)",
-    lambda config: dataclasses.replace(
-        config,
-        fixed_sigmas=LONG_SIGMAS,
-        f_star_sigma=None,
-        steps=LONG_FACTOR * config.steps,
-        init_index=config.fixed_sigmas.index(LONG_SIGMAS[0]),  # the table row's weights
-    ),
+    lambda config: longer_rows(config, LONG_SIGMAS),  # from the table rows' weights
 )
 
 # The protocol's next step for F(0.1), which missed the criterion at 2x too, still rising
@@ -361,21 +371,6 @@ LATENT_LONG_SIGMAS: dict[int, tuple[float, ...]] = {2: (0.043,), 4: (0.043, 0.03
 LATENT_LONG_LEARNED: dict[int, tuple[str, ...]] = {2: LEARNED, 4: LEARNED}
 
 
-def longer_rows(config: LRStudyConfig, sigmas: tuple[float, ...]) -> LRStudyConfig:
-    """The fixed-sigma study ``config`` for the grid's ``sigmas`` alone (adjacent in the
-    grid, from their table rows' weights), no F*, LONG_FACTOR times the steps."""
-    first = config.fixed_sigmas.index(sigmas[0])
-    if config.fixed_sigmas[first : first + len(sigmas)] != sigmas:
-        raise ValueError(f"{sigmas} are not adjacent in the grid {config.fixed_sigmas}")
-    return dataclasses.replace(
-        config,
-        fixed_sigmas=sigmas,
-        f_star_sigma=None,
-        steps=LONG_FACTOR * config.steps,
-        init_index=config.init_index + first,
-    )
-
-
 def learned_longer(config: LRStudyConfig, kinds: tuple[str, ...]) -> LRStudyConfig:
     """The learned study of ``config`` for ``kinds`` alone (of LEARNED, in its order, from
     their table rows' weights), LONG_FACTOR times the steps."""
@@ -392,28 +387,22 @@ def learned_longer(config: LRStudyConfig, kinds: tuple[str, ...]) -> LRStudyConf
 
 
 def _latent_longer(latent_dim: int) -> list[Experiment]:
-    out = []
-    if latent_dim in LATENT_LONG_SIGMAS:
-        sigmas = LATENT_LONG_SIGMAS[latent_dim]
-        out.append(
-            EXPERIMENT.variant(
-                f"table1-lr-long-latent{latent_dim}",
-                f"table1-lr-latent{latent_dim} at {LONG_FACTOR}x the steps for F at sigma "
-                f"{', '.join(map(str, sigmas))} only (its chosen schedule had not converged)",
-                lambda config: longer_rows(at_latent(config, latent_dim), sigmas),
-            )
-        )
-    if latent_dim in LATENT_LONG_LEARNED:
-        kinds = LATENT_LONG_LEARNED[latent_dim]
-        out.append(
-            EXPERIMENT.variant(
-                f"table1-lr-learned-long-latent{latent_dim}",
-                f"table1-lr-learned-latent{latent_dim} at {LONG_FACTOR}x the steps "
-                "(its chosen schedules had not converged)",
-                lambda config: learned_longer(at_latent(config, latent_dim), kinds),
-            )
-        )
-    return out
+    runs = []  # (name, description, configure) of each extension, fixed rows first
+    if sigmas := LATENT_LONG_SIGMAS.get(latent_dim):
+        runs.append((
+            f"table1-lr-long-latent{latent_dim}",
+            f"table1-lr-latent{latent_dim} at {LONG_FACTOR}x the steps for F at sigma "
+            f"{', '.join(map(str, sigmas))} only (its chosen schedule had not converged)",
+            lambda config: longer_rows(at_latent(config, latent_dim), sigmas),
+        ))  # fmt: skip
+    if kinds := LATENT_LONG_LEARNED.get(latent_dim):
+        runs.append((
+            f"table1-lr-learned-long-latent{latent_dim}",
+            f"table1-lr-learned-latent{latent_dim} at {LONG_FACTOR}x the steps "
+            "(its chosen schedules had not converged)",
+            lambda config: learned_longer(at_latent(config, latent_dim), kinds),
+        ))  # fmt: skip
+    return [EXPERIMENT.variant(*run) for run in runs]
 
 
 # {latent dimension: its extensions, fixed rows first}, registered once its studies were read.
