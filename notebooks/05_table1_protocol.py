@@ -1266,6 +1266,9 @@ plots.glue_values(
         "lrd_moved": lr_latents.per_latent(latent_reads, lr_latents.moved_text),
         "lrd_diverged": lr_latents.per_latent(latent_reads, lr_latents.diverged_text),
         "lrd_unconverged": lr_latents.per_latent(latent_reads, lr_latents.unconverged_text),
+        "lrd_kept_unconverged": lr_latents.per_latent(
+            latent_reads, lr_latents.kept_unconverged_text
+        ),
         "lrd_extended": lr_latents.per_latent(latent_reads, lr_latents.extended_text),
         "lrd_changed": lr_latents.per_latent(latent_reads, lr_latents.changed_text),
         "lrd_rerun": lr_latents.per_latent(latent_reads, lr_latents.rerun_text),
@@ -1336,6 +1339,10 @@ plots.show(plots.sigma_by_latent(traces, dense_until=dense), "fig_sigma_latent")
 # * At latent 1, the rows that miss the convergence criterion at their kept schedule and
 #   length, at the last step of the study: {glue:text}`final_unconverged`. Registered on
 #   the protocol page and not yet run: {glue:text}`lr_pending`.
+# * At latent 2 and 4, the rows that miss the criterion as kept (chosen schedule, and the
+#   longer length where it scored better), with the extensions made so far:
+#   {glue:text}`lrd_kept_unconverged`. No step beyond the doubled length is registered
+#   for them yet; registered and not yet made: {glue:text}`lrd_pending`.
 # * The other parts of the protocol have been run at CPU scale: the sphere grid (claim
 #   S1) on the page {doc}`06_claims`, and the image claims (I1 to I4, 5 seeds, a
 #   sample-quality score) in {doc}`04_images`.

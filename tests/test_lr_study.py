@@ -1155,11 +1155,13 @@ def test_a_latent_study_keeps_an_extended_row_only_where_it_scores_better():
     assert t2.verdict != stats.HOLDS and t2.effect == pytest.approx(1.26 - 2.0)
     assert lr_latents.extended_text(read).startswith("F sigma=0.01: 0.001 at 2,000 steps")
     assert lr_latents.unconverged_text(read).endswith("; at the rows as kept: none")
+    assert lr_latents.kept_unconverged_text(read) == "none"
     unextended = lr_latents.read_latent(table, study)
     assert unextended.extended == [] and lr_latents.extended_text(unextended) == "none"
     assert unextended.unconverged_kept == ["F sigma=0.01"]
     assert {v.key: v for v in unextended.after}["T2"].verdict == stats.HOLDS
     assert "rows as kept" not in lr_latents.unconverged_text(unextended)
+    assert lr_latents.kept_unconverged_text(unextended) == "F sigma=0.01"
     # A worse extension is not kept: the verdicts are those without it.
     kept_worse = lr_latents.read_latent(table, study, extensions=[worse])
     assert kept_worse.extended == [] and kept_worse.after == unextended.after

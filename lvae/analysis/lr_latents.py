@@ -217,6 +217,12 @@ def unconverged_text(study: LatentStudy) -> str:
     return text
 
 
+def kept_unconverged_text(study: LatentStudy) -> str:
+    """The settings whose row as kept (chosen schedule, and length where trained longer)
+    still misses the convergence criterion: what is left to converge; "none"."""
+    return ", ".join(study.unconverged_kept) or "none"
+
+
 def extended_text(study: LatentStudy) -> str:
     """Each row kept at a longer length, in words (``lr_study.kept_text``); "none"."""
     return "; ".join(lr_study.kept_text(s, study.kept[s]) for s in study.extended) or "none"
