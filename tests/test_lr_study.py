@@ -1135,6 +1135,30 @@ def test_a_latent_study_with_its_learned_rows_replaces_ls_and_lv_and_reads_sigma
     assert lr_latents.sigma_text(read) == "under slow"
     assert lr_latents.sigma_text(lr_latents.read_latent(table, study)) == "not studied yet"
     assert "T1" in read.changed  # LS (2.0) now above LV (1.62)
+    assert read.sigma_settles_longer is None
+
+
+def test_a_latent_study_reads_sigma_in_its_learned_rows_trained_longer():
+    # Trained twice as long, LS's sigma is flat under 1e-3 too and halves under slow.
+    table, study = latent_records()
+    learned = synthetic_study(
+        {("LS", "0.001"): 1.26, ("LS", "slow"): 2.0, ("LV", "0.001"): 1.62, ("LV", "slow"): 1.5},
+        sigma_fall={("LS", "0.001"): 0.5},
+    )
+    longer = synthetic_study(
+        {("LS", "0.001"): 1.3, ("LS", "slow"): 2.1, ("LV", "0.001"): 1.7, ("LV", "slow"): 1.6},
+        sigma_fall={("LS", "slow"): 0.5},
+        length=2000,
+    )
+    for record in (learned, longer):
+        record.config["latent_dim"] = 2
+    read = lr_latents.read_latent(table, study, learned, extensions=[longer])
+    assert read.sigma_settles_under == ["slow"] and read.sigma_settles_longer == (2000, ["0.001"])
+    assert lr_latents.sigma_text(read) == "under slow (trained 2,000 steps: under 0.001)"
+    lv_only = synthetic_study({("LV", "0.001"): 1.7, ("LV", "slow"): 1.6}, length=2000)
+    lv_only.config["latent_dim"] = 2
+    read = lr_latents.read_latent(table, study, learned, extensions=[lv_only])
+    assert read.sigma_settles_longer is None and lr_latents.sigma_text(read) == "under slow"
 
 
 def test_a_latent_study_keeps_an_extended_row_only_where_it_scores_better():

@@ -42,9 +42,12 @@ class LatentStudy:
     LS-VAE and LV-VAE were studied too (else they stay the table's);
     sigma_settles_under: the schedules under which LS-VAE's sigma passes its criterion,
     and sigma_depends_on_rate: whether it passes under some and not others (both None
-    when the learned rows were not studied); kept: each setting's row as the last
-    judgement reads it (``lr_study.KeptRow``: length, schedule, criterion), which is the
-    study's unless an extension scored better; study_steps: the study's length."""
+    when the learned rows were not studied); sigma_settles_longer: (steps, schedules)
+    for the longest extension of the learned rows, the schedules under which LS-VAE's
+    sigma passes its criterion there (None without such an extension); kept: each
+    setting's row as the last judgement reads it (``lr_study.KeptRow``: length, schedule,
+    criterion), which is the study's unless an extension scored better; study_steps: the
+    study's length."""
 
     latent_dim: int
     chosen: dict[str, str]
@@ -58,6 +61,7 @@ class LatentStudy:
     learned: bool
     sigma_settles_under: list[str] | None
     sigma_depends_on_rate: bool | None
+    sigma_settles_longer: tuple[int, list[str]] | None
     kept: dict[str, lr_study.KeptRow]
     study_steps: int
 
@@ -143,9 +147,21 @@ def read_latent(
             if learned_record is None
             else lr_study.sigma_settling_depends_on_rate(learned_record, "LS")
         ),
+        sigma_settles_longer=_sigma_settles_longer(learned_ext),
         kept={setting: lr_study.kept_row(record, setting) for setting, record in kept.items()},
         study_steps=int(study_record.config["steps"]),
     )
+
+
+def _sigma_settles_longer(learned_extensions: Sequence) -> tuple[int, list[str]] | None:
+    """(steps, schedules under which LS-VAE's sigma settles) in the longest of the
+    learned rows' extensions that trains LS-VAE; None if there is none. Descriptive: the
+    verdict on T7 stays the study's, at its registered length."""
+    with_ls = [r for r in learned_extensions if "LS" in settings(r)]
+    if not with_ls:
+        return None
+    longest = max(with_ls, key=lambda r: int(r.config["steps"]))
+    return int(longest.config["steps"]), lr_study.settles_under(longest, "LS")
 
 
 def _learned_only(record) -> bool:
@@ -234,11 +250,16 @@ def verdicts_text(study: LatentStudy) -> str:
 
 
 def sigma_text(study: LatentStudy) -> str:
-    """Under which schedules LS-VAE's sigma passes its criterion; "not studied yet" before
-    the learned rows' run is made."""
+    """Under which schedules LS-VAE's sigma passes its criterion, and in parentheses
+    under which it passes in the longest extension of the learned rows, if any; "not
+    studied yet" before the learned rows' run is made."""
     if study.sigma_settles_under is None:
         return "not studied yet"
-    return f"under {', '.join(study.sigma_settles_under) or 'none of the schedules'}"
+    text = f"under {', '.join(study.sigma_settles_under) or 'none of the schedules'}"
+    if study.sigma_settles_longer is not None:
+        steps, under = study.sigma_settles_longer
+        text += f" (trained {steps:,} steps: under {', '.join(under) or 'none of them'})"
+    return text
 
 
 def made_text(studies: dict[int, LatentStudy]) -> str:
