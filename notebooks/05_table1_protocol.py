@@ -1285,7 +1285,8 @@ plots.glue_values(
 #   and the seeds' spread at 10⁻³): {glue:text}`lrd_moved`.
 # * **Seeds that diverged:** {glue:text}`lrd_diverged`.
 # * **Rows that miss the convergence criterion** in the study's own runs, at 10⁻³ and at
-#   the chosen schedules (LS-VAE and LV-VAE among them once their run is made):
+#   the chosen schedules (LS-VAE and LV-VAE among them once their run is made), and,
+#   where some row was trained longer, at the rows as kept:
 #   {glue:text}`lrd_unconverged`. In the tables, trained at 10⁻³ on other batches, the
 #   fixed-σ rows that missed it were {glue:text}`unconverged_by_latent`.
 # * **Rows trained longer** because their chosen schedule missed the criterion, kept at
@@ -1300,8 +1301,9 @@ plots.glue_values(
 #   holds a new draw), {glue:text}`lrd_choice`. The verdicts with the rows as kept:
 #   {glue:text}`lrd_verdicts`.
 # * **LS-VAE's σ settles** (median drift of log σ over the last tenth within the seeds'
-#   spread, T7 per rate; in parentheses, the same read where LS-VAE was trained longer,
-#   which describes and does not change T7's verdict): {glue:text}`lrd_sigma`.
+#   spread, T7 per rate; seeds that diverged are named, the criterion reads the others;
+#   then, where LS-VAE was trained longer, the same criterion in that run, which describes
+#   and does not change T7's verdict): {glue:text}`lrd_sigma`.
 #
 # At latent 1 the study grew in further registered steps (longer runs, decaying rates)
 # wherever a chosen row had not converged. At latent 2 and 4 the first such step is
@@ -1343,7 +1345,8 @@ plots.show(plots.sigma_by_latent(traces, dense_until=dense), "fig_sigma_latent")
 # * At latent 2 and 4, the rows that miss the criterion as kept (chosen schedule, and the
 #   longer length where it scored better), with the extensions made so far:
 #   {glue:text}`lrd_kept_unconverged`. No step beyond the doubled length is registered
-#   for them yet; registered and not yet made: {glue:text}`lrd_pending`.
+#   for any of them; the doubled-length runs registered and not yet made:
+#   {glue:text}`lrd_pending`.
 # * The other parts of the protocol have been run at CPU scale: the sphere grid (claim
 #   S1) on the page {doc}`06_claims`, and the image claims (I1 to I4, 5 seeds, a
 #   sample-quality score) in {doc}`04_images`.

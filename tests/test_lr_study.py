@@ -693,6 +693,25 @@ def test_the_latent_extensions_train_what_their_study_left_unconverged_from_its_
         assert list(dict.fromkeys(s.setting for s in specs)) == unconverged
 
 
+# What book/protocol.md says each made extension at latent 2 and 4 left: {latent: (rows
+# kept at the longer length, rows still missing the criterion as kept)}.
+EXTENSIONS_AS_REPORTED = {2: (["F sigma=0.043", "LS", "LV"], ["LV"])}
+
+
+def test_the_protocol_page_reports_the_made_latent_extensions_as_the_records_read():
+    from lvae.experiments.table1_lr import made_latent_extensions, made_latent_studies
+
+    extended = made_latent_extensions()
+    assert set(extended) == set(EXTENSIONS_AS_REPORTED)  # a made one is reported there
+    for d, (kept_longer, unconverged) in EXTENSIONS_AS_REPORTED.items():
+        read = lr_latents.read_latent(
+            experiments.record(calibrated_name(d)),
+            *(experiments.record(n) for n in made_latent_studies()[d]),
+            extensions=[experiments.record(n) for n in extended[d]],
+        )
+        assert read.extended == kept_longer and read.unconverged_kept == unconverged
+
+
 def test_an_extension_takes_adjacent_rows_of_the_grid_only():
     from lvae.experiments.table1_lr import learned_longer, longer_rows
 
@@ -1135,30 +1154,44 @@ def test_a_latent_study_with_its_learned_rows_replaces_ls_and_lv_and_reads_sigma
     assert lr_latents.sigma_text(read) == "under slow"
     assert lr_latents.sigma_text(lr_latents.read_latent(table, study)) == "not studied yet"
     assert "T1" in read.changed  # LS (2.0) now above LV (1.62)
-    assert read.sigma_settles_longer is None
+    assert read.sigma_longer is None
 
 
 def test_a_latent_study_reads_sigma_in_its_learned_rows_trained_longer():
-    # Trained twice as long, LS's sigma is flat under 1e-3 too and halves under slow.
+    # The reverse of the study: trained longer, LS's sigma is flat under 1e-3 and halves
+    # under slow. The longest run that trains LS is read, and T7's verdict stays the
+    # study's (settling under slow only, so it depends on the rate).
     table, study = latent_records()
     learned = synthetic_study(
         {("LS", "0.001"): 1.26, ("LS", "slow"): 2.0, ("LV", "0.001"): 1.62, ("LV", "slow"): 1.5},
         sigma_fall={("LS", "0.001"): 0.5},
     )
-    longer = synthetic_study(
-        {("LS", "0.001"): 1.3, ("LS", "slow"): 2.1, ("LV", "0.001"): 1.7, ("LV", "slow"): 1.6},
-        sigma_fall={("LS", "slow"): 0.5},
-        length=2000,
-    )
-    for record in (learned, longer):
+    means = {("LS", "0.001"): 1.3, ("LS", "slow"): 2.1, ("LV", "0.001"): 1.7, ("LV", "slow"): 1.6}
+    longer = synthetic_study(means, sigma_fall={("LS", "slow"): 0.5}, length=2000)
+    shorter = synthetic_study(means, length=1500)  # settles under both: not the longest
+    for record in (learned, longer, shorter):
         record.config["latent_dim"] = 2
-    read = lr_latents.read_latent(table, study, learned, extensions=[longer])
-    assert read.sigma_settles_under == ["slow"] and read.sigma_settles_longer == (2000, ["0.001"])
-    assert lr_latents.sigma_text(read) == "under slow (trained 2,000 steps: under 0.001)"
+    read = lr_latents.read_latent(table, study, learned, extensions=[shorter, longer])
+    assert read.sigma_longer == lr_latents.LongerSigma(2000, ["0.001"], {})
+    assert read.sigma_settles_under == ["slow"] and read.sigma_depends_on_rate
+    assert lr_latents.sigma_text(read) == "under slow; trained 2,000 steps: under 0.001"
+    # Seeds that diverged are named beside the schedule (the criterion reads the others).
+    fall, diverged = {("LS", "slow"): 0.5}, {("LS", "0.001"): 3}
+    lost = synthetic_study(means, sigma_fall=fall, lost=diverged, length=2000)
+    lost.config["latent_dim"] = 2
+    read = lr_latents.read_latent(table, study, learned, extensions=[lost])
+    assert read.sigma_longer.diverged == {"0.001": 3}
+    assert lr_latents.sigma_text(read).endswith("under 0.001 (3 seeds diverged)")
+    # A longer run where sigma settles nowhere, and one without LS.
+    falling = {("LS", "0.001"): 0.5, ("LS", "slow"): 0.5}
+    nowhere = synthetic_study(means, sigma_fall=falling, length=2000)
     lv_only = synthetic_study({("LV", "0.001"): 1.7, ("LV", "slow"): 1.6}, length=2000)
-    lv_only.config["latent_dim"] = 2
+    for record in (nowhere, lv_only):
+        record.config["latent_dim"] = 2
+    read = lr_latents.read_latent(table, study, learned, extensions=[nowhere])
+    assert lr_latents.sigma_text(read).endswith("under none of the schedules")
     read = lr_latents.read_latent(table, study, learned, extensions=[lv_only])
-    assert read.sigma_settles_longer is None and lr_latents.sigma_text(read) == "under slow"
+    assert read.sigma_longer is None and lr_latents.sigma_text(read) == "under slow"
 
 
 def test_a_latent_study_keeps_an_extended_row_only_where_it_scores_better():

@@ -29,6 +29,20 @@ from .records import settings
 
 
 @dataclass(frozen=True)
+class LongerSigma:
+    """LS-VAE's sigma in a run of the learned rows trained longer than their study.
+
+    steps: that run's length; settles_under: the schedules under which sigma passes its
+    criterion there (read over the seeds that did not diverge); diverged: {schedule: LS
+    seeds that diverged}, where any did. Descriptive: T7's verdict stays the study's, and
+    the run is read whether or not LS-VAE's row is kept at its length."""
+
+    steps: int
+    settles_under: list[str]
+    diverged: dict[str, int]
+
+
+@dataclass(frozen=True)
 class LatentStudy:
     """The study at one latent dimension.
 
@@ -42,9 +56,8 @@ class LatentStudy:
     LS-VAE and LV-VAE were studied too (else they stay the table's);
     sigma_settles_under: the schedules under which LS-VAE's sigma passes its criterion,
     and sigma_depends_on_rate: whether it passes under some and not others (both None
-    when the learned rows were not studied); sigma_settles_longer: (steps, schedules)
-    for the longest extension of the learned rows, the schedules under which LS-VAE's
-    sigma passes its criterion there (None without such an extension); kept: each
+    when the learned rows were not studied); sigma_longer: the same read in the longest
+    extension that trains LS-VAE (``LongerSigma``; None without one); kept: each
     setting's row as the last judgement reads it (``lr_study.KeptRow``: length, schedule,
     criterion), which is the study's unless an extension scored better; study_steps: the
     study's length."""
@@ -61,7 +74,7 @@ class LatentStudy:
     learned: bool
     sigma_settles_under: list[str] | None
     sigma_depends_on_rate: bool | None
-    sigma_settles_longer: tuple[int, list[str]] | None
+    sigma_longer: LongerSigma | None
     kept: dict[str, lr_study.KeptRow]
     study_steps: int
 
@@ -147,21 +160,24 @@ def read_latent(
             if learned_record is None
             else lr_study.sigma_settling_depends_on_rate(learned_record, "LS")
         ),
-        sigma_settles_longer=_sigma_settles_longer(learned_ext),
+        sigma_longer=_longer_sigma(learned_ext),
         kept={setting: lr_study.kept_row(record, setting) for setting, record in kept.items()},
         study_steps=int(study_record.config["steps"]),
     )
 
 
-def _sigma_settles_longer(learned_extensions: Sequence) -> tuple[int, list[str]] | None:
-    """(steps, schedules under which LS-VAE's sigma settles) in the longest of the
-    learned rows' extensions that trains LS-VAE; None if there is none. Descriptive: the
-    verdict on T7 stays the study's, at its registered length."""
+def _longer_sigma(learned_extensions: Sequence) -> LongerSigma | None:
+    """LS-VAE's sigma in the longest of the learned rows' extensions that trains it; None
+    if there is none."""
     with_ls = [r for r in learned_extensions if "LS" in settings(r)]
     if not with_ls:
         return None
     longest = max(with_ls, key=lambda r: int(r.config["steps"]))
-    return int(longest.config["steps"]), lr_study.settles_under(longest, "LS")
+    return LongerSigma(
+        steps=int(longest.config["steps"]),
+        settles_under=lr_study.settles_under(longest, "LS"),
+        diverged={sched: k for s, sched, k in lr_study.divergences(longest) if s == "LS"},
+    )
 
 
 def _learned_only(record) -> bool:
@@ -250,16 +266,29 @@ def verdicts_text(study: LatentStudy) -> str:
 
 
 def sigma_text(study: LatentStudy) -> str:
-    """Under which schedules LS-VAE's sigma passes its criterion, and in parentheses
-    under which it passes in the longest extension of the learned rows, if any; "not
-    studied yet" before the learned rows' run is made."""
+    """Under which schedules LS-VAE's sigma passes its criterion, each with the LS seeds
+    that diverged under it (the criterion reads the others), and the same in the longest
+    extension of the learned rows, if any: "under a, b (1 seed diverged); trained 2,000
+    steps: under b". "not studied yet" before the learned rows' run is made."""
     if study.sigma_settles_under is None:
         return "not studied yet"
-    text = f"under {', '.join(study.sigma_settles_under) or 'none of the schedules'}"
-    if study.sigma_settles_longer is not None:
-        steps, under = study.sigma_settles_longer
-        text += f" (trained {steps:,} steps: under {', '.join(under) or 'none of them'})"
+    lost = {sched: k for s, sched, k in study.diverged if s == "LS"}
+    text = f"under {_schedules_with_losses(study.sigma_settles_under, lost)}"
+    if study.sigma_longer is not None:
+        longer = study.sigma_longer
+        under = _schedules_with_losses(longer.settles_under, longer.diverged)
+        text += f"; trained {longer.steps:,} steps: under {under}"
     return text
+
+
+def _schedules_with_losses(schedules: list[str], diverged: dict[str, int]) -> str:
+    """The schedules, each with its diverged seeds where any ("a, b (2 seeds diverged)");
+    "none of the schedules" when there are none."""
+    named = []
+    for sched in schedules:
+        k = diverged.get(sched, 0)
+        named.append(f"{sched} ({k} seed{'s' if k != 1 else ''} diverged)" if k else sched)
+    return ", ".join(named) or "none of the schedules"
 
 
 def made_text(studies: dict[int, LatentStudy]) -> str:
