@@ -1310,9 +1310,8 @@ plots.glue_values(
 # registered (protocol page, the later entry of 2026-12-07, committed before its runs):
 # each row whose chosen schedule missed the criterion is trained again, from the same
 # initial weights, for twice the steps under the same four schedules, and kept at the
-# length whose chosen schedule scores best on the selection points. The rows at the
-# longer length are listed above once their runs are made; any further step would be
-# registered first.
+# length whose chosen schedule scores best on the selection points. The rows kept at
+# the longer length are listed above; any further step would be registered first.
 #
 # ## LS-VAE's σ along training
 #
