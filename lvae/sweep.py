@@ -280,6 +280,12 @@ def _checkpoint_before_requeue():
         caught.append(signum)
         signal.raise_signal(signal.SIGINT)
 
+    # A job started in the background by a shell (`cmd &`, nohup) inherits SIGINT ignored,
+    # and Python keeps it so: the Ctrl-C above would vanish and submitit would never
+    # requeue. For the job's duration SIGINT raises KeyboardInterrupt, as it does by default.
+    previous_int = signal.getsignal(signal.SIGINT)
+    if not callable(previous_int):
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(usr, interrupt)
     try:
         yield
@@ -290,6 +296,8 @@ def _checkpoint_before_requeue():
         raise
     finally:
         signal.signal(usr, previous)
+        if not callable(previous_int) and previous_int is not None:
+            signal.signal(signal.SIGINT, previous_int)
 
 
 def _run_ray_job(job: SweepJob) -> dict:  # a module-level function: Ray imports it by name

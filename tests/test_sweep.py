@@ -262,18 +262,11 @@ def test_a_duplicate_submission_trains_once(tmp_path):
     assert len(list((results / "table1").glob("*.json"))) == 1
 
 
-# Steps of the jobs that a test interrupts once their first phase is checkpointed: the
-# second phase must outlast the test's reaction on a loaded machine. At 1,500 steps it took
-# 2 s, and a CI run under load once signalled a job that had already ended.
-INTERRUPTED_STEPS = 5000
-
-
 @needs_submitit
 def test_a_killed_job_resubmitted_resumes_to_the_same_record(tmp_path, capsys):
     results = tmp_path / "results"
-    steps = f"steps={INTERRUPTED_STEPS}"
-    args = ("table1", "--profile", "smoke", "--set", steps, "--results-dir", results)
-    (point,) = sweep.expand_grid("table1", "smoke", [steps], results)
+    args = ("table1", "--profile", "smoke", "--set", "steps=1500", "--results-dir", results)
+    (point,) = sweep.expand_grid("table1", "smoke", ["steps=1500"], results)
     from lvae.experiments import training_key
 
     first_checkpoint = (
@@ -291,7 +284,7 @@ def test_a_killed_job_resubmitted_resumes_to_the_same_record(tmp_path, capsys):
     assert "DONE  (trained)" in capsys.readouterr().out
     resumed = _record(results, point.config_hash)
     assert resumed["provenance"]["resumed"] is True
-    whole = table1("smoke", results_dir=tmp_path / "uninterrupted", steps=INTERRUPTED_STEPS)
+    whole = table1("smoke", results_dir=tmp_path / "uninterrupted", steps=1500)
     assert whole["provenance"]["resumed"] is False
     assert resumed["result"] == whole["result"]
     rows = sweep.status(results)
@@ -300,17 +293,25 @@ def test_a_killed_job_resubmitted_resumes_to_the_same_record(tmp_path, capsys):
 
 @pytest.mark.slow
 @needs_submitit
-def test_a_timed_out_job_is_requeued_and_resumes_to_the_same_record(tmp_path):
+@pytest.mark.parametrize(
+    "sigint", [signal.default_int_handler, signal.SIG_IGN], ids=["sigint-default", "sigint-ignored"]
+)
+def test_a_timed_out_job_is_requeued_and_resumes_to_the_same_record(tmp_path, sigint):
     # The timeout signal is sent by the test once the job has written a checkpoint, exactly as
     # submitit's controller sends it signal_delay_s before the limit, instead of waiting for
     # the clock: a job fast enough to finish before a real limit would test nothing (CI once
     # finished 1,500 steps inside the 6 s before the signal). Below a 10-minute limit submitit
     # counts any such signal as a timeout, so this is its timeout path, not its preemption one.
-    steps = INTERRUPTED_STEPS
+    steps = 1500
     results = tmp_path / "results"
     executor = submitit.LocalExecutor(tmp_path / "jobs" / "%j", max_num_timeout=5)
     executor.update_parameters(timeout_min=5)
-    job = executor.submit(sweep.SweepJob("table1", "smoke", {"steps": steps}, str(results)))
+    # The job inherits the test's SIGINT: ignored is what a shell's `cmd &` or nohup gives.
+    previous = signal.signal(signal.SIGINT, sigint)
+    try:
+        job = executor.submit(sweep.SweepJob("table1", "smoke", {"steps": steps}, str(results)))
+    finally:
+        signal.signal(signal.SIGINT, previous)
     (point,) = sweep.expand_grid("table1", "smoke", [f"steps={steps}"], results)
     from lvae.experiments import training_key
 
