@@ -176,8 +176,18 @@ def _longer_sigma(learned_extensions: Sequence) -> LongerSigma | None:
     return LongerSigma(
         steps=int(longest.config["steps"]),
         settles_under=lr_study.settles_under(longest, "LS"),
-        diverged={sched: k for s, sched, k in lr_study.divergences(longest) if s == "LS"},
+        diverged=_diverged_seeds(lr_study.divergences(longest), "LS"),
     )
+
+
+def _diverged_seeds(divergences: list[tuple[str, str, int]], setting: str) -> dict[str, int]:
+    """{schedule: seeds that diverged} for ``setting``, from (setting, schedule, seeds)."""
+    return {sched: k for s, sched, k in divergences if s == setting}
+
+
+def _seeds(k: int) -> str:
+    """A count of seeds in words: "1 seed", "3 seeds"."""
+    return f"{k} seed{'s' if k != 1 else ''}"
 
 
 def _learned_only(record) -> bool:
@@ -229,12 +239,7 @@ def rerun_text(study: LatentStudy) -> str:
 
 def diverged_text(study: LatentStudy) -> str:
     """Where seeds diverged: "F sigma=0.01 under 0.003, 2 seeds"; "none" if nowhere."""
-    return (
-        "; ".join(
-            f"{s} under {sched}, {k} seed{'s' if k != 1 else ''}" for s, sched, k in study.diverged
-        )
-        or "none"
-    )
+    return "; ".join(f"{s} under {sched}, {_seeds(k)}" for s, sched, k in study.diverged) or "none"
 
 
 def unconverged_text(study: LatentStudy) -> str:
@@ -272,7 +277,7 @@ def sigma_text(study: LatentStudy) -> str:
     steps: under b". "not studied yet" before the learned rows' run is made."""
     if study.sigma_settles_under is None:
         return "not studied yet"
-    lost = {sched: k for s, sched, k in study.diverged if s == "LS"}
+    lost = _diverged_seeds(study.diverged, "LS")
     text = f"under {_schedules_with_losses(study.sigma_settles_under, lost)}"
     if study.sigma_longer is not None:
         longer = study.sigma_longer
@@ -287,7 +292,7 @@ def _schedules_with_losses(schedules: list[str], diverged: dict[str, int]) -> st
     named = []
     for sched in schedules:
         k = diverged.get(sched, 0)
-        named.append(f"{sched} ({k} seed{'s' if k != 1 else ''} diverged)" if k else sched)
+        named.append(f"{sched} ({_seeds(k)} diverged)" if k else sched)
     return ", ".join(named) or "none of the schedules"
 
 
