@@ -693,6 +693,46 @@ def test_the_latent_extensions_train_what_their_study_left_unconverged_from_its_
         assert list(dict.fromkeys(s.setting for s in specs)) == unconverged
 
 
+def test_the_further_step_trains_the_rows_still_unconverged_as_kept_from_their_weights():
+    """FURTHER_SIGMAS names exactly the fixed-sigma rows still missing the criterion once
+    the first extensions are read (LONG_FACTOR times the steps), read off the records; each
+    is trained FURTHER_FACTOR times the study's steps from its table row's initial
+    weights, under the warm-up and the two decays, nothing else changed."""
+    from lvae.experiments.table1_lr import (
+        DECAY_RATES,
+        FURTHER_FACTOR,
+        FURTHER_SIGMAS,
+        LONG_FACTOR,
+    )
+    from lvae.toy2d_experiment import lr_study_specs, table1_specs
+
+    for d, sigmas in FURTHER_SIGMAS.items():
+        fixed_study, _ = LATENT_STUDIES[d]
+        first_extension = experiments.record(f"table1-lr-long-latent{d}")
+        assert first_extension.config["steps"] == LONG_FACTOR * fixed_study.profiles["book"].steps
+        read = lr_latents.read_latent(
+            experiments.record(calibrated_name(d)),
+            experiments.record(fixed_study.name),
+            extensions=[first_extension],
+        )
+        assert [f"F sigma={s:g}" for s in sigmas] == read.unconverged_kept
+        base = experiments.config(fixed_study.name, "book")
+        further = experiments.config(f"table1-lr-further-latent{d}", "book")
+        assert further.steps == FURTHER_FACTOR * base.steps and further.fixed_sigmas == sigmas
+        assert [name for name, *_ in schedules(further)] == [
+            *(f"{r:g} decay" for r in DECAY_RATES), "0.001 warm-up"
+        ]  # fmt: skip
+        changed = {"steps", "fixed_sigmas", "f_star_sigma", "init_index", "rates", "decay_rates"}
+        assert {k: v for k, v in vars(further).items() if k not in changed} == {
+            k: v for k, v in vars(base).items() if k not in changed
+        }
+        table = experiments.config(calibrated_name(d), "book")
+        init = {(s.setting, s.seed): (s.init_seed, s.observation) for s in table1_specs(table)}
+        specs = lr_study_specs(further)
+        assert len(specs) == len(base.seeds) * len(sigmas)
+        assert all(init[s.setting, s.seed] == (s.init_seed, s.observation) for s in specs)
+
+
 # What book/protocol.md says each made extension at latent 2 and 4 left: {latent: (rows
 # kept at the longer length, rows still missing the criterion as kept)}.
 EXTENSIONS_AS_REPORTED = {
