@@ -92,15 +92,12 @@ if lr_study.sigma_settling_depends_on_rate(lr_learned):
 # a claim whose verdict moves there between the study's rows at 1e-3 and the rows as kept
 # (chosen schedule, and length where a row was trained longer) depends on the learning
 # rate too, and so does T7 when σ settles under some of its rates and not others.
-extended = made_latent_extensions()
-latent_reads = {
-    d: lr_latents.read_latent(
-        tables[d],
-        *(experiments.record(n, profile, device=device) for n in names),
-        extensions=[experiments.record(n, profile, device=device) for n in extended.get(d, [])],
-    )
-    for d, names in made_latent_studies().items()
-}
+latent_reads = lr_latents.read_made(
+    tables,
+    lambda name: experiments.record(name, profile, device=device),
+    made_latent_studies(),
+    made_latent_extensions(),
+)
 for r in latent_reads.values():
     moved = [*r.changed_by_choice, *(["T7"] if r.sigma_depends_on_rate else [])]
     rate_dependent += [key for key in moved if key not in rate_dependent]

@@ -693,44 +693,55 @@ def test_the_latent_extensions_train_what_their_study_left_unconverged_from_its_
         assert list(dict.fromkeys(s.setting for s in specs)) == unconverged
 
 
-def test_the_further_step_trains_the_rows_still_unconverged_as_kept_from_their_weights():
-    """FURTHER_SIGMAS names exactly the fixed-sigma rows still missing the criterion once
-    the first extensions are read (LONG_FACTOR times the steps), read off the records; each
-    is trained FURTHER_FACTOR times the study's steps from its table row's initial
-    weights, under the warm-up and the two decays, nothing else changed."""
-    from lvae.experiments.table1_lr import (
-        DECAY_RATES,
-        FURTHER_FACTOR,
-        FURTHER_SIGMAS,
-        LONG_FACTOR,
-    )
+def test_each_further_step_trains_the_rows_still_unconverged_before_it_from_their_weights():
+    """Each further step trains exactly the fixed-sigma rows still missing the criterion
+    as kept once the extensions registered before it are read (off the records), for its
+    factor times the study's steps, each from its table row's initial weights, under the
+    decays it names and (if it says so) the warm-up; nothing else changes. A step whose
+    predecessors are not all made is passed over (it was registered on their reading)."""
+    from lvae.experiments.table1_lr import FURTHER, PENDING
     from lvae.toy2d_experiment import lr_study_specs, table1_specs
 
-    for d, sigmas in FURTHER_SIGMAS.items():
-        fixed_study, _ = LATENT_STUDIES[d]
-        first_extension = experiments.record(f"table1-lr-long-latent{d}")
-        assert first_extension.config["steps"] == LONG_FACTOR * fixed_study.profiles["book"].steps
+    for step, exp in FURTHER.items():
+        d = step.latent_dim
+        before = LATENT_LONGER[d][: LATENT_LONGER[d].index(exp)]
+        if any(e.name in PENDING for e in before):
+            continue
+        fixed_study = LATENT_STUDIES[d][0]
         read = lr_latents.read_latent(
             experiments.record(calibrated_name(d)),
             experiments.record(fixed_study.name),
-            extensions=[first_extension],
+            extensions=[experiments.record(e.name) for e in before if "learned" not in e.name],
         )
-        assert [f"F sigma={s:g}" for s in sigmas] == read.unconverged_kept
+        assert [f"F sigma={s:g}" for s in step.sigmas] == read.unconverged_kept
         base = experiments.config(fixed_study.name, "book")
-        further = experiments.config(f"table1-lr-further-latent{d}", "book")
-        assert further.steps == FURTHER_FACTOR * base.steps and further.fixed_sigmas == sigmas
-        assert [name for name, *_ in schedules(further)] == [
-            *(f"{r:g} decay" for r in DECAY_RATES), "0.001 warm-up"
-        ]  # fmt: skip
+        further = experiments.config(exp.name, "book")
+        assert further.steps == step.factor * base.steps and further.fixed_sigmas == step.sigmas
+        decays = [f"{r:g} decay" for r in step.decay_rates]
+        assert [name for name, *_ in schedules(further)] == decays + ["0.001 warm-up"] * bool(
+            step.warm_up
+        )
         changed = {"steps", "fixed_sigmas", "f_star_sigma", "init_index", "rates", "decay_rates"}
+        changed |= set() if step.warm_up else {"warmup_steps"}
         assert {k: v for k, v in vars(further).items() if k not in changed} == {
             k: v for k, v in vars(base).items() if k not in changed
         }
         table = experiments.config(calibrated_name(d), "book")
         init = {(s.setting, s.seed): (s.init_seed, s.observation) for s in table1_specs(table)}
         specs = lr_study_specs(further)
-        assert len(specs) == len(base.seeds) * len(sigmas)
+        assert len(specs) == len(base.seeds) * len(step.sigmas)
         assert all(init[s.setting, s.seed] == (s.init_seed, s.observation) for s in specs)
+
+
+def test_the_further_steps_in_words_as_chapter_5_states_them():
+    from lvae.experiments.table1_lr import further_text
+
+    assert further_text() == (
+        "F(0.01) at latent 4 (table1-lr-further-latent4): 240,000 steps under 0.001 decay, "
+        "0.0003 decay, 0.001 warm-up; F(0.01) at latent 4 (table1-lr-furthest-latent4): "
+        "480,000 steps under 0.001 decay"
+    )
+    assert further_text("smoke").startswith("F(0.01) at latent 4 (table1-lr-further-latent4): 240 ")
 
 
 # What book/protocol.md says each made extension at latent 2 and 4 left: {latent: (rows
@@ -746,14 +757,8 @@ def test_the_protocol_page_reports_the_made_latent_extensions_as_the_records_rea
 
     extended = made_latent_extensions()
     assert set(extended) == set(EXTENSIONS_AS_REPORTED)  # a made one is reported there
-    reads = {
-        d: lr_latents.read_latent(
-            experiments.record(calibrated_name(d)),
-            *(experiments.record(n) for n in made_latent_studies()[d]),
-            extensions=[experiments.record(n) for n in extended[d]],
-        )
-        for d in EXTENSIONS_AS_REPORTED
-    }
+    tables = {d: experiments.record(calibrated_name(d)) for d in extended}
+    reads = lr_latents.read_made(tables, experiments.record, made_latent_studies(), extended)
     for d, (kept_longer, unconverged) in EXTENSIONS_AS_REPORTED.items():
         assert reads[d].extended == kept_longer and reads[d].unconverged_kept == unconverged
     # and its note on LS-VAE's sigma in the latent-4 run trained longer
@@ -1350,3 +1355,26 @@ def test_a_latent_study_reads_in_words():
     read = lr_latents.read_latent(table, lost)
     assert read.chosen["F*"] == "0.001"  # the faster rate lost seeds: never chosen
     assert lr_latents.diverged_text(read) == "F sigma=1 under fast, 1 seed; F* under fast, 2 seeds"
+
+
+def test_read_made_reads_each_latent_with_its_own_records_only():
+    # Named records: the learned study and its longer run belong to latent 2; latent 4's
+    # study has none made. Each latent is read as read_latent reads it by hand.
+    table, study = latent_records()
+    learned = synthetic_study({("LS", "0.001"): 1.26, ("LS", "slow"): 2.0})
+    longer = synthetic_study({("LS", "0.001"): 1.3, ("LS", "slow"): 2.1}, length=2000)
+    for record in (learned, longer):
+        record.config["latent_dim"] = 2
+    named = {"study": study, "learned": learned, "longer": longer}
+    loaded = []
+
+    def load(name):
+        loaded.append(name)
+        return named[name]
+
+    reads = lr_latents.read_made(
+        {2: table}, load, {2: ["study", "learned"]}, {2: ["longer"], 4: ["unread"]}
+    )
+    assert list(reads) == [2] and loaded == ["study", "learned", "longer"]
+    by_hand = lr_latents.read_latent(table, study, learned, extensions=[longer])
+    assert reads[2] == by_hand

@@ -11,14 +11,15 @@ table three times: as trained; with the study's rows at the tables' rate, which 
 from the table's only by their batches (and F*'s initial weights); and with them at
 their chosen schedules. A verdict that moves between the last two moves with the rate.
 Where a row's chosen schedule missed the criterion, the study is extended (the same
-models, twice as long, in a new stack and so on other batches); each row is then kept at
-the length whose chosen schedule scores best on the selection points, and the last
-judgement reads the rows so kept, its move then mixing the choice with that new draw.
+models, twice as long, in a new stack and so on other batches; a row still unconverged
+then, longer again, in a step registered for it); each row is then kept at the length
+whose chosen schedule scores best on the selection points, and the last judgement reads
+the rows so kept, its move then mixing the choice with that new draw.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from ..report import fmt
@@ -164,6 +165,27 @@ def read_latent(
         kept={setting: lr_study.kept_row(record, setting) for setting, record in kept.items()},
         study_steps=int(study_record.config["steps"]),
     )
+
+
+def read_made(
+    tables: Mapping[int, object],
+    load: Callable[[str], object],
+    studies: Mapping[int, Sequence[str]],
+    extensions: Mapping[int, Sequence[str]],
+    seed: int = 0,
+) -> dict[int, LatentStudy]:
+    """``read_latent`` at each latent dimension of ``studies`` ({latent: the names of its
+    made studies, the fixed-sigma one first}), against ``tables[latent]``, with that
+    latent's made ``extensions``; ``load(name)`` gives a record."""
+    return {
+        d: read_latent(
+            tables[d],
+            *(load(name) for name in names),
+            seed=seed,
+            extensions=[load(name) for name in extensions.get(d, ())],
+        )
+        for d, names in studies.items()
+    }
 
 
 def _longer_sigma(learned_extensions: Sequence) -> LongerSigma | None:
