@@ -59,6 +59,7 @@ from lvae.experiments.table1 import (
     calibrated_name,
 )
 from lvae.experiments.table1_lr import (
+    FURTHER,
     MADE_STEPS,
     further_text,
     made_latent_extensions,
@@ -1235,6 +1236,8 @@ plots.glue_values(
 
 # %% tags=["hide-input"]
 latent_reads, extended = {}, made_latent_extensions()
+further_names = {exp.name for exp in FURTHER.values()}
+row_lengths = {}  # (latent, setting): the row at each length, for the rows trained further
 STUDY_ROWS = ("fixed-σ rows", "LS-VAE and LV-VAE")  # a latent's studies, in order of making
 for d, names in made_latent_studies().items():
     made = [experiments.record(n, profile, device=device) for n in names]
@@ -1243,7 +1246,10 @@ for d, names in made_latent_studies().items():
         title = f"The learning-rate study at latent {d}, {STUDY_ROWS[i]}"
         display(lr_study.study_table(record, title, name=f"lr_study_latent{d}_{i}"))
     longer = [experiments.record(n, profile, device=device) for n in extended.get(d, [])]
-    for i, record in enumerate(longer):
+    for i, (name, record) in enumerate(zip(extended.get(d, []), longer, strict=True)):
+        if name in further_names:  # its rows were trained at several lengths: each one
+            for setting in lr_study.settings(record):
+                row_lengths[d, setting] = lr_study.lengths_text(setting, [*made, *longer])
         print(made_with(record.provenance))
         title = (
             f"The learning-rate study at latent {d}, the rows trained longer "
@@ -1268,6 +1274,8 @@ plots.glue_values(
         "lrd_made": lr_latents.made_text(latent_reads),
         "lrd_pending": ", ".join(pending_latent_studies()) or "none",
         "lrd_further": further_text(profile),
+        "lrd_lengths": ". ".join(f"At latent {d}, {s}: {t}" for (d, s), t in row_lengths.items())
+        or "none made yet",
         "lrd_moved": lr_latents.per_latent(latent_reads, lr_latents.moved_text),
         "lrd_diverged": lr_latents.per_latent(latent_reads, lr_latents.diverged_text),
         "lrd_unconverged": lr_latents.per_latent(latent_reads, lr_latents.unconverged_text),
@@ -1318,9 +1326,10 @@ plots.glue_values(
 # length whose chosen schedule scores best on the selection points. The rows kept at
 # a longer length are listed above. For the one fixed-σ row still unconverged at twice
 # the steps, F(0.01) at latent 4, whose ELBO gained about as much at each doubling of
-# the steps, a further step is registered (the protocol page's entry on it, committed
-# before its run): {glue:text}`lrd_further`; the row is kept at whichever of its lengths
-# scores best.
+# the steps, further steps were registered, each on the protocol page before its run:
+# {glue:text}`lrd_further`. The row is kept at whichever of its lengths scores best.
+# That row at each length it was trained (the schedule chosen there, the mean selection
+# ELBO that decides between lengths, and the criterion): {glue:text}`lrd_lengths`.
 #
 # ## LS-VAE's σ along training
 #

@@ -55,6 +55,7 @@ def test_every_experiment_module_declares_one_experiment_named_after_it():
     lr_long |= {"table1-lr-long-latent2", "table1-lr-learned-long-latent2"}
     lr_long |= {"table1-lr-long-latent4", "table1-lr-learned-long-latent4"}
     lr_long |= {"table1-lr-further-latent4", "table1-lr-furthest-latent4"}
+    lr_long |= {"table1-lr-learned-furthest-latent4"}
     assert set(experiments.EXPERIMENTS) == {
         *declared, *variants, *sphere_grids, *image_protocol, *lr_long
     }  # fmt: skip

@@ -1378,3 +1378,24 @@ def test_read_made_reads_each_latent_with_its_own_records_only():
     assert list(reads) == [2] and loaded == ["study", "learned", "longer"]
     by_hand = lr_latents.read_latent(table, study, learned, extensions=[longer])
     assert reads[2] == by_hand
+
+
+def test_a_row_at_each_of_its_lengths_in_words():
+    # F(0.1) trained at three lengths (given out of order, with a record that lacks it):
+    # each length's chosen schedule, its selection mean, and the criterion (a rise of 1
+    # nat over the run is far beyond the seeds' spread; a flat curve changes by 0).
+    short = synthetic_study({("F sigma=0.1", "0.001"): 0.25, ("F sigma=0.1", "slow"): 0.5})
+    middle = synthetic_study(
+        {("F sigma=0.1", "slow"): 0.75}, rise={("F sigma=0.1", "slow"): 1.0}, length=2000
+    )
+    longest = synthetic_study({("F sigma=0.1", "fast"): 0.625}, length=4000)
+    other = synthetic_study({("F sigma=1", "slow"): 0.1}, length=8000)
+    text = lr_study.lengths_text("F sigma=0.1", [longest, other, short, middle])
+    parts = text.split("; ")
+    assert [p.split(" steps")[0] for p in parts] == ["1,000", "2,000", "4,000"]
+    assert parts[0].startswith("1,000 steps, slow: selection ELBO 0.5, last-fifth change 0.0 ")
+    assert parts[0].endswith("(converged)") and parts[2].endswith("(converged)")
+    assert parts[1].startswith("2,000 steps, slow: selection ELBO 0.75, last-fifth change 0.")
+    assert parts[1].endswith("(not converged)")
+    assert parts[2].startswith("4,000 steps, fast: selection ELBO 0.625")
+    assert lr_study.lengths_text("F sigma=0.3", [short, other]) == "none"

@@ -189,9 +189,10 @@ def read_made(
 
 
 def _longer_sigma(learned_extensions: Sequence) -> LongerSigma | None:
-    """LS-VAE's sigma in the longest of the learned rows' extensions that trains it; None
-    if there is none."""
-    with_ls = [r for r in learned_extensions if "LS" in settings(r)]
+    """LS-VAE's sigma in the longest of the learned rows' extensions that trains it under
+    some rate that does not fall to 0 (under a decay sigma stops moving because the rate
+    does, which says nothing about T7); None if there is none."""
+    with_ls = [r for r in learned_extensions if "LS" in settings(r) and _not_decay_only(r)]
     if not with_ls:
         return None
     longest = max(with_ls, key=lambda r: int(r.config["steps"]))
@@ -200,6 +201,11 @@ def _longer_sigma(learned_extensions: Sequence) -> LongerSigma | None:
         settles_under=lr_study.settles_under(longest, "LS"),
         diverged=_diverged_seeds(lr_study.divergences(longest), "LS"),
     )
+
+
+def _not_decay_only(record) -> bool:
+    """Whether ``record`` trained some schedule whose rate does not decay to 0."""
+    return bool(record.config.get("rates") or record.config.get("warmup_steps"))
 
 
 def _diverged_seeds(divergences: list[tuple[str, str, int]], setting: str) -> dict[str, int]:

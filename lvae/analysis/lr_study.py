@@ -375,6 +375,23 @@ def kept_row(record, setting: str) -> KeptRow:
     )
 
 
+def lengths_text(setting: str, records: Sequence) -> str:
+    """``setting`` at each length it was trained, shortest first (of ``records``, those
+    that hold it): the length, its chosen schedule, that schedule's mean selection ELBO
+    (what the choice between lengths compares) and its convergence criterion; "none"."""
+    holding = sorted(
+        (r for r in records if setting in settings(r)), key=lambda r: r.config["steps"]
+    )
+    parts = []
+    for record in holding:
+        row = kept_row(record, setting)
+        parts.append(
+            f"{row.steps:,} steps, {row.schedule}: selection ELBO "
+            f"{fmt(selection_score(record, setting), 3)}, {criterion_text(row.criterion)}"
+        )
+    return "; ".join(parts) or "none"
+
+
 def unconverged_at_choice(study_record, longer_record=None, best_of: Sequence = ()) -> list[str]:
     """The settings whose chosen schedule misses the convergence criterion, each read from
     the record ``_kept`` keeps."""
