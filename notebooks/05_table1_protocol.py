@@ -60,6 +60,7 @@ from lvae.experiments.table1 import (
 )
 from lvae.experiments.table1_lr import (
     FURTHER,
+    LEARNED_ALIKE,
     MADE_STEPS,
     further_text,
     made_latent_extensions,
@@ -1236,8 +1237,9 @@ plots.glue_values(
 
 # %% tags=["hide-input"]
 latent_reads, extended = {}, made_latent_extensions()
-further_names = {exp.name for exp in FURTHER.values()}
+further_names = {exp.name for exp in FURTHER.values()} | {LEARNED_ALIKE.name}
 row_lengths = {}  # (latent, setting): the row at each length, for the rows trained further
+further_schedules = {}  # (latent, setting, steps): that row under each schedule of a step
 STUDY_ROWS = ("fixed-σ rows", "LS-VAE and LV-VAE")  # a latent's studies, in order of making
 for d, names in made_latent_studies().items():
     made = [experiments.record(n, profile, device=device) for n in names]
@@ -1250,6 +1252,8 @@ for d, names in made_latent_studies().items():
         if name in further_names:  # its rows were trained at several lengths: each one
             for setting in lr_study.settings(record):
                 row_lengths[d, setting] = lr_study.lengths_text(setting, [*made, *longer])
+                steps = record.config["steps"]
+                further_schedules[d, setting, steps] = lr_study.schedules_text(record, setting)
         print(made_with(record.provenance))
         title = (
             f"The learning-rate study at latent {d}, the rows trained longer "
@@ -1275,6 +1279,10 @@ plots.glue_values(
         "lrd_pending": ", ".join(pending_latent_studies()) or "none",
         "lrd_further": further_text(profile),
         "lrd_lengths": ". ".join(f"At latent {d}, {s}: {t}" for (d, s), t in row_lengths.items())
+        or "none made yet",
+        "lrd_further_schedules": ". ".join(
+            f"At latent {d}, {s}, {n:,} steps: {t}" for (d, s, n), t in further_schedules.items()
+        )
         or "none made yet",
         "lrd_moved": lr_latents.per_latent(latent_reads, lr_latents.moved_text),
         "lrd_diverged": lr_latents.per_latent(latent_reads, lr_latents.diverged_text),
@@ -1315,8 +1323,9 @@ plots.glue_values(
 #   {glue:text}`lrd_verdicts`.
 # * **LS-VAE's σ settles** (median drift of log σ over the last tenth within the seeds'
 #   spread, T7 per rate; seeds that diverged are named, the criterion reads the others;
-#   then, where LS-VAE was trained longer, the same criterion in that run, which describes
-#   and does not change T7's verdict): {glue:text}`lrd_sigma`.
+#   then, where LS-VAE was trained longer, the same criterion in the longest such run
+#   whose rate does not fall to 0, which describes and does not change T7's verdict):
+#   {glue:text}`lrd_sigma`.
 #
 # At latent 1 the study grew in further registered steps (longer runs, decaying rates)
 # wherever a chosen row had not converged. At latent 2 and 4 the first such step is
@@ -1327,9 +1336,29 @@ plots.glue_values(
 # a longer length are listed above. For the one fixed-σ row still unconverged at twice
 # the steps, F(0.01) at latent 4, whose ELBO gained about as much at each doubling of
 # the steps, further steps were registered, each on the protocol page before its run:
-# {glue:text}`lrd_further`. The row is kept at whichever of its lengths scores best.
-# That row at each length it was trained (the schedule chosen there, the mean selection
-# ELBO that decides between lengths, and the criterion): {glue:text}`lrd_lengths`.
+# {glue:text}`lrd_further`; LS-VAE and LV-VAE at latent 4 were then trained alike with
+# its last step (same schedule and length), since F(0.01) so trained had overtaken
+# LS-VAE as kept. Each row is kept at whichever of its lengths scores best. Those rows at
+# each length they were trained (the schedule chosen there, the mean selection ELBO that
+# decides between lengths, and the criterion): {glue:text}`lrd_lengths`.
+#
+# **Why F(0.01) at latent 4 does not meet the criterion.** At σ = 0.01 the
+# reconstruction term weighs each squared error by 1/(2σ²) = 5,000, so the gradient of a
+# batch of 100 points is very noisy, and Adam at a constant rate keeps the weights in a
+# noisy band below the optimum. Under each schedule of the further steps (mean reported
+# ELBO and the criterion): {glue:text}`lrd_further_schedules`. The row meets the
+# criterion only where the rate stays up, and there at a far lower ELBO than under a
+# decaying rate: it has stopped improving on average, not reached its best. A rate
+# falling to 0 lets that noise
+# die away, and the ELBO climbs through the last fifth by more than the seeds' spread,
+# which the same annealing narrows; each doubling of the length raised the ELBO again.
+# The row is unconverged by the criterion, but what holds it back is the optimiser's
+# noise, not the model: its score has risen with every step added, and at its longest it
+# is no fixed-σ failure at all. LS-VAE and LV-VAE under the same decaying rate and
+# length behave the same way: they too score best there and climb through the last
+# fifth by more than their seeds' spread, so they are reported unconverged as kept. The
+# comparisons between these three rows are between rows trained alike; the verdicts
+# with every row as kept are those listed above.
 #
 # ## LS-VAE's σ along training
 #
@@ -1361,9 +1390,10 @@ plots.show(plots.sigma_by_latent(traces, dense_until=dense), "fig_sigma_latent")
 #   the protocol page and not yet run: {glue:text}`lr_pending`.
 # * At latent 2 and 4, the rows that miss the criterion as kept (chosen schedule, and the
 #   longer length where it scored better), with the extensions made so far:
-#   {glue:text}`lrd_kept_unconverged`. Beyond the doubled length, a further step is
-#   registered for F(0.01) at latent 4 only (see the section on those latent sizes); the
-#   learned rows get none. Runs registered and not yet made: {glue:text}`lrd_pending`.
+#   {glue:text}`lrd_kept_unconverged`. Beyond the doubled length, further steps were
+#   registered for F(0.01) at latent 4 alone, with LS-VAE and LV-VAE at latent 4 trained
+#   alike with its last (see the section on those latent sizes); LV-VAE at latent 2 gets
+#   none. Runs registered and not yet made: {glue:text}`lrd_pending`.
 # * The other parts of the protocol have been run at CPU scale: the sphere grid (claim
 #   S1) on the page {doc}`06_claims`, and the image claims (I1 to I4, 5 seeds, a
 #   sample-quality score) in {doc}`04_images`.

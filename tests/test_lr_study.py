@@ -748,8 +748,21 @@ def test_the_further_steps_in_words_as_chapter_5_states_them():
 # kept at the longer length, rows still missing the criterion as kept)}.
 EXTENSIONS_AS_REPORTED = {
     2: (["F sigma=0.043", "LS", "LV"], ["LV"]),
-    4: (["F sigma=0.043", "F sigma=0.03", "F sigma=0.01", "LS", "LV"], ["F sigma=0.01"]),
+    4: (
+        ["F sigma=0.043", "F sigma=0.03", "F sigma=0.01", "LS", "LV"],
+        ["F sigma=0.01", "LS", "LV"],
+    ),
 }
+# Its notes on the latent-4 rows trained further: {setting: (steps, schedule)} as kept,
+# and the verdicts with every row as kept.
+FURTHER_AS_REPORTED = {
+    "F sigma=0.01": (480000, "0.001 decay"),
+    "LS": (480000, "0.001 decay"),
+    "LV": (480000, "0.001 decay"),
+}
+LATENT4_VERDICTS_AS_REPORTED = {
+    "T1": "contradicted", "T2": "holds", "T3": "holds", "T5": "contradicted"
+}  # fmt: skip
 
 
 def test_the_protocol_page_reports_the_made_latent_extensions_as_the_records_read():
@@ -761,8 +774,16 @@ def test_the_protocol_page_reports_the_made_latent_extensions_as_the_records_rea
     reads = lr_latents.read_made(tables, experiments.record, made_latent_studies(), extended)
     for d, (kept_longer, unconverged) in EXTENSIONS_AS_REPORTED.items():
         assert reads[d].extended == kept_longer and reads[d].unconverged_kept == unconverged
-    # and its note on LS-VAE's sigma in the latent-4 run trained longer
     read_4 = reads[4]
+    for setting, kept in FURTHER_AS_REPORTED.items():
+        assert (read_4.kept[setting].steps, read_4.kept[setting].schedule) == kept
+    verdicts = {v.key: v.verdict for v in read_4.after}
+    assert {k: verdicts[k] for k in LATENT4_VERDICTS_AS_REPORTED} == LATENT4_VERDICTS_AS_REPORTED
+    # F(0.01) met the criterion at 240,000 steps under the warm-up only (not kept there)
+    conv = lr_study.convergence(experiments.record("table1-lr-further-latent4"))
+    assert [sched for (_, sched), c in conv.items() if c.converged] == ["0.001 warm-up"]
+    # and its note on LS-VAE's sigma in the latent-4 run trained longer
+
     assert read_4.sigma_longer.settles_under == ["0.003"]
     assert read_4.sigma_longer.diverged == {"0.003": 4}
 
@@ -1399,3 +1420,32 @@ def test_a_row_at_each_of_its_lengths_in_words():
     assert parts[1].endswith("(not converged)")
     assert parts[2].startswith("4,000 steps, fast: selection ELBO 0.625")
     assert lr_study.lengths_text("F sigma=0.3", [short, other]) == "none"
+
+
+def test_sigma_in_the_longer_runs_passes_over_a_run_whose_rates_all_decay_to_zero():
+    # The longest learned extension trains LS under a decay only: sigma stops with the
+    # rate, so the reading keeps to the longest run with a rate that stays up.
+    table, study = latent_records()
+    learned = synthetic_study({("LS", "0.001"): 1.26, ("LS", "slow"): 2.0})
+    means = {("LS", "0.001"): 1.3, ("LS", "slow"): 2.1}
+    longer = synthetic_study(means, sigma_fall={("LS", "0.001"): 0.5}, length=2000)
+    decayed = synthetic_study({("LS", "0.001 decay"): 2.2}, length=8000)
+    decayed.config.update(rates=[], decay_rates=[1e-3], warmup_steps=0)
+    for record in (learned, longer, decayed):
+        record.config["latent_dim"] = 2
+    read = lr_latents.read_latent(table, study, learned, extensions=[longer, decayed])
+    assert read.sigma_longer == lr_latents.LongerSigma(2000, ["slow"], {})
+    assert read.kept["LS"].steps == 8000  # kept there all the same: it scores best
+    alone = lr_latents.read_latent(table, study, learned, extensions=[decayed])
+    assert alone.sigma_longer is None
+
+
+def test_a_row_under_each_schedule_in_words():
+    # Flat under slow (converged), rising by 1 nat under the tables' rate (not).
+    record = synthetic_study(
+        {("F sigma=0.1", "0.001"): 0.25, ("F sigma=0.1", "slow"): 0.5},
+        rise={("F sigma=0.1", "0.001"): 1.0},
+    )
+    assert lr_study.schedules_text(record, "F sigma=0.1") == (
+        "0.001: 0.25, not converged; slow: 0.5, converged"
+    )

@@ -392,6 +392,19 @@ def lengths_text(setting: str, records: Sequence) -> str:
     return "; ".join(parts) or "none"
 
 
+def schedules_text(record, setting: str) -> str:
+    """``setting`` under each schedule of ``record``: its mean reported ELBO (paper
+    convention, the seeds that did not diverge) and whether it met the criterion:
+    "0.001 decay: 0.405, not converged; 0.001 warm-up: 0.089, converged"."""
+    conv = convergence(record)
+    parts = []
+    for sched in schedules(record):
+        mean = float(elbo_under(record, sched)[setting].mean())
+        verdict = "converged" if conv[setting, sched].converged else "not converged"
+        parts.append(f"{sched}: {fmt(mean, 3)}, {verdict}")
+    return "; ".join(parts)
+
+
 def unconverged_at_choice(study_record, longer_record=None, best_of: Sequence = ()) -> list[str]:
     """The settings whose chosen schedule misses the convergence criterion, each read from
     the record ``_kept`` keeps."""
