@@ -1349,9 +1349,9 @@ plots.glue_values(
 # ELBO and the criterion): {glue:text}`lrd_further_schedules`. The row meets the
 # criterion only where the rate stays up, and there at a far lower ELBO than under a
 # decaying rate: it has stopped improving on average, not reached its best. A rate
-# falling to 0 lets that noise
-# die away, and the ELBO climbs through the last fifth by more than the seeds' spread,
-# which the same annealing narrows; each doubling of the length raised the ELBO again.
+# falling to 0 lets that noise die away, and the ELBO climbs through the last fifth by
+# more than the seeds' spread, which the same annealing narrows; each doubling of the
+# length raised the ELBO again.
 # The row is unconverged by the criterion, but what holds it back is the optimiser's
 # noise, not the model: its score has risen with every step added, and at its longest it
 # is no fixed-σ failure at all. LS-VAE and LV-VAE under the same decaying rate and

@@ -59,10 +59,9 @@ class LatentStudy:
     and sigma_depends_on_rate: whether it passes under some and not others (both None
     when the learned rows were not studied); sigma_longer: the same read in the longest
     extension that trains LS-VAE under a rate not decaying to 0 (``LongerSigma``; None
-    without one); kept: each
-    setting's row as the last judgement reads it (``lr_study.KeptRow``: length, schedule,
-    criterion), which is the study's unless an extension scored better; study_steps: the
-    study's length."""
+    without one); kept: each setting's row as the last judgement reads it
+    (``lr_study.KeptRow``: length, schedule, criterion), which is the study's unless an
+    extension scored better; study_steps: the study's length."""
 
     latent_dim: int
     chosen: dict[str, str]
@@ -302,9 +301,9 @@ def verdicts_text(study: LatentStudy) -> str:
 def sigma_text(study: LatentStudy) -> str:
     """Under which schedules LS-VAE's sigma passes its criterion, each with the LS seeds
     that diverged under it (the criterion reads the others), and the same in the longest
-    extension of the learned rows not trained under decays alone, if any: "under a, b (1
-    seed diverged); trained 2,000
-    steps: under b". "not studied yet" before the learned rows' run is made."""
+    extension of the learned rows not trained under decays alone, if any: "under a, b
+    (1 seed diverged); trained 2,000 steps: under b". "not studied yet" before the
+    learned rows' run is made."""
     if study.sigma_settles_under is None:
         return "not studied yet"
     lost = _diverged_seeds(study.diverged, "LS")
