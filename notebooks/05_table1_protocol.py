@@ -1238,7 +1238,7 @@ plots.glue_values(
 # %% tags=["hide-input"]
 latent_reads, extended = {}, made_latent_extensions()
 further_names = {exp.name for exp in FURTHER.values()} | {LEARNED_ALIKE.name}
-row_lengths = {}  # (latent, setting): the row at each length, for the rows trained further
+row_lengths = {}  # (latent, setting): the runs holding a row trained further
 further_schedules = {}  # (latent, setting, steps): that row under each schedule of a step
 STUDY_ROWS = ("fixed-σ rows", "LS-VAE and LV-VAE")  # a latent's studies, in order of making
 for d, names in made_latent_studies().items():
@@ -1251,7 +1251,7 @@ for d, names in made_latent_studies().items():
     for i, (name, record) in enumerate(zip(extended.get(d, []), longer, strict=True)):
         if name in further_names:  # its rows were trained at several lengths: each one
             for setting in lr_study.settings(record):
-                row_lengths[d, setting] = lr_study.lengths_text(setting, [*made, *longer])
+                row_lengths[d, setting] = [*made, *longer]  # read once, after the loop
                 steps = record.config["steps"]
                 further_schedules[d, setting, steps] = lr_study.schedules_text(record, setting)
         print(made_with(record.provenance))
@@ -1278,7 +1278,10 @@ plots.glue_values(
         "lrd_made": lr_latents.made_text(latent_reads),
         "lrd_pending": ", ".join(pending_latent_studies()) or "none",
         "lrd_further": further_text(profile),
-        "lrd_lengths": ". ".join(f"At latent {d}, {s}: {t}" for (d, s), t in row_lengths.items())
+        "lrd_lengths": ". ".join(
+            f"At latent {d}, {s}: {lr_study.lengths_text(s, runs)}"
+            for (d, s), runs in row_lengths.items()
+        )
         or "none made yet",
         "lrd_further_schedules": ". ".join(
             f"At latent {d}, {s}, {n:,} steps: {t}" for (d, s, n), t in further_schedules.items()

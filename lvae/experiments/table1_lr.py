@@ -446,16 +446,21 @@ FURTHER_STEPS: tuple[FurtherStep, ...] = (
 )  # fmt: skip
 
 
-def further_rows(config: LRStudyConfig, step: FurtherStep) -> LRStudyConfig:
-    """The study ``config`` for ``step``'s rows (adjacent in its grid, from their table
-    rows' weights), trained as ``step`` says."""
+def _trained_as(rows: LRStudyConfig, config: LRStudyConfig, step: FurtherStep) -> LRStudyConfig:
+    """``rows`` (some rows of the study ``config``) under ``step``'s schedules and length."""
     return dataclasses.replace(
-        longer_rows(config, step.sigmas),
+        rows,
         rates=(),
         decay_rates=step.decay_rates,
         warmup_steps=config.warmup_steps if step.warm_up else 0,
         steps=step.factor * config.steps,
     )
+
+
+def further_rows(config: LRStudyConfig, step: FurtherStep) -> LRStudyConfig:
+    """The study ``config`` for ``step``'s rows (adjacent in its grid, from their table
+    rows' weights), trained as ``step`` says."""
+    return _trained_as(longer_rows(config, step.sigmas), config, step)
 
 
 def _further(step: FurtherStep) -> Experiment:
@@ -486,14 +491,8 @@ ALIKE_STEP = FURTHER_STEPS[-1]
 
 def learned_alike(config: LRStudyConfig, step: FurtherStep) -> LRStudyConfig:
     """The learned study of ``config`` (LS-VAE and LV-VAE, from their table rows'
-    weights) under ``step``'s decays, no warm-up or constant rate, for its length."""
-    return dataclasses.replace(
-        learned_rows(config),
-        rates=(),
-        decay_rates=step.decay_rates,
-        warmup_steps=0,
-        steps=step.factor * config.steps,
-    )
+    weights) under ``step``'s schedules, for its length."""
+    return _trained_as(learned_rows(config), config, step)
 
 
 LEARNED_ALIKE = EXPERIMENT.variant(
