@@ -783,7 +783,6 @@ def test_the_protocol_page_reports_the_made_latent_extensions_as_the_records_rea
     conv = lr_study.convergence(experiments.record("table1-lr-further-latent4"))
     assert [sched for (_, sched), c in conv.items() if c.converged] == ["0.001 warm-up"]
     # and its note on LS-VAE's sigma in the latent-4 run trained longer
-
     assert read_4.sigma_longer.settles_under == ["0.003"]
     assert read_4.sigma_longer.diverged == {"0.003": 4}
 
@@ -1006,6 +1005,12 @@ def test_the_judgement_path_adds_each_run_to_the_choice_in_turn():
     assert t3[-1].effect == pytest.approx(2.0 - 1.3)
     assert lr_study.steps_moved(path)["T3"] == ["LS run"]
     assert "T3" in lr_study.moved_by_choice(path) and lr_study.moved_by_rerun(path) == []
+    # The rows of the last step: LS from its run, F* still the study's (0.3 loses there).
+    final = lr_study.final_kept_rows(
+        study, longer, learned, [("F* run", f_star_run), ("LS run", ls_run)]
+    )
+    assert final["LS"] is ls_run and final["F*"] is study
+    assert lr_study.judged_on(table, final) == path["LS run"]
 
 
 def test_the_judgement_path_tells_the_rerun_at_the_same_rate_from_the_choice():

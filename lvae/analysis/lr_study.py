@@ -878,6 +878,26 @@ def judgement_path(
 
     stages["LS, LV rate"] = judged()
     for label, run in runs:
-        (learned if set(settings(run)) <= set(LEARNED_SETTINGS) else fixed).append(run)
+        (learned if _learned_only(run) else fixed).append(run)
         stages[label] = judged()
     return stages
+
+
+def _learned_only(run) -> bool:
+    """Whether ``run`` trains only learned-sigma rows (it then joins their choice)."""
+    return set(settings(run)) <= set(LEARNED_SETTINGS)
+
+
+def final_kept_rows(
+    study_record, longer_record, learned_record, runs: Sequence[tuple[str, object]]
+) -> dict[str, object]:
+    """The record each row is read from at the last step of ``judgement_path`` (same
+    arguments): every run of ``runs`` joined to the choice of its rows."""
+    made = [run for _, run in runs]
+    return kept_rows(
+        study_record,
+        longer_record,
+        best_of=tuple(r for r in made if not _learned_only(r)),
+        learned_record=learned_record,
+        learned_best_of=tuple(r for r in made if _learned_only(r)),
+    )
