@@ -186,3 +186,20 @@ def test_seed_sd_and_effect_text():
     t7 = pr.Verdict("T7", stats.HOLDS, "drift", 0.01)
     with pytest.raises(ValueError, match="no single effect"):
         pr.effect_text(t7)
+
+
+def test_t4_summary_names_where_f_star_is_below_above_or_level_with_f01():
+    def t4(*verdicts):
+        return {d: pr.Verdict("T4", v, "") for d, v in zip((1, 2, 4), verdicts, strict=False)}
+
+    assert pr.t4_summary(t4("contradicted", "contradicted", "not shown")) == (
+        "significantly above it at latent 1 and 2, the reverse of the paper, and not "
+        "significantly apart at latent 4"
+    )
+    assert pr.t4_summary(t4("holds", "not shown", "holds")) == (
+        "significantly below it at latent 1 and 4, and not significantly apart at latent 2"
+    )
+    assert (
+        pr.t4_summary(t4("holds", "holds", "holds"))
+        == "significantly below it at latent 1, 2 and 4"
+    )

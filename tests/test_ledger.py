@@ -2,6 +2,7 @@
 criterion, on hand-made rows, and the ledger of the committed records as the book
 reports it."""
 
+import dataclasses
 import math
 
 import pytest
@@ -30,6 +31,20 @@ def test_a_row_missing_the_criterion_stands_by_the_sign_of_its_change():
     )
     with pytest.raises(ValueError, match="a seed diverged"):
         ledger.standing(lost)
+
+
+def test_a_row_meeting_the_criterion_while_its_seeds_move_together_is_named():
+    together = stats.SeedTrend((0.1,) * 10, 10, 0, 0.002)
+    apart = stats.SeedTrend((0.1, -0.1) * 5, 5, 5, 1.0)
+    wide = dataclasses.replace(row(0.1, 0.5), trend=together)  # meets it: spread 0.5
+    kept = {
+        2: {"F*": wide, "LS": dataclasses.replace(row(0.1, 0.5), trend=apart)},
+        4: {"LV": dataclasses.replace(row(0.3, 0.02), trend=together), "F*": row(0.0, 0.1)},
+    }
+    found = ledger.moving_yet_converged(kept)
+    assert [(d, s) for d, s, _ in found] == [(2, "F*")]  # LV moves but misses it anyway
+    assert ledger.trends_text(found) == "latent 2: F* (seeds up / down 10 / 0, p = 0.002)"
+    assert ledger.trends_text([]) == "none"
 
 
 class Study:

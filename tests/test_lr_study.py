@@ -299,8 +299,10 @@ def synthetic_study(
     return store.Record({"config": config, "provenance": prov, "result": result})
 
 
-def table_record(means: dict):
-    """A table1-calibrated-shaped record with the given paper-convention means."""
+def table_record(means: dict, sigma_fall: float = 1.0):
+    """A table1-calibrated-shaped record with the given paper-convention means; LS-VAE's
+    traced sigma falls by ``sigma_fall`` over each of its ten traced steps (1: flat, so
+    T7 holds), seed k's ending at 0.1 exp(SPREAD[k])."""
     models, elbo = [], []
     for setting, mean in means.items():
         for seed, d in enumerate(SPREAD):
@@ -308,7 +310,12 @@ def table_record(means: dict):
             elbo.append(mean + d - SHIFT)
     prov = {"profile": "smoke", "seeds": list(range(SEEDS)), "steps": 1000, "device": "cpu"}
     config = {"latent_dim": 1, "data_scale": 2.4}
-    result = {"models": models, "elbo": elbo}
+    trace = [[0.1 * math.exp(d) * sigma_fall ** (9 - i) for d in SPREAD] for i in range(10)]
+    result = {
+        "models": models,
+        "elbo": elbo,
+        "ls_sigma_trace": {"step": list(range(100, 1100, 100)), "sigma": trace},
+    }
     return store.Record({"config": config, "provenance": prov, "result": result})
 
 
@@ -787,6 +794,22 @@ def test_the_protocol_page_reports_the_made_latent_extensions_as_the_records_rea
     assert read_4.sigma_longer.diverged == {"0.003": 4}
 
 
+def test_t7_moves_with_retraining_at_latent_2_and_4_as_the_book_reports():
+    # LS-VAE's sigma settles in each calibrated table's run; trained again at 1e-3 on other
+    # batches it settles at latent 1 and not at latent 2 or 4 (claims page: "retraining").
+    from lvae.experiments.table1_lr import made_latent_extensions, made_latent_studies
+
+    tables = {d: experiments.record(calibrated_name(d)) for d in (1, 2, 4)}
+    reads = lr_latents.read_made(
+        tables, experiments.record, made_latent_studies(), made_latent_extensions()
+    )
+    assert {d: r.sigma_rerun.moved for d, r in reads.items()} == {2: True, 4: True}
+    assert all(r.sigma_rerun.table.stabilised for r in reads.values())
+    assert all("T7" in r.changed_by_rerun for r in reads.values())
+    latent1 = lr_study.sigma_rerun(tables[1], experiments.record("table1-lr-learned"))
+    assert latent1.table.stabilised and latent1.rerun.stabilised and not latent1.moved
+
+
 def test_an_extension_takes_adjacent_rows_of_the_grid_only():
     from lvae.experiments.table1_lr import learned_longer, longer_rows
 
@@ -1236,6 +1259,25 @@ def test_a_latent_study_with_its_learned_rows_replaces_ls_and_lv_and_reads_sigma
     assert lr_latents.sigma_text(lr_latents.read_latent(table, study)) == "not studied yet"
     assert "T1" in read.changed  # LS (2.0) now above LV (1.62)
     assert read.sigma_longer is None
+    # The table's traced sigma is flat (T7 holds there); LS trained again at 1e-3 does not
+    # settle: T7 moves with the draw of the batches.
+    assert read.sigma_rerun.table.stabilised and not read.sigma_rerun.rerun.stabilised
+    assert read.sigma_rerun.moved and read.changed_by_rerun[-1] == "T7"
+    assert lr_latents.sigma_rerun_text(read) == (
+        "in the table settled (drift 0.0 against 0.013), trained again at 0.001 not "
+        "settled (0.69 against 0.013)"
+    )
+    assert lr_latents.sigma_rerun_text(lr_latents.read_latent(table, study)) == "not studied yet"
+    # A table whose sigma halves at each traced step does not settle either: no move.
+    falling = table_record(PAPER_MEANS, sigma_fall=0.5)
+    falling.config["latent_dim"] = 2
+    again = lr_study.sigma_rerun(falling, learned)
+    assert not again.table.stabilised and not again.moved
+    assert again.table.drift == pytest.approx(math.log(2))
+    slow_only = synthetic_study({("LS", "slow"): 1.0, ("LV", "slow"): 1.0})
+    slow_only.config["latent_dim"] = 2
+    with pytest.raises(ValueError, match="no schedule '0.001'"):
+        lr_study.sigma_rerun(table, slow_only)
 
 
 def test_a_latent_study_reads_sigma_in_its_learned_rows_trained_longer():
@@ -1454,3 +1496,9 @@ def test_a_row_under_each_schedule_in_words():
     assert lr_study.schedules_text(record, "F sigma=0.1") == (
         "0.001: 0.25, not converged; slow: 0.5, converged"
     )
+
+
+def test_the_count_of_changed_verdicts_agrees_with_its_verb():
+    assert lr_study.verdicts_changing([]) == "0 verdicts change"
+    assert lr_study.verdicts_changing(["T3"]) == "1 verdict changes"
+    assert lr_study.verdicts_changing(["T1", "T2"], "differ") == "2 verdicts differ"

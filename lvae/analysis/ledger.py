@@ -8,9 +8,12 @@ which way the row was still going, and the two ways mean different things:
 
 * **rising**: the row had not finished improving; a longer run, or a rate falling to 0,
   raises it further, so a comparison with it understates it;
-* **falling**: the row was getting worse at the end of training, the optimiser failure
-  the criterion was written to catch (F(0.01) of the first calibrated table, at the
-  constant rate 1e-3, lost about 4 nats over its last fifth).
+* **falling**: the row was getting worse at the end of training, a failure of the
+  optimiser or of the run rather than a score it had reached.
+
+Beside the criterion, the paired reading (``stats.SeedTrend``) tests each seed's own
+change over the same window against 0; a row can meet the criterion because its seeds
+spread widely while they still move together (``moving_yet_converged``).
 """
 
 from __future__ import annotations
@@ -67,6 +70,28 @@ def rows_standing(
         if standing(row) == which
         and (kind is None or (s in LEARNED_SETTINGS) == (kind == "learned"))
     ]
+
+
+def moving_yet_converged(kept: Ledger) -> list[tuple[int, str, KeptRow]]:
+    """(latent, setting, row) of every row that meets the criterion while the paired
+    reading finds its seeds still moving together (``stats.SeedTrend.moving``)."""
+    return [
+        (d, s, row)
+        for d, rows in kept.items()
+        for s, row in rows.items()
+        if standing(row) == CONVERGED and row.trend is not None and row.trend.moving
+    ]
+
+
+def trends_text(found: list[tuple[int, str, KeptRow]]) -> str:
+    """Rows with their paired reading: "latent 2: F* (seeds up / down 10 / 0, p =
+    0.002)"; "none"."""
+    return (
+        "; ".join(
+            f"latent {d}: {s} (seeds up / down {trend_text(row.trend)})" for d, s, row in found
+        )
+        or "none"
+    )
 
 
 def rows_text(found: list[tuple[int, str, KeptRow]]) -> str:

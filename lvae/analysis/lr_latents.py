@@ -61,7 +61,9 @@ class LatentStudy:
     extension that trains LS-VAE under a rate not decaying to 0 (``LongerSigma``; None
     without one); kept: each setting's row as the last judgement reads it
     (``lr_study.KeptRow``: length, schedule, criterion), which is the study's unless an
-    extension scored better; study_steps: the study's length."""
+    extension scored better; study_steps: the study's length; sigma_rerun: T7's reading in
+    the table beside the same criterion on LS-VAE trained again at the tables' rate
+    (``lr_study.SigmaRerun``; None when the learned rows were not studied)."""
 
     latent_dim: int
     chosen: dict[str, str]
@@ -78,6 +80,7 @@ class LatentStudy:
     sigma_longer: LongerSigma | None
     kept: dict[str, lr_study.KeptRow]
     study_steps: int
+    sigma_rerun: lr_study.SigmaRerun | None = None
 
     @property
     def unconverged_kept(self) -> list[str]:
@@ -105,8 +108,10 @@ class LatentStudy:
     @property
     def changed_by_rerun(self) -> list[str]:
         """The claims whose verdict moves between the table and the study's rows at the
-        same rate: training the same rows again on other batches moves them."""
-        return lr_study.changed_verdicts(self.before, self.at_table_rate)
+        same rate: training the same rows again on other batches moves them (T7 too, when
+        LS-VAE's sigma settles in one of the two runs and not in the other)."""
+        moved = lr_study.changed_verdicts(self.before, self.at_table_rate)
+        return moved + ["T7"] * bool(self.sigma_rerun is not None and self.sigma_rerun.moved)
 
 
 def read_latent(
@@ -164,6 +169,9 @@ def read_latent(
         sigma_longer=_longer_sigma(learned_ext),
         kept={setting: lr_study.kept_row(record, setting) for setting, record in kept.items()},
         study_steps=int(study_record.config["steps"]),
+        sigma_rerun=(
+            None if learned_record is None else lr_study.sigma_rerun(table_record, learned_record)
+        ),
     )
 
 
@@ -313,6 +321,14 @@ def sigma_text(study: LatentStudy) -> str:
         under = _schedules_with_losses(longer.settles_under, longer.diverged)
         text += f"; trained {longer.steps:,} steps: under {under}"
     return text
+
+
+def sigma_rerun_text(study: LatentStudy) -> str:
+    """LS-VAE's sigma criterion in the table and trained again at the tables' rate
+    (``lr_study.sigma_rerun_text``); "not studied yet" before the learned rows' run."""
+    if study.sigma_rerun is None:
+        return "not studied yet"
+    return lr_study.sigma_rerun_text(study.sigma_rerun)
 
 
 def _schedules_with_losses(schedules: list[str], diverged: dict[str, int]) -> str:

@@ -20,7 +20,14 @@ import numpy as np
 from ..report import fixed as fixed_decimals
 from ..report import fmt, pm, provenance, table
 from . import stats
-from .protocol import PAPER_EFFECT, Verdict, best_fixed_claim, difference_claims, verdict_of
+from .protocol import (
+    PAPER_EFFECT,
+    Verdict,
+    best_fixed_claim,
+    difference_claims,
+    ls_sigma_trace,
+    verdict_of,
+)
 from .records import by_setting, settings
 from .table1 import paper_elbo
 
@@ -695,6 +702,48 @@ def sigma_settling_depends_on_rate(record, setting: str = "LS") -> bool:
     return 0 < len(settles_under(record, setting)) < len(schedules(record))
 
 
+@dataclass(frozen=True)
+class SigmaRerun:
+    """The learned-sigma criterion on LS-VAE in the table's run (``table``: its traced
+    sigma, what T7's verdict reads) beside the same criterion on LS-VAE trained again at
+    the tables' rate in the study (``rerun``: other batches, same initial weights).
+    ``moved``: the two disagree, so T7's verdict at that rate depends on the draw."""
+
+    table: stats.SigmaStabilisation
+    rerun: stats.SigmaStabilisation
+
+    @property
+    def moved(self) -> bool:
+        return bool(self.table.stabilised) != bool(self.rerun.stabilised)
+
+
+def sigma_rerun(table_record, learned_record) -> SigmaRerun:
+    """``SigmaRerun`` of ``table_record`` against ``learned_record`` (the study of its
+    learned rows) at ``TABLE_RATE``. Raises ValueError when the study lacks that rate or
+    the two are not of the same latent dimension and data scale."""
+    check_same_data(table_record, learned_record)
+    if TABLE_RATE not in schedules(learned_record):
+        raise ValueError(f"the study has no schedule {TABLE_RATE!r} (the tables' rate)")
+    table_sigma = stats.sigma_stabilisation(*ls_sigma_trace(table_record))
+    return SigmaRerun(table_sigma, sigma_stability(learned_record)["LS", TABLE_RATE])
+
+
+def sigma_rerun_text(rerun: SigmaRerun) -> str:
+    """Both readings, each number to two significant digits: "in the table settled
+    (drift 0.017 against 0.019), trained again at 0.001 not settled (0.039 against
+    0.028)"."""
+
+    def settled(c: stats.SigmaStabilisation) -> str:
+        return "settled" if c.stabilised else "not settled"
+
+    t, r = rerun.table, rerun.rerun
+    return (
+        f"in the table {settled(t)} (drift {fmt(t.drift, 2)} against {fmt(t.noise, 2)}), "
+        f"trained again at {TABLE_RATE} {settled(r)} ({fmt(r.drift, 2)} against "
+        f"{fmt(r.noise, 2)})"
+    )
+
+
 def sigma_paths(record, setting: str) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """The steps, and ``setting``'s logged sigma ((steps, seeds)) under each schedule, over
     the seeds that did not diverge under it."""
@@ -738,6 +787,13 @@ def sigma_table(record, name: str = "lr_sigma"):
 
 def _is_fixed(setting: str) -> bool:
     return setting.startswith("F sigma=") or setting == "F*"
+
+
+def verdicts_changing(changed: Sequence[str], verb: str = "change") -> str:
+    """How many verdicts ``changed`` holds, as a sentence's subject and verb: "1 verdict
+    changes", "2 verdicts change" (``verb`` in its plural form)."""
+    n = len(changed)
+    return f"1 verdict {verb}s" if n == 1 else f"{n} verdicts {verb}"
 
 
 def changed_verdicts(before: Sequence[Verdict], after: Sequence[Verdict]) -> list[str]:

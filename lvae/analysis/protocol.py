@@ -399,6 +399,28 @@ def depends_on_latent(by_latent: Mapping[int, Sequence[Verdict]]) -> list[str]:
     ]
 
 
+def t4_summary(per_latent: Mapping[int, Verdict]) -> str:
+    """T4 (F* below F(0.1)) over the latent dimensions in words, to follow "F*-VAE is":
+    where it is significantly below F(0.1) (holds), significantly above it (contradicted)
+    and neither (not shown), e.g. "significantly above it at latent 1 and 2, the reverse
+    of the paper, and not significantly apart at latent 4"."""
+
+    def at(verdict: str) -> str:
+        dims = [str(d) for d, v in per_latent.items() if v.verdict == verdict]
+        return " and ".join([", ".join(dims[:-1]), dims[-1]] if len(dims) > 1 else dims)
+
+    parts = []
+    if at(stats.HOLDS):
+        parts.append(f"significantly below it at latent {at(stats.HOLDS)}")
+    if at(stats.CONTRADICTED):
+        parts.append(
+            f"significantly above it at latent {at(stats.CONTRADICTED)}, the reverse of the paper"
+        )
+    if at(stats.NOT_SHOWN):
+        parts.append(f"not significantly apart at latent {at(stats.NOT_SHOWN)}")
+    return ", and ".join(parts)
+
+
 def unconverged(convergence: Mapping[str, object]) -> list[str]:
     """The fixed-sigma rows that miss the protocol's convergence criterion."""
     return [s for s, c in convergence.items() if not c.converged]

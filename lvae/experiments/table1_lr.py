@@ -250,6 +250,10 @@ PENDING: tuple[str, ...] = ()
 # The steps whose record is made: those the chapter and the claims page judge.
 MADE_STEPS = tuple((label, name) for label, name in LATER_STEPS if name not in PENDING)
 
+# The two runs of one schedule and length from which F(0.1), F*, LS-VAE and LV-VAE at
+# latent 1 are also judged trained alike (lr_study.trained_alike), whatever was kept.
+LATENT1_ALIKE = ("table1-lr-decay-longest", "table1-lr-learned-decay-longest")
+
 
 # The protocol's study for the learned-sigma rows of the latent-1 table: LS-VAE and
 # LV-VAE under the same schedules, each model from its table row's initial weights
