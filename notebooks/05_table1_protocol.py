@@ -1277,6 +1277,7 @@ for d, names in made_latent_studies().items():
             name=f"lr_rejudged_latent{d}",
         )
     )
+    display(lr_study.verdict_path(latent_reads[d].path, name=f"lr_path_latent{d}", latent_dim=d))
 # Every row as kept at every latent dimension (latent 1's from the last step of its study).
 kept_everywhere = ledger.ledger(
     {s: lr_study.kept_row(record, s) for s, record in final_rows.items()}, latent_reads
@@ -1306,6 +1307,9 @@ plots.glue_values(
         "lrd_rerun": lr_latents.per_latent(latent_reads, lr_latents.rerun_text),
         "lrd_choice": lr_latents.per_latent(latent_reads, lr_latents.choice_text),
         "lrd_verdicts": lr_latents.per_latent(latent_reads, lr_latents.verdicts_text),
+        "lrd_path_moved": lr_latents.per_latent(
+            latent_reads, lambda r: ", ".join(r.moved_by_choice) or "none"
+        ),
         "lrd_sigma": lr_latents.per_latent(latent_reads, lr_latents.sigma_text),
         "lrd_sigma_rerun": lr_latents.per_latent(latent_reads, lr_latents.sigma_rerun_text),
         "lrd_latent4_t2_t5": "; ".join(
@@ -1343,6 +1347,12 @@ plots.glue_values(
 #   (where a row was trained longer, in a new stack with other batches, that part also
 #   holds a new draw), {glue:text}`lrd_choice`. The verdicts with the rows as kept:
 #   {glue:text}`lrd_verdicts`.
+# * **Every step.** The last table of each latent dimension follows every claim through
+#   the steps in the order they were made, as at latent 1: the fixed rows at 10⁻³, then
+#   at their choice, the same for LS-VAE and LV-VAE, then each run that trained rows
+#   longer, joining the choice as it was made. A claim can move at a step and move back
+#   later, which the before-and-after comparison above does not show. The claims that
+#   moved at some step that changed a schedule or a length: {glue:text}`lrd_path_moved`.
 # * **LS-VAE's σ settles** (median drift of log σ over the last tenth within the seeds'
 #   spread, T7 per rate; seeds that diverged are named, the criterion reads the others;
 #   then, where LS-VAE was trained longer, the same criterion in the longest such run

@@ -102,14 +102,15 @@ rate_dependent += [
 if lr_study.sigma_settling_depends_on_rate(lr_learned):
     rate_dependent.append("T7")
 # T7 read again on LS-VAE trained at the tables' rate on other batches: at latent 1 here,
-# at latent 2 and 4 inside their study (LatentStudy.changed_by_rerun).
+# at latent 2 and 4 inside their study (LatentStudy.moved_by_rerun).
 sigma_reruns = {1: lr_study.sigma_rerun(tables[1], lr_learned)}
 if sigma_reruns[1].moved:
     draw_dependent.append("T7")
 # The same study at latent 2 and 4, where made (fixed rows first, then LS-VAE and LV-VAE):
-# a claim whose verdict moves there between the study's rows at 1e-3 and the rows as kept
-# (chosen schedule, and length where a row was trained longer) depends on the learning
-# rate too, and so does T7 when σ settles under some of its rates and not others.
+# a claim whose verdict moves there at a step of its path that changes a schedule or a
+# length depends on the learning rate too, and so does T7 when σ settles under some of its
+# rates and not others; one that moves at a step that only trains rows again at 1e-3
+# depends on retraining.
 latent_reads = lr_latents.read_made(
     tables,
     lambda name: experiments.record(name, profile, device=device),
@@ -117,9 +118,9 @@ latent_reads = lr_latents.read_made(
     made_latent_extensions(),
 )
 for d, r in latent_reads.items():
-    moved = [*r.changed_by_choice, *(["T7"] if r.sigma_depends_on_rate else [])]
+    moved = [*r.moved_by_choice, *(["T7"] if r.sigma_depends_on_rate else [])]
     rate_dependent += [key for key in moved if key not in rate_dependent]
-    draw_dependent += [key for key in r.changed_by_rerun if key not in draw_dependent]
+    draw_dependent += [key for key in r.moved_by_rerun if key not in draw_dependent]
     if r.sigma_rerun is not None:
         sigma_reruns[d] = r.sigma_rerun
 
@@ -262,8 +263,8 @@ plots.glue_values(
 # ({glue:text}`rate_dependent`). At latent 1 such a claim moved at a step of the
 # learning-rate study of {doc}`05_table1_protocol` that changed a schedule or a length,
 # or between the rows as kept and the rows trained alike; T7 is marked when LS-VAE's σ
-# settles under some rates and not others. At latent 2 and 4 the move is between the
-# study's rows at 10⁻³ and its rows as kept (studies made:
+# settles under some rates and not others. At latent 2 and 4 it moved at such a step
+# of their study, made in the same steps (studies made:
 # {glue:text}`latent_studies_made`). Within one study every schedule trains on the same
 # batches, but the later, longer runs train a new set of models on other batches, so a
 # mark from those says the verdict moved with the choice, not that the rate alone moved

@@ -786,6 +786,9 @@ def test_the_protocol_page_reports_the_made_latent_extensions_as_the_records_rea
         assert (read_4.kept[setting].steps, read_4.kept[setting].schedule) == kept
     verdicts = {v.key: v.verdict for v in read_4.after}
     assert {k: verdicts[k] for k in LATENT4_VERDICTS_AS_REPORTED} == LATENT4_VERDICTS_AS_REPORTED
+    # T2 turned contradicted with F(0.01) at 8x and held again with LS, LV trained alike
+    assert lr_study.steps_moved(read_4.path)["T2"] == ["F(0.01) 8x", "LS, LV 8x"]
+    assert read_4.moved_by_choice == ["T2", "T5"] and reads[2].moved_by_choice == []
     # F(0.01) met the criterion at 240,000 steps under the warm-up only (not kept there)
     conv = lr_study.convergence(experiments.record("table1-lr-further-latent4"))
     assert [sched for (_, sched), c in conv.items() if c.converged] == ["0.001 warm-up"]
@@ -1333,6 +1336,24 @@ def test_a_latent_study_keeps_an_extended_row_only_where_it_scores_better():
     assert read.kept["F sigma=0.01"].mean_elbo == pytest.approx(2.0, abs=0.05)
     t2 = {v.key: v for v in read.after}["T2"]
     assert t2.verdict != stats.HOLDS and t2.effect == pytest.approx(1.26 - 2.0)
+    # Its path: the study's steps, then the extension, whose step moved T2 (and T5).
+    assert list(read.path) == [
+        "table's rate", "fixed rows at 10⁻³", "fixed rows' rate", "F(0.01) 2x"
+    ]  # fmt: skip
+    assert read.path["F(0.01) 2x"] == read.after
+    assert "T2" in read.moved_by_choice and "T2" not in read.moved_by_rerun
+    assert lr_latents.run_label(better, 1000) == "F(0.01) 2x"
+    assert lr_latents.run_label(better, 1500) == "F(0.01) 2,000 steps"
+    # LS trained longer then scores 2.5, above F(0.01)'s 2.0, and T2 holds again: the
+    # comparison of the first and last judgements misses the move; the path keeps it.
+    learned = synthetic_study({("LS", "0.001"): 1.26, ("LV", "0.001"): 1.62})
+    ls_longer = synthetic_study({("LS", "0.001"): 2.5}, length=2000)
+    for record in (learned, ls_longer):
+        record.config["latent_dim"] = 2
+    read = lr_latents.read_latent(table, study, learned, extensions=[better, ls_longer])
+    assert list(read.path)[-2:] == ["F(0.01) 2x", "LS 2x"]
+    assert lr_study.steps_moved(read.path)["T2"] == ["F(0.01) 2x", "LS 2x"]
+    assert "T2" in read.moved_by_choice and "T2" not in read.changed_by_choice
     assert lr_latents.extended_text(read).startswith("F sigma=0.01: 0.001 at 2,000 steps")
     assert lr_latents.unconverged_text(read).endswith("; at the rows as kept: none")
     assert lr_latents.kept_unconverged_text(read) == "none"

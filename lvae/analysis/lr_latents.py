@@ -63,7 +63,10 @@ class LatentStudy:
     (``lr_study.KeptRow``: length, schedule, criterion), which is the study's unless an
     extension scored better; study_steps: the study's length; sigma_rerun: T7's reading in
     the table beside the same criterion on LS-VAE trained again at the tables' rate
-    (``lr_study.SigmaRerun``; None when the learned rows were not studied)."""
+    (``lr_study.SigmaRerun``; None when the learned rows were not studied); path: T1-T5
+    at every step, as latent 1's ``lr_study.judgement_path`` (the fixed rows at the
+    tables' rate then at their choice, the same for the learned rows, then each extension
+    joining the choice in the order given, labelled by ``run_label``)."""
 
     latent_dim: int
     chosen: dict[str, str]
@@ -81,6 +84,7 @@ class LatentStudy:
     kept: dict[str, lr_study.KeptRow]
     study_steps: int
     sigma_rerun: lr_study.SigmaRerun | None = None
+    path: dict[str, list[Verdict]] | None = None
 
     @property
     def unconverged_kept(self) -> list[str]:
@@ -111,7 +115,23 @@ class LatentStudy:
         same rate: training the same rows again on other batches moves them (T7 too, when
         LS-VAE's sigma settles in one of the two runs and not in the other)."""
         moved = lr_study.changed_verdicts(self.before, self.at_table_rate)
-        return moved + ["T7"] * bool(self.sigma_rerun is not None and self.sigma_rerun.moved)
+        return moved + ["T7"] * self._t7_rerun_moved
+
+    @property
+    def _t7_rerun_moved(self) -> bool:
+        return bool(self.sigma_rerun is not None and self.sigma_rerun.moved)
+
+    @property
+    def moved_by_choice(self) -> list[str]:
+        """The claims whose verdict moved at any step of ``path`` that changed a schedule
+        or a length (``lr_study.moved_by_choice``), even where a later step moved it back."""
+        return lr_study.moved_by_choice(self.path)
+
+    @property
+    def moved_by_rerun(self) -> list[str]:
+        """The claims whose verdict moved at a step of ``path`` that only trained rows
+        again at the tables' rate, and T7 when its rerun disagrees with the table."""
+        return lr_study.moved_by_rerun(self.path) + ["T7"] * self._t7_rerun_moved
 
 
 def read_latent(
@@ -172,7 +192,26 @@ def read_latent(
         sigma_rerun=(
             None if learned_record is None else lr_study.sigma_rerun(table_record, learned_record)
         ),
+        path=lr_study.judgement_path(
+            table_record,
+            study_record,
+            None,
+            learned_record,
+            [(run_label(r, int(study_record.config["steps"])), r) for r in extensions],
+            seed,
+        ),
     )
+
+
+def run_label(run, study_steps: int) -> str:
+    """A run that trains some rows longer, as a step of the path: its settings and its
+    length as a multiple of the study's, "F(0.043), F(0.01) 2x", "LS, LV 8x"."""
+    names = [
+        f"F({s.removeprefix('F sigma=')})" if s.startswith("F sigma=") else s for s in settings(run)
+    ]
+    steps = int(run.config["steps"])
+    length = f"{steps // study_steps}x" if steps % study_steps == 0 else f"{steps:,} steps"
+    return f"{', '.join(names)} {length}"
 
 
 def read_made(

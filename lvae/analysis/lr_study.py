@@ -867,10 +867,13 @@ def verdict_cell(v: Verdict) -> str:
     return v.verdict + ("" if v.effect is None else f" ({v.effect:+.3f})")
 
 
-def verdict_path(stages: Mapping[str, Sequence[Verdict]], name: str = "lr_path"):
+def verdict_path(
+    stages: Mapping[str, Sequence[Verdict]], name: str = "lr_path", latent_dim: int = 1
+):
     """One row per claim, one column per judgement in ``stages`` (label -> verdicts, in
-    the order the study made them): each claim's verdict and effect at every step; the
-    last column names the steps at which it moved ("—" where it never did)."""
+    the order the study made them) of the study at ``latent_dim``: each claim's verdict
+    and effect at every step; the last column names the steps at which it moved ("—"
+    where it never did)."""
     judged = [{v.key: v for v in verdicts} for verdicts in stages.values()]
     moved = steps_moved(stages)
     rows = [
@@ -881,7 +884,8 @@ def verdict_path(stages: Mapping[str, Sequence[Verdict]], name: str = "lr_path")
         rows,
         ["id", *stages, "moved at"],
         caption="Each claim's verdict (and our effect, nats per point) at every step of the "
-        "learning-rate study at latent 1, from the table's rate on the left to the last "
+        f"learning-rate study at latent {latent_dim}, from the table's rate on the left to "
+        "the last "
         "judgement on the right; 'moved at': the steps at which the verdict differs from "
         "the step before. The steps '" + "' and '".join(RERUN_STEPS) + "' train the same "
         "rows again at the table's rate (other batches and evaluation points, F*'s "
@@ -902,23 +906,29 @@ def judgement_path(
 ) -> dict[str, list[Verdict]]:
     """T1-T5 at every step of the study, in the order it was made (label -> verdicts):
     at the table's rate; the fixed rows retrained at that rate (``RERUN_STEPS[0]``), then
-    at their chosen schedule; F(0.1) from ``longer_record``; LS-VAE and LV-VAE retrained
-    at the table's rate (``RERUN_STEPS[1]``), then at theirs; then, for each (label,
-    run) of ``runs``, with that run joining the choice of its rows (``best_of`` for a
-    run of fixed rows, ``learned_best_of`` for one of the learned rows), cumulatively.
-    Each rerun step splits the move of the step after it: what retraining on other
-    batches does, and what the choice of schedule does."""
+    at their chosen schedule; F(0.1) from ``longer_record`` (a step only when given);
+    LS-VAE and LV-VAE retrained at the table's rate (``RERUN_STEPS[1]``), then at theirs
+    (two steps only with ``learned_record``); then, for each (label, run) of ``runs``,
+    with that run joining the choice of its rows (``best_of`` for a run of fixed rows,
+    ``learned_best_of`` for one of the learned rows), cumulatively. Each rerun step
+    splits the move of the step after it: what retraining on other batches does, and
+    what the choice of schedule does."""
     fixed_rows = kept_rows(study_record)
     up_to_f01 = kept_rows(study_record, longer_record, learned_record=learned_record)
     stages = {
         "table's rate": judged_at_table_rate(table_record, seed),
         RERUN_STEPS[0]: judged_on(table_record, fixed_rows, seed, schedule=TABLE_RATE),
         "fixed rows' rate": rejudged(table_record, study_record, seed),
-        "F(0.1) 2x": rejudged(table_record, study_record, seed, longer_record=longer_record),
-        RERUN_STEPS[1]: judged_on(
-            table_record, up_to_f01, seed, schedule=TABLE_RATE, read_at=LEARNED_SETTINGS
-        ),
     }
+    if longer_record is not None:
+        stages["F(0.1) 2x"] = rejudged(
+            table_record, study_record, seed, longer_record=longer_record
+        )
+    if learned_record is not None:
+        learned_rows = [s for s in LEARNED_SETTINGS if s in settings(learned_record)]
+        stages[RERUN_STEPS[1]] = judged_on(
+            table_record, up_to_f01, seed, schedule=TABLE_RATE, read_at=learned_rows
+        )
     fixed, learned = [], []
 
     def judged():
@@ -932,8 +942,11 @@ def judgement_path(
             learned_best_of=tuple(learned),
         )
 
-    stages["LS, LV rate"] = judged()
+    if learned_record is not None:
+        stages["LS, LV rate"] = judged()
     for label, run in runs:
+        if label in stages:
+            raise ValueError(f"two steps of the path are labelled {label!r}")
         (learned if _learned_only(run) else fixed).append(run)
         stages[label] = judged()
     return stages
