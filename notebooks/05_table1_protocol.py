@@ -19,12 +19,13 @@
 #
 # Chapter 2 redid the paper's Table 1 {cite}`berger2020vae` with choices made on the way:
 # data at our own scale, one latent dimension chosen after a first attempt with two, and
-# verdicts from Welch's test. The page {doc}`../book/protocol` fixed, before the runs of
-# this chapter were made, how Table 1 is to be redone so that such forks cannot decide a
-# verdict: the data calibrated to the paper's one absolute number, the table made at
-# latent dimensions 1, 2 and 4 with every claim judged at each, rank tests with Holm's
-# correction, our effect sizes printed beside the paper's, and a convergence criterion
-# applied to every row. This chapter reports every run of that plan made so far, on a CPU.
+# verdicts from Welch's test. Before the runs of this chapter were made, the page
+# {doc}`../book/protocol` fixed how Table 1 is to be redone so that such forks cannot
+# decide a verdict. The data are calibrated to the paper's one absolute number; the table
+# is made at latent dimensions 1, 2 and 4, with every claim judged at each; the tests are
+# rank tests with Holm's correction; our effect sizes are printed beside the paper's; and
+# a convergence criterion is applied to every row. This chapter reports every run of that
+# plan made so far, on a CPU.
 #
 # **What is not here yet.** The protocol asks for the paper's network (4 residual blocks
 # of 200 units), at least 200,000 steps and a study of four learning rates. No GPU was
@@ -33,11 +34,25 @@
 # constant Adam rate, {glue:text}`table_lr`. Each verdict below is a verdict on that
 # setup; a row that misses the convergence criterion is shown and flagged, not dropped.
 # The learning-rate study has been run at the same CPU scale for every row of the
-# latent-1 table: the fixed-σ rows, LS-VAE and LV-VAE under four schedules, then, where a
-# chosen schedule had not converged, longer runs and rates that decay to zero, given to
-# the learned rows too so that the rows a claim compares were trained alike; its section
-# below says what each step changes. At latent 2 and 4 the same study was made
+# latent-1 table. The fixed-σ rows, LS-VAE and LV-VAE were trained under four schedules;
+# where a chosen schedule had not converged, longer runs and rates that decay to zero
+# followed, given to the learned rows too, so that the rows a claim compares were trained
+# alike. Its section below says what each step changes. At latent 2 and 4 the same study was made
 # afterwards; its section lists its runs.
+#
+# **Terms used below.**
+# * *Monitored ELBO*: each model's ELBO on 2,000 fixed points with fixed latent noise,
+#   logged along training; the convergence criterion reads its last fifth.
+# * *Stack*: the models one run trains side by side (every setting and seed of it), all
+#   drawing the same batches; two stacks draw different batches.
+# * *Selection and reported points*: two sets of 10,000 fresh points in the
+#   learning-rate study. A schedule, and a length where a row was trained longer, is
+#   chosen on the first; the study's reported ELBO is measured on the second, so the
+#   choice does not flatter it.
+# * *Kept row*, *as kept*: for each setting, the run (schedule and length) chosen for it
+#   on the selection points among all its runs; the last judgement reads those rows.
+# * *Holm family*: the p-values corrected together by Holm's method, T1 to T4 of one
+#   table.
 
 # %% tags=["parameters"]
 # Papermill parameters: "smoke" (seconds), "book" (the committed results), "paper" (GPU).
@@ -1368,9 +1383,9 @@ plots.glue_values(
 #
 # At latent 1 the study grew in further registered steps (longer runs, decaying rates)
 # wherever a chosen row had not converged. At latent 2 and 4 the first such step was
-# registered (protocol page, the entry "The latent-2 rows whose chosen schedule missed
+# registered in the protocol page's entry "The latent-2 rows whose chosen schedule missed
 # the criterion, trained longer" and the two on the latent-4 rows after it, each
-# committed before its runs): each row whose chosen schedule missed the criterion is
+# committed before its runs. Each row whose chosen schedule missed the criterion is
 # trained again, from the same initial weights, for twice the steps under the same four
 # schedules, and kept at the length whose chosen schedule scores best on the selection
 # points. The rows kept at a longer length are listed above. For the fixed-σ row still
