@@ -49,10 +49,9 @@ def test_the_distance_to_the_curve_is_zero_on_it_and_the_offset_along_its_normal
 def test_the_noise_across_the_curve_agrees_with_the_noise_levels():
     across = cr.across_curve_variance(2.4, n=50_000)
     approx = cr.across_curve_approx(2.4)
-    # The noise levels give s^2 along the normal; the curve's bends bring points closer
-    # to some other part of it, so the measured value may be a little lower. Each point is
-    # no farther from the curve than from where its noise started: below 2 s^2 always.
-    assert 0.85 * approx < across < 1.05 * approx and across < 2 * approx
+    # The noise levels give s^2 along the normal; the curve's bends bring some points
+    # closer to another part of it, so the measured value may be a little lower.
+    assert 0.85 * approx < across < 1.05 * approx
     assert across == cr.across_curve_variance(2.4, n=50_000)  # seeded
     # Same points and curve, scaled: exactly the square of the scale.
     assert cr.across_curve_variance(1.2, n=50_000) == pytest.approx(across / 4, rel=1e-6)
@@ -87,6 +86,7 @@ def test_the_fixed_rows_of_a_table_give_back_their_error_and_its_cost():
     expected = paper_elbo(-1.0 - math.log(2 * math.pi * 0.01) - 2.0)
     assert rows["F sigma=0.1"]["elbo"] == pytest.approx(expected)
     assert cr.per_row_text(rows, "mse", reference=0.02) == "σ = 0.1: 1; σ = 0.01: 0.01"
+    assert cr.per_row_text(rows, "mse", reference=2e-6) == "σ = 0.1: 10000; σ = 0.01: 100"
     frame = cr.residual_table({1: record}, reference=0.02).data
     assert list(frame["÷ noise across the curve"]) == ["1.00", "0.01"]
 
@@ -95,7 +95,9 @@ def test_the_committed_tables_show_the_floor_at_latent_1_only():
     # Chapter 5: at latent 1 the sharp rows' error stops at about the noise across the
     # curve, while at latent 2 and 4 it keeps falling with sigma, at a cost near 1 nat.
     from lvae import experiments
+    from lvae.analysis import lr_study
     from lvae.experiments.table1 import calibrated_name
+    from lvae.experiments.table1_lr import MADE_STEPS
 
     tables = {d: experiments.record(calibrated_name(d)) for d in (1, 2, 4)}
     across = cr.across_curve_variance(tables[1].config["data_scale"])
@@ -105,6 +107,13 @@ def test_the_committed_tables_show_the_floor_at_latent_1_only():
         if d == 1:
             assert all(0.8 < r["mse"] / across < 1.2 for r in sharp)
             assert rows["F sigma=0.01"]["cost"] > 50
+            # and so do the rows as the learning-rate study keeps them
+            runs = [(label, experiments.record(name)) for label, name in MADE_STEPS]
+            study = [experiments.record(f"table1-lr{n}") for n in ("", "-long", "-learned")]
+            kept = cr.kept_fixed_rows(lr_study.final_kept_rows(*study, runs))
+            assert all(
+                0.8 < kept[f"F sigma={s}"]["mse"] / across < 1.2 for s in ("0.043", "0.03", "0.01")
+            )
         else:
             assert [r["mse"] for r in sharp] == sorted((r["mse"] for r in sharp), reverse=True)
             assert rows["F sigma=0.01"]["mse"] / across < 0.05

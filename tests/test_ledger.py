@@ -5,6 +5,7 @@ reports it."""
 import dataclasses
 import math
 
+import numpy as np
 import pytest
 
 from lvae import experiments
@@ -31,6 +32,24 @@ def test_a_row_missing_the_criterion_stands_by_the_sign_of_its_change():
     )
     with pytest.raises(ValueError, match="a seed diverged"):
         ledger.standing(lost)
+    with pytest.raises(ValueError, match="seed spread must be positive and finite, got 0.0"):
+        ledger.standing(row(0.0, 0.0))
+
+
+def test_the_standing_of_curves_read_by_the_protocols_criterion():
+    # Ten seeds' monitored ELBO over ten logged steps, final values spread by 0.1: one
+    # set still climbing by 0.5 over its last fifth, one losing as much, one flat.
+    steps = np.arange(1, 11) * 100
+    spread = np.linspace(-0.15, 0.15, 10)
+    for slope, expected in (
+        (0.25, ledger.RISING),
+        (-0.25, ledger.FALLING),
+        (0.0, ledger.CONVERGED),
+    ):
+        curves = (slope * np.arange(10))[:, None] + spread[None, :]
+        criterion = stats.fixed_sigma_convergence(steps, curves, curves[-1])
+        kept = lr_study.KeptRow(1000, "0.001", 0.0, criterion)
+        assert ledger.standing(kept) == expected
 
 
 def test_a_row_meeting_the_criterion_while_its_seeds_move_together_is_named():

@@ -28,7 +28,8 @@ from scipy.spatial import cKDTree
 from ..data import TOY2D_NOISE, sample_toy2d, toy2d_curve
 from ..report import fixed as fixed_decimals
 from ..report import fmt, sig, table
-from .records import by_setting
+from . import lr_study
+from .records import by_setting, is_fixed
 from .table1 import paper_elbo
 
 DATA_DIM = 2
@@ -46,8 +47,9 @@ def reconstruction_mse(log_likelihood, sigma, dim: int = DATA_DIM) -> np.ndarray
 
 def squared_distance_to_curve(points, scale: float = 1.0, n_curve: int = 20001) -> np.ndarray:
     """Each point's squared distance to the toy problem's curve (times ``scale``), to its
-    nearest vertex on a polyline of ``n_curve`` points (at the default, vertices lie
-    about 4e-4 apart at scale 2.4, so the squared distance is off by under 1e-7)."""
+    nearest vertex on a polyline of ``n_curve`` points. A point's foot on the curve lies
+    within half a vertex gap of a vertex, so the squared distance is too large by at most
+    about gap^2 / 4: at the default and scale 2.4 the widest gap is 8.6e-4, under 2e-7."""
     points = np.asarray(points, dtype=float)
     if points.ndim != 2 or points.shape[1] != DATA_DIM:
         raise ValueError(f"points must be (n, 2), got shape {points.shape}")
@@ -71,33 +73,54 @@ def across_curve_approx(scale: float) -> float:
     return scale**2 * float(np.mean(np.square(TOY2D_NOISE)))
 
 
+def _means(sigma, log_likelihood, kl, elbo) -> dict[str, float]:
+    """The means over seeds that ``fixed_rows`` gives for one row (arrays over seeds)."""
+    sigma = np.asarray(sigma, dtype=float)
+    mse = reconstruction_mse(log_likelihood, sigma)
+    return {
+        "sigma": float(sigma[0]),
+        "mse": float(mse.mean()),
+        "cost": float((mse / (2.0 * sigma**2)).mean()),
+        "kl": float(np.mean(kl)),
+        "elbo": float(paper_elbo(elbo).mean()),
+    }
+
+
 def fixed_rows(record) -> dict[str, dict[str, float]]:
     """Each fixed-sigma row of a table record (the grid and F*): its sigma, and the means
     over seeds of its reconstruction error, of that error's cost mse / (2 sigma^2) in
     nats, of its KL and of its ELBO (paper convention)."""
     sigma = by_setting(record, "final_sigma")  # a fixed row's final sigma is its sigma
     ll, kl, elbo = (by_setting(record, column) for column in ("log_likelihood", "kl", "elbo"))
+    return {s: _means(sigma[s], ll[s], kl[s], elbo[s]) for s in sigma if is_fixed(s)}
+
+
+def kept_fixed_rows(kept: Mapping[str, object]) -> dict[str, dict[str, float]]:
+    """The same for the fixed-sigma rows as the learning-rate study keeps them (setting
+    -> record, as ``lr_study.kept_rows`` gives): each read at its chosen schedule, over
+    its seeds that did not diverge."""
     out = {}
-    for s in sigma:
-        if not (s.startswith("F sigma=") or s == "F*"):
+    for s, record in kept.items():
+        if not is_fixed(s):
             continue
-        mse = reconstruction_mse(ll[s], sigma[s])
-        out[s] = {
-            "sigma": float(sigma[s][0]),
-            "mse": float(mse.mean()),
-            "cost": float((mse / (2.0 * sigma[s] ** 2)).mean()),
-            "kl": float(kl[s].mean()),
-            "elbo": float(paper_elbo(elbo[s]).mean()),
-        }
+        rows = record.models.where(setting=s, schedule=lr_study.chosen(record)[s])
+        ok = rows.column("diverged_at") == 0
+        columns = (rows.column(c)[ok] for c in ("log_likelihood", "kl", "elbo"))
+        out[s] = _means(np.full(int(ok.sum()), rows.values("sigma")[0]), *columns)
     return out
 
 
 def per_row_text(rows: Mapping[str, Mapping[str, float]], key: str, reference: float = 1.0) -> str:
     """One value of ``fixed_rows``'s rows (``key``, divided by ``reference``) for each
-    grid row, largest sigma first, to two significant digits: "σ = 1: 57; σ = 0.3:
-    5.8"."""
+    grid row, largest sigma first, to two significant digits (whole numbers from 10 up):
+    "σ = 1: 57; σ = 0.3: 5.8"."""
     grid = sorted((r["sigma"], r[key] / reference) for s, r in rows.items() if s != "F*")
-    return "; ".join(f"σ = {sigma:g}: {sig(value, 2)}" for sigma, value in reversed(grid))
+    return "; ".join(f"σ = {sigma:g}: {_two_digits(value)}" for sigma, value in reversed(grid))
+
+
+def _two_digits(value: float) -> str:
+    """Two significant digits, and whole numbers from 10 up ("0.96", "11", "100")."""
+    return f"{value:.0f}" if abs(value) >= 10 else sig(value, 2)
 
 
 def residual_table(tables: Mapping[int, object], reference: float, name: str = "curve_residual"):

@@ -7,7 +7,7 @@ fifth of training by less than the seeds' standard deviation of its reported ELB
 which way the row was still going, and the two ways mean different things:
 
 * **rising**: the row had not finished improving; a longer run, or a rate falling to 0,
-  raises it further, so a comparison with it understates it;
+  may raise it further, so a comparison with it may understate it;
 * **falling**: the row was getting worse at the end of training, a failure of the
   optimiser or of the run rather than a score it had reached.
 
@@ -33,11 +33,14 @@ Ledger = Mapping[int, Mapping[str, KeptRow]]
 
 def standing(row: KeptRow) -> str:
     """``CONVERGED`` when ``row`` meets the criterion, else ``RISING`` or ``FALLING`` by
-    the sign of its last-fifth change. Raises ValueError for a row without a criterion
-    (a seed diverged: no kept row is chosen so)."""
-    change = row.criterion.change
+    the sign of its last-fifth change. Raises ValueError for a row the criterion cannot
+    read: no last-fifth change (a seed diverged: no kept row is chosen so), or no
+    positive seed spread to weigh it against (fewer than two seeds, or all alike)."""
+    change, spread = row.criterion.change, row.criterion.seed_std
     if math.isnan(change):
         raise ValueError("the row has no last-fifth change (a seed diverged): no standing")
+    if not (math.isfinite(spread) and spread > 0):
+        raise ValueError(f"the row's seed spread must be positive and finite, got {spread}")
     if row.converged:
         return CONVERGED
     return RISING if change > 0 else FALLING

@@ -83,8 +83,8 @@ class LatentStudy:
     sigma_longer: LongerSigma | None
     kept: dict[str, lr_study.KeptRow]
     study_steps: int
-    sigma_rerun: lr_study.SigmaRerun | None = None
-    path: dict[str, list[Verdict]] | None = None
+    sigma_rerun: lr_study.SigmaRerun | None
+    path: dict[str, list[Verdict]]
 
     @property
     def unconverged_kept(self) -> list[str]:
@@ -112,14 +112,8 @@ class LatentStudy:
     @property
     def changed_by_rerun(self) -> list[str]:
         """The claims whose verdict moves between the table and the study's rows at the
-        same rate: training the same rows again on other batches moves them (T7 too, when
-        LS-VAE's sigma settles in one of the two runs and not in the other)."""
-        moved = lr_study.changed_verdicts(self.before, self.at_table_rate)
-        return moved + ["T7"] * self._t7_rerun_moved
-
-    @property
-    def _t7_rerun_moved(self) -> bool:
-        return bool(self.sigma_rerun is not None and self.sigma_rerun.moved)
+        same rate: training the same rows again on other batches moves them."""
+        return lr_study.changed_verdicts(self.before, self.at_table_rate)
 
     @property
     def moved_by_choice(self) -> list[str]:
@@ -131,7 +125,8 @@ class LatentStudy:
     def moved_by_rerun(self) -> list[str]:
         """The claims whose verdict moved at a step of ``path`` that only trained rows
         again at the tables' rate, and T7 when its rerun disagrees with the table."""
-        return lr_study.moved_by_rerun(self.path) + ["T7"] * self._t7_rerun_moved
+        t7_moved = self.sigma_rerun is not None and self.sigma_rerun.moved
+        return lr_study.moved_by_rerun(self.path) + ["T7"] * t7_moved
 
 
 def read_latent(
@@ -144,8 +139,8 @@ def read_latent(
     dimension and data scale or lacks the tables' rate among its schedules, or when an
     extension does not extend a study given (``lr_study.check_extension``)."""
     studies = [study_record] + ([learned_record] if learned_record is not None else [])
-    fixed_ext = [r for r in extensions if not _learned_only(r)]
-    learned_ext = [r for r in extensions if _learned_only(r)]
+    fixed_ext = [r for r in extensions if not lr_study.learned_only(r)]
+    learned_ext = [r for r in extensions if lr_study.learned_only(r)]
     if learned_ext and learned_record is None:
         raise ValueError("an extension of the learned rows needs their study, learned_record")
     for record in [*studies, *extensions]:
@@ -263,11 +258,6 @@ def _diverged_seeds(divergences: list[tuple[str, str, int]], setting: str) -> di
 def _seeds(k: int) -> str:
     """A count of seeds in words: "1 seed", "3 seeds"."""
     return f"{k} seed{'s' if k != 1 else ''}"
-
-
-def _learned_only(record) -> bool:
-    """Whether ``record`` trains learned-sigma rows only (LS-VAE, LV-VAE)."""
-    return set(settings(record)) <= set(lr_study.LEARNED_SETTINGS)
 
 
 def moved_text(study: LatentStudy) -> str:

@@ -28,7 +28,7 @@ from .protocol import (
     ls_sigma_trace,
     verdict_of,
 )
-from .records import by_setting, settings
+from .records import by_setting, is_fixed, settings
 from .table1 import paper_elbo
 
 TABLE_RATE = "0.001"  # the calibrated tables' constant Adam rate, as a schedule's name
@@ -560,7 +560,7 @@ def judged_on(
         s: (under if schedule is not None and s in read_at else chosen_rows)[id(record)][s]
         for s, record in rows.items()
     }
-    missing = [s for s in elbo if _is_fixed(s) and s not in replaced]
+    missing = [s for s in elbo if is_fixed(s) and s not in replaced]
     if missing:
         raise ValueError(f"the study has no row for {missing}")
     elbo.update({s: v for s, v in replaced.items() if s in elbo})
@@ -785,10 +785,6 @@ def sigma_table(record, name: str = "lr_sigma"):
     )
 
 
-def _is_fixed(setting: str) -> bool:
-    return setting.startswith("F sigma=") or setting == "F*"
-
-
 def verdicts_changing(changed: Sequence[str], verb: str = "change") -> str:
     """How many verdicts ``changed`` holds, as a sentence's subject and verb: "1 verdict
     changes", "2 verdicts change" (``verb`` in its plural form)."""
@@ -889,9 +885,12 @@ def verdict_path(
         "judgement on the right; 'moved at': the steps at which the verdict differs from "
         "the step before. The steps '" + "' and '".join(RERUN_STEPS) + "' train the same "
         "rows again at the table's rate (other batches and evaluation points, F*'s "
-        "borrowed initial weights): a move there comes from retraining alone. Every later "
-        "step trains a new stack, so its move mixes the choice of schedule or length with "
-        "a new draw of batches.",
+        "borrowed initial weights): a move there comes from retraining alone. The step "
+        "after each reads the same study at the chosen schedules, whose runs share its "
+        "batches, so a move there is the schedule's. Each later step adds a run that "
+        "trained its rows anew on other batches, so its move mixes the choice of schedule "
+        "or length with a new draw. A verdict can also move at a step that changes only "
+        "other claims' rows, through the Holm-adjusted p of the family T1 to T4.",
         name=name,
     )
 
@@ -947,26 +946,28 @@ def judgement_path(
     for label, run in runs:
         if label in stages:
             raise ValueError(f"two steps of the path are labelled {label!r}")
-        (learned if _learned_only(run) else fixed).append(run)
+        (learned if learned_only(run) else fixed).append(run)
         stages[label] = judged()
     return stages
 
 
-def _learned_only(run) -> bool:
-    """Whether ``run`` trains only learned-sigma rows (it then joins their choice)."""
+def learned_only(run) -> bool:
+    """Whether ``run`` trains only learned-sigma rows, LS-VAE and LV-VAE (it then joins
+    their choice)."""
     return set(settings(run)) <= set(LEARNED_SETTINGS)
 
 
 def final_kept_rows(
     study_record, longer_record, learned_record, runs: Sequence[tuple[str, object]]
 ) -> dict[str, object]:
-    """The record each row is read from at the last step of ``judgement_path`` (same
-    arguments): every run of ``runs`` joined to the choice of its rows."""
+    """The record each row is read from at the last step of ``judgement_path`` (its
+    arguments but the table and the seed): every run of ``runs`` joined to the choice of
+    its rows."""
     made = [run for _, run in runs]
     return kept_rows(
         study_record,
         longer_record,
-        best_of=tuple(r for r in made if not _learned_only(r)),
+        best_of=tuple(r for r in made if not learned_only(r)),
         learned_record=learned_record,
-        learned_best_of=tuple(r for r in made if _learned_only(r)),
+        learned_best_of=tuple(r for r in made if learned_only(r)),
     )

@@ -14,6 +14,11 @@ def settings(record) -> list[str]:
     return record.models.values("setting")
 
 
+def is_fixed(setting: str) -> bool:
+    """Whether ``setting`` is a fixed-sigma row: one of the grid ("F sigma=0.1") or F*."""
+    return setting.startswith("F sigma=") or setting == "F*"
+
+
 def by_setting(record, values) -> dict[str, np.ndarray]:
     """``values`` grouped by setting: {setting: array over that setting's seeds}.
 
