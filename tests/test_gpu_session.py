@@ -44,12 +44,12 @@ def test_a_dry_run_prints_the_whole_session_in_order_and_runs_nothing():
         ["bench", "--device", "cuda", "--images"],
         *(
             ["run", name, "--profile", "paper", "--device", "cuda", "--yes"]
-            for name in ("table1", "sphere-vae", "kl-weight")
+            for name in ("table1-calibrated", "table1-calibrated-latent2", "table1-calibrated-latent4")
         ),
     ]
     assert [int(c[6]) for c in limited] == [600, 600, 1200, 1200, 1200]  # seconds
     assert cmds[-1][:2] == ["git", "status"] and cmds[-1][-1] == "results/"
-    assert "(dry run) table1, paper profile" in done.stdout
+    assert "(dry run) table1-calibrated, paper profile" in done.stdout
 
 
 def test_arguments_choose_the_experiments_the_limit_and_the_precision():
