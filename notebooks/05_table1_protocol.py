@@ -29,16 +29,16 @@
 #
 # **What is not here yet.** The protocol asks for the paper's network (4 residual blocks
 # of 200 units), at least 200,000 steps and a study of four learning rates. No GPU was
-# lent for this round, so these tables use the CPU-fast network of the `book` profile
-# (the size is printed under each table), {glue:text}`table_steps` steps and one
-# constant Adam rate, {glue:text}`table_lr`. Each verdict below is a verdict on that
-# setup; a row that misses the convergence criterion is shown and flagged, not dropped.
-# The learning-rate study has been run at the same CPU scale for every row of the
-# latent-1 table. The fixed-σ rows, LS-VAE and LV-VAE were trained under four schedules;
-# where a chosen schedule had not converged, longer runs and rates that decay to zero
-# followed, given to the learned rows too, so that the rows a claim compares were trained
-# alike. Its section below says what each step changes. At latent 2 and 4 the same study was made
-# afterwards; its section lists its runs.
+# lent for this round, so these tables use the CPU-fast network of the `book` profile (the
+# size is printed under each table), {glue:text}`table_steps` steps and one constant Adam
+# rate, {glue:text}`table_lr`. Each verdict below is a verdict on that setup; a row that
+# misses the convergence criterion is shown and flagged, not dropped. The learning-rate
+# study has been run at the same CPU scale for every row of the latent-1 table. The
+# fixed-σ rows, LS-VAE and LV-VAE were trained under four schedules; where a chosen
+# schedule had not converged, longer runs and rates that decay to zero followed, given to
+# the learned rows too, so that the rows a claim compares were trained alike. Its section
+# below says what each step changes. At latent 2 and 4 the same study was made afterwards;
+# its section lists its runs.
 #
 # **Terms used below.**
 # * *Monitored ELBO*: each model's ELBO on 2,000 fixed points with fixed latent noise,

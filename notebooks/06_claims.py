@@ -87,7 +87,8 @@ draw_dependent = lr_study.moved_by_rerun(lr_path)
 # The verdicts at the study's last step: every row at the schedule and length kept for it.
 after_study = {v.key: v for v in list(lr_path.values())[-1]}
 # And with F(0.1), F*, LS-VAE and LV-VAE read from the two runs that trained them alike
-# (one schedule and length): a verdict that differs there moves with schedule and length.
+# (one schedule and length): a verdict that differs there moved when those rows' schedule
+# and length changed (its own rows, or another claim's through the Holm family).
 latent1_kept = lr_study.final_kept_rows(lr_record, lr_longer, lr_learned, lr_steps)
 alike_runs = [experiments.record(name, profile, device=device) for name in LATENT1_ALIKE]
 at_alike = {

@@ -44,7 +44,11 @@ def test_a_dry_run_prints_the_whole_session_in_order_and_runs_nothing():
         ["bench", "--device", "cuda", "--images"],
         *(
             ["run", name, "--profile", "paper", "--device", "cuda", "--yes"]
-            for name in ("table1-calibrated", "table1-calibrated-latent2", "table1-calibrated-latent4")
+            for name in (
+                "table1-calibrated",
+                "table1-calibrated-latent2",
+                "table1-calibrated-latent4",
+            )
         ),
     ]
     assert [int(c[6]) for c in limited] == [600, 600, 1200, 1200, 1200]  # seconds
