@@ -292,6 +292,7 @@ kept_everywhere = ledger.ledger(
     {s: lr_study.kept_row(record, s) for s, record in latent1_kept.items()}, latent_reads
 )
 display(ledger.ledger_table(kept_everywhere))
+n_ledger_rows = sum(len(rows) for rows in kept_everywhere.values())
 plots.glue_values(
     {
         "ledger_falling": ledger.rows_text(ledger.rows_standing(kept_everywhere, ledger.FALLING)),
@@ -302,10 +303,8 @@ plots.glue_values(
             ledger.rows_standing(kept_everywhere, ledger.RISING, kind="learned")
         ),
         "ledger_moving_converged": ledger.trends_text(ledger.moving_yet_converged(kept_everywhere)),
-        "ledger_n_rows": sum(len(rows) for rows in kept_everywhere.values()),
-        "ledger_by_chance": report.fmt(
-            0.05 * sum(len(rows) for rows in kept_everywhere.values()), 2
-        ),
+        "ledger_n_rows": n_ledger_rows,
+        "ledger_by_chance": report.fmt(0.05 * n_ledger_rows, 2),
     }
 )
 

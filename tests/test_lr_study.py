@@ -718,7 +718,11 @@ def test_each_further_step_trains_the_rows_still_unconverged_before_it_from_thei
         read = lr_latents.read_latent(
             experiments.record(calibrated_name(d)),
             experiments.record(fixed_study.name),
-            extensions=[experiments.record(e.name) for e in before if "learned" not in e.name],
+            extensions=[
+                r
+                for r in (experiments.record(e.name) for e in before)
+                if not lr_study.learned_only(r)
+            ],
         )
         assert [f"F sigma={s:g}" for s in step.sigmas] == read.unconverged_kept
         base = experiments.config(fixed_study.name, "book")
@@ -1342,6 +1346,9 @@ def test_a_latent_study_keeps_an_extended_row_only_where_it_scores_better():
         "table's rate", "fixed rows at 10⁻³", "fixed rows' rate", "F(0.01) 2x"
     ]  # fmt: skip
     assert read.path["F(0.01) 2x"] == read.after
+    # the last judgement, computed directly from the rows as kept
+    assert read.after == lr_study.judged_on(table, lr_study.kept_rows(study, best_of=(better,)))
+    assert read.before == lr_study.judged_at_table_rate(table)
     assert "T2" in read.moved_by_choice and "T2" not in read.moved_by_rerun
     assert lr_latents.run_label(better, 1000) == "F(0.01) 2x"
     assert lr_latents.run_label(better, 1500) == "F(0.01) 2,000 steps"

@@ -156,6 +156,16 @@ def read_latent(
             )
     effects = [e for r in studies for e in lr_study.rate_effects(r, TABLE_RATE)]
     rows = lr_study.kept_rows(study_record, learned_record=learned_record)
+    # Every judgement from the table to the rows as kept; its first and last are
+    # ``before`` and ``after``.
+    path = lr_study.judgement_path(
+        table_record,
+        study_record,
+        None,
+        learned_record,
+        [(run_label(r, int(study_record.config["steps"])), r) for r in extensions],
+        seed,
+    )
     kept = lr_study.kept_rows(
         study_record,
         best_of=tuple(fixed_ext),
@@ -169,9 +179,9 @@ def read_latent(
         unconverged_at_table_rate=[e.setting for e in effects if not e.baseline_converged],
         unconverged_at_choice=[e.setting for e in effects if not e.chosen_converged],
         diverged=[d for r in studies for d in lr_study.divergences(r)],
-        before=lr_study.judged_at_table_rate(table_record, seed),
+        before=path["table's rate"],
         at_table_rate=lr_study.judged_on(table_record, rows, seed, schedule=TABLE_RATE),
-        after=lr_study.judged_on(table_record, kept, seed),
+        after=list(path.values())[-1],
         learned=learned_record is not None,
         sigma_settles_under=(
             None if learned_record is None else lr_study.settles_under(learned_record, "LS")
@@ -187,14 +197,7 @@ def read_latent(
         sigma_rerun=(
             None if learned_record is None else lr_study.sigma_rerun(table_record, learned_record)
         ),
-        path=lr_study.judgement_path(
-            table_record,
-            study_record,
-            None,
-            learned_record,
-            [(run_label(r, int(study_record.config["steps"])), r) for r in extensions],
-            seed,
-        ),
+        path=path,
     )
 
 

@@ -25,7 +25,7 @@ from .protocol import (
     Verdict,
     best_fixed_claim,
     difference_claims,
-    ls_sigma_trace,
+    ls_sigma_stabilisation,
     verdict_of,
 )
 from .records import by_setting, is_fixed, settings
@@ -724,8 +724,8 @@ def sigma_rerun(table_record, learned_record) -> SigmaRerun:
     check_same_data(table_record, learned_record)
     if TABLE_RATE not in schedules(learned_record):
         raise ValueError(f"the study has no schedule {TABLE_RATE!r} (the tables' rate)")
-    table_sigma = stats.sigma_stabilisation(*ls_sigma_trace(table_record))
-    return SigmaRerun(table_sigma, sigma_stability(learned_record)["LS", TABLE_RATE])
+    rerun = sigma_stability(learned_record)["LS", TABLE_RATE]
+    return SigmaRerun(ls_sigma_stabilisation(table_record), rerun)
 
 
 def sigma_rerun_text(rerun: SigmaRerun) -> str:
@@ -913,7 +913,6 @@ def judgement_path(
     splits the move of the step after it: what retraining on other batches does, and
     what the choice of schedule does."""
     fixed_rows = kept_rows(study_record)
-    up_to_f01 = kept_rows(study_record, longer_record, learned_record=learned_record)
     stages = {
         "table's rate": judged_at_table_rate(table_record, seed),
         RERUN_STEPS[0]: judged_on(table_record, fixed_rows, seed, schedule=TABLE_RATE),
@@ -924,6 +923,7 @@ def judgement_path(
             table_record, study_record, seed, longer_record=longer_record
         )
     if learned_record is not None:
+        up_to_f01 = kept_rows(study_record, longer_record, learned_record=learned_record)
         learned_rows = [s for s in LEARNED_SETTINGS if s in settings(learned_record)]
         stages[RERUN_STEPS[1]] = judged_on(
             table_record, up_to_f01, seed, schedule=TABLE_RATE, read_at=learned_rows

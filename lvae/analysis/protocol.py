@@ -205,10 +205,14 @@ def ls_sigma_trace(record) -> tuple[np.ndarray, np.ndarray]:
     return np.asarray(trace["step"]), np.asarray(trace["sigma"])
 
 
+def ls_sigma_stabilisation(record) -> stats.SigmaStabilisation:
+    """``stats.sigma_stabilisation`` on LS-VAE's traced sigma, every seed: what T7 reads."""
+    return stats.sigma_stabilisation(*ls_sigma_trace(record))
+
+
 def sigma_claim(record) -> Verdict:
-    """T7: the learned sigma has stabilised (``stats.sigma_stabilisation`` on LS-VAE's
-    traced sigma, every seed)."""
-    s = stats.sigma_stabilisation(*ls_sigma_trace(record))
+    """T7: the learned sigma has stabilised (``ls_sigma_stabilisation``)."""
+    s = ls_sigma_stabilisation(record)
     return Verdict(
         "T7",
         stats.HOLDS if s.stabilised else stats.NOT_SHOWN,
