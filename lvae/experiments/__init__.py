@@ -23,6 +23,7 @@ from . import (
     sphere_vae,
     table1,
     table1_calibration,
+    table1_capacity,
     table1_lr,
 )
 from .base import DEVICES, PRECISIONS, PROFILES, Experiment, check_profile
@@ -72,6 +73,7 @@ EXPERIMENTS: dict[str, Experiment] = {
         table1_lr.LEARNED_DECAY_LONGEST,
         *(study for pair in table1_lr.LATENT_STUDIES.values() for study in pair),
         *(run for runs in table1_lr.LATENT_LONGER.values() for run in runs),
+        table1_capacity.PILOT,
         kl_weight.EXPERIMENT,
         images_digits.EXPERIMENT,
         images_digits.PROTOCOL,
