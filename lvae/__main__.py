@@ -10,6 +10,7 @@ with golden files. ``run`` trains a missing record (the notebooks only load).
 from __future__ import annotations
 
 import argparse
+import errno
 import os
 import re
 import statistics
@@ -18,7 +19,7 @@ from pathlib import Path
 
 from .cli_data import add_data_parser, run_data
 from .cli_fit import add_fit_parser, run_fit
-from .cli_options import add_precision_option
+from .cli_options import add_discard_option, add_precision_option
 from .cli_sweep import add_sweep_parser, run_sweep
 from .experiments import DEVICES, EXPERIMENTS, PROFILES, taking
 
@@ -72,6 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="train through torch.compile (a minute or so of compiling first; pays on long "
         "runs; where it fails, training goes on uncompiled); stated in the provenance",
     )
+    add_discard_option(run)
     run.add_argument(
         "--results-dir",
         type=Path,
@@ -297,6 +299,7 @@ def _run(args) -> int:
             allow_training=True,
             precision=args.precision,
             compile=args.compile,
+            discard_bad_checkpoints=args.discard_bad_checkpoints,
             **overrides,
         )
     except FileNotFoundError as exc:
@@ -515,6 +518,11 @@ def main(argv: list[str] | None = None) -> int:
     except (ValueError, FileNotFoundError) as exc:  # bad input: a clear message, no traceback
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:  # lvae.store.DiskFull: its message says what to free and where
+        if exc.errno not in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)):
+            raise
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     except FloatingPointError as exc:  # lvae.train.DivergenceError: nothing was stored
         print(f"error: training diverged: {exc}", file=sys.stderr)
         return 1

@@ -17,3 +17,13 @@ def add_precision_option(parser, where: str) -> None:
         "the CPU) or bf16 (bfloat16 autocast forward, float32 loss and Adam); default tf32 "
         f"on CUDA, fp32 on the CPU; {where}",
     )
+
+
+def add_discard_option(parser) -> None:
+    """``--discard-bad-checkpoints``, as ``run`` and ``sweep`` take it."""
+    parser.add_argument(
+        "--discard-bad-checkpoints",
+        action="store_true",
+        help="delete a checkpoint that fails its checksum or cannot be read (saying so) and "
+        "train its phase again from the start; without it such a checkpoint stops the run",
+    )

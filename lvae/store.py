@@ -9,11 +9,13 @@ match its configuration is reported as invalid and recomputed, never used.
 from __future__ import annotations
 
 import datetime as _dt
+import errno
 import hashlib
 import importlib.metadata
 import json
 import os
 import platform
+import shutil
 import subprocess
 import tempfile
 from pathlib import Path
@@ -129,10 +131,45 @@ def provenance(
     }
 
 
-def write_atomically(path: Path, write, binary: bool = False, mode: int | None = None) -> None:
+class DiskFull(OSError):
+    """The disk filled while a file was written. The file's previous version (if any) is
+    intact and no partial file is left; the message names the folder, the space the
+    write needed and the space free there."""
+
+    def __init__(self, path: Path, needed: int | None):
+        folder = Path(path).parent
+        try:
+            free = f"{_megabytes(shutil.disk_usage(folder).free)} is free there"
+        except OSError:
+            free = "its free space could not be read"
+        size = f"about {_megabytes(needed)}" if needed is not None else "more space"
+        super().__init__(
+            errno.ENOSPC,
+            f"no space left on the device holding {folder} while writing {Path(path).name}: "
+            f"it needs {size} and {free}. Free some space (or point --results-dir or "
+            "--checkpoint-dir elsewhere) and run the same command again; it goes on from "
+            "the last file written whole.",
+        )
+
+    def __str__(self) -> str:
+        return self.strerror
+
+
+def _megabytes(n: int) -> str:
+    return f"{n / 1e6:,.1f} MB"
+
+
+_FULL = (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC))
+
+
+def write_atomically(
+    path: Path, write, binary: bool = False, mode: int | None = None, size: int | None = None
+) -> None:
     """Call ``write(f)`` on a unique temporary file beside ``path`` (two writers never share
     one), sync it to disk, then rename it over ``path``: readers and a crash see the old
-    file or the new one, never half. ``mode`` sets the file's permissions."""
+    file or the new one, never half. ``mode`` sets the file's permissions. A full disk
+    raises ``DiskFull`` (``size``: the bytes the write needs, for its message), with the
+    temporary file removed and ``path`` as it was."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
@@ -144,19 +181,26 @@ def write_atomically(path: Path, write, binary: bool = False, mode: int | None =
         if mode is not None:
             os.chmod(tmp, mode)
         os.replace(tmp, path)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        if exc.errno in _FULL:
+            raise DiskFull(path, size) from None
+        raise
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
 
 
+def write_bytes_atomically(path: Path, data: bytes, mode: int | None = None) -> None:
+    """``write_atomically`` for bytes already in memory (their size is known)."""
+    write_atomically(path, lambda f: f.write(data), binary=True, mode=mode, size=len(data))
+
+
 def save_record(path: Path, record: dict) -> None:
     """Write ``record`` atomically: readers see the old file or the new one, never half."""
-
-    def write(f):
-        json.dump(record, f, indent=1, sort_keys=True)
-        f.write("\n")
-
-    write_atomically(path, write, mode=0o644)  # mkstemp creates 0600; records are shared
+    text = json.dumps(record, indent=1, sort_keys=True) + "\n"
+    # mkstemp creates 0600; records are shared
+    write_bytes_atomically(path, text.encode(), mode=0o644)
 
 
 def load_record(path: Path, experiment: str, config: dict) -> dict:

@@ -224,6 +224,7 @@ class SweepJob:
     device: str = "auto"
     cpus: int = 1
     precision: str | None = None  # lvae.train.PRECISIONS; None: the device's default
+    discard_bad_checkpoints: bool = False  # lvae.checkpoints: delete a bad one, train again
 
     def __call__(self) -> dict:
         import torch
@@ -248,6 +249,7 @@ class SweepJob:
                     results_dir=self.results_dir,
                     device=self.device,
                     precision=self.precision,
+                    discard_bad_checkpoints=self.discard_bad_checkpoints,
                     allow_training=True,
                     **self.overrides,
                 )
@@ -344,6 +346,7 @@ def submit(
     *,
     device: str = "auto",
     precision: str | None = None,
+    discard_bad_checkpoints: bool = False,
     dry_run: bool = False,
     wait: bool = False,
 ) -> dict:
@@ -351,7 +354,9 @@ def submit(
 
     With ``dry_run``, print what would be skipped and submitted and submit nothing. With
     ``wait`` (always for Ray), wait for the jobs and print each final state. Each job
-    trains in ``precision`` (``lvae.experiments.PRECISIONS``; None: the device's default).
+    trains in ``precision`` (``lvae.experiments.PRECISIONS``; None: the device's default)
+    and, with ``discard_bad_checkpoints``, deletes a bad checkpoint and trains its phase
+    again instead of stopping (``lvae.checkpoints``).
     """
     resources.check(executor)
     check_precision(precision)  # before anything is submitted
@@ -379,6 +384,7 @@ def submit(
             device,
             resources.cpus,
             precision,
+            discard_bad_checkpoints,
         )
         for p in todo
     ]

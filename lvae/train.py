@@ -7,8 +7,9 @@ With ``monitor``, a function returning one number per model (say the ELBO on fix
 points), its value is logged at the same steps as the history, as ``history["monitor"]``.
 With a checkpoint path, the full state (models, optimiser, random generator, history) is
 written atomically every ``checkpoint_every`` steps and every ``checkpoint_seconds`` of
-wall-clock time, and a later call with the same path resumes from it: the resumed run is
-identical to an uninterrupted one. Ctrl-C (SIGINT) or ``kill`` (SIGTERM) then stops at
+wall-clock time, with its checksum (``lvae.checkpoints``: loaded weights-only, and a
+damaged file stops the run instead of being used), and a later call with the same path
+resumes from it: the resumed run is identical to an uninterrupted one. Ctrl-C (SIGINT) or ``kill`` (SIGTERM) then stops at
 the end of the current step, writes a checkpoint there, prints one line and raises
 ``TrainingInterrupted``.
 
@@ -39,8 +40,8 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
+from .checkpoints import load_checkpoint, save_checkpoint
 from .experiments.base import PRECISIONS  # named torch-free, for the command line
-from .store import write_atomically
 from .vae import StackedVAE
 
 HISTORY_TERMS = ("log_likelihood", "kl", "elbo", "sigma")
@@ -304,12 +305,6 @@ class TrainingInterrupted(KeyboardInterrupt):
         self.step, self.steps, self.checkpoint = step, steps, checkpoint
 
 
-def _save_checkpoint(path: Path, state: dict) -> None:
-    """Write atomically (``store.write_atomically``): a crash leaves the old checkpoint or
-    the new one, and two runs never share a temporary file."""
-    write_atomically(path, lambda f: torch.save(state, f), binary=True)
-
-
 class _DeferredInterrupt:
     """While active, a first SIGINT or SIGTERM only sets ``pending`` (training stops
     cleanly at the end of the step, with a checkpoint); a second one acts at once, as the
@@ -445,8 +440,10 @@ def train_stacked(
         "monitor": [],
     }
     start = 1
-    if checkpoint is not None and Path(checkpoint).exists():
-        state = torch.load(checkpoint, map_location="cpu", weights_only=False)
+    # A bad checkpoint stops here (lvae.checkpoints.BadCheckpoint), or is discarded and
+    # the phase starts again when that was asked for.
+    state = load_checkpoint(Path(checkpoint)) if checkpoint is not None else None
+    if state is not None:
         if state.get("tag") != checkpoint_tag:
             raise ValueError(f"checkpoint {checkpoint} belongs to another configuration")
         model.load_state_dict(state["model"])
@@ -466,7 +463,7 @@ def train_stacked(
     )
 
     def save(step: int) -> None:
-        _save_checkpoint(
+        save_checkpoint(
             Path(checkpoint),
             {
                 "tag": checkpoint_tag,

@@ -15,6 +15,7 @@ import torch
 
 from lvae import __main__ as cli
 from lvae import estimate, experiments, store
+from lvae.checkpoints import load_checkpoint
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -239,7 +240,7 @@ def _interrupt_and_check(proc, tmp_path, sig):
                        r"command again to resume", err)  # fmt: skip
     assert len(stops) == 1 and err.count("interrupted") == 1, err
     (checkpoint,) = checkpoints.glob("*/train.pt")
-    assert torch.load(checkpoint, weights_only=False)["step"] == int(stops[0])
+    assert load_checkpoint(checkpoint)["step"] == int(stops[0])
     assert not list(tmp_path.glob("sphere-vae/*.json"))  # no record of an unfinished run
 
 

@@ -11,8 +11,10 @@ import torch
 from conftest import SHARED_DATA, needs_mnist_test
 
 from lvae import experiments, store
+from lvae.checkpoints import load_checkpoint
 from lvae.data import sample_sphere, sample_toy2d
 from lvae.experiments.table1 import CALIBRATED_PENDING, calibrated_name
+from lvae.experiments.table1_capacity import PENDING as CAPACITY_PENDING
 from lvae.experiments.table1_lr import PENDING as LR_PENDING
 from lvae.nets import StackedLinear, mlp_networks
 from lvae.spec import ModelSpec
@@ -110,7 +112,7 @@ def test_divergence_is_read_at_log_steps_and_names_the_range(tmp_path):
             checkpoint_every=1,
             checkpoint_tag="t",
         )
-    assert torch.load(tmp_path / "c.pt", weights_only=False)["step"] == 2  # the last finite one
+    assert load_checkpoint(tmp_path / "c.pt")["step"] == 2  # the last finite one
 
 
 def test_the_guard_keeps_the_first_bad_step_of_each_term_and_model():
@@ -346,7 +348,7 @@ def _interrupt_and_resume(tmp_path, capsys):
     assert (stopped.value.step, stopped.value.steps, stopped.value.checkpoint) == (27, 40, ckpt)
     assert isinstance(stopped.value, KeyboardInterrupt)  # code catching those still does
     # The step just finished was written (no interval would have written it) ...
-    assert torch.load(ckpt, weights_only=False)["step"] == 27
+    assert load_checkpoint(ckpt)["step"] == 27
     assert [p.name for p in tmp_path.iterdir()] == ["c.pt"]  # no temporary file left
     err = capsys.readouterr().err
     lines = [line for line in err.splitlines() if "interrupted" in line]
@@ -373,7 +375,7 @@ def test_sigterm_stops_at_the_step_with_a_checkpoint_and_the_rerun_is_exact(tmp_
     ckpt = tmp_path / "c.pt"
     with pytest.raises(TrainingInterrupted) as stopped:
         _toy_training(ckpt, kill, checkpoint_every=1000, checkpoint_seconds=1e9)
-    assert stopped.value.step == 27 and torch.load(ckpt, weights_only=False)["step"] == 27
+    assert stopped.value.step == 27 and load_checkpoint(ckpt)["step"] == 27
     assert "interrupted at step 27 of 40 (training)" in capsys.readouterr().err
     assert signal.getsignal(signal.SIGTERM) == signal.SIG_DFL  # the default is back
     vae, hist = _toy_training(ckpt)
@@ -389,10 +391,10 @@ def test_checkpoints_are_also_written_on_a_wall_clock_interval(tmp_path, monkeyp
     now = [0.0]  # a fake clock for the trainer: each step takes 10 "seconds"
     monkeypatch.setattr(lvae.train, "time", types.SimpleNamespace(monotonic=lambda: now[0]))
     written = []
-    real_save = lvae.train._save_checkpoint
+    real_save = lvae.train.save_checkpoint
     monkeypatch.setattr(
         lvae.train,
-        "_save_checkpoint",
+        "save_checkpoint",
         lambda path, state: (written.append(state["step"]), real_save(path, state)),
     )
 
@@ -415,7 +417,7 @@ def test_a_killed_run_resumes_from_its_last_checkpoint_to_the_same_result(tmp_pa
 
     with pytest.raises(RuntimeError):
         _toy_training(tmp_path / "c.pt", die, checkpoint_every=10)
-    assert torch.load(tmp_path / "c.pt", weights_only=False)["step"] == 30
+    assert load_checkpoint(tmp_path / "c.pt")["step"] == 30
     vae, hist = _toy_training(tmp_path / "c.pt")
     assert hist == ref_hist
     _same_models(vae, ref_vae)
@@ -492,13 +494,22 @@ def test_atomic_save_leaves_no_partial_file(tmp_path):
 
     with pytest.raises(TypeError):
         store.save_record(target, {"bad": Boom()})
-    assert not target.exists() and list(target.parent.iterdir()) == []
+    assert not target.exists() and list(tmp_path.rglob("*.tmp")) == []
+
+    # A writer that fails half-way leaves no temporary file either.
+    def fails_half_way(f):
+        f.write("{")
+        raise RuntimeError("the writer failed")
+
+    with pytest.raises(RuntimeError):
+        store.write_atomically(target, fails_half_way)
+    assert list(target.parent.iterdir()) == []
 
 
 # Every experiment with a committed book record, variants included (images-celeba has none,
 # nor have the calibrated tables and the learning-rate runs the protocol declares but no
 # run has made yet).
-PENDING = {calibrated_name(d) for d in CALIBRATED_PENDING} | set(LR_PENDING)
+PENDING = {calibrated_name(d) for d in CALIBRATED_PENDING} | set(LR_PENDING) | set(CAPACITY_PENDING)
 BOOK_RECORDS = sorted(set(experiments.EXPERIMENTS) - {"images-celeba"} - PENDING)
 # The calibrated tables were started on 2026-12-01 from d0d145e (latent 1, 2) and 512a531
 # (latent 4) with training code that was committed minutes later (082c38f, 66da35f); their

@@ -124,6 +124,7 @@ def record(
     allow_training: bool | None = None,
     precision: str | None = None,
     compile: bool = False,
+    discard_bad_checkpoints: bool = False,
     **overrides,
 ) -> Record:
     """The record of experiment ``name`` for ``profile`` (with configuration ``overrides``)
@@ -137,6 +138,9 @@ def record(
     does its arithmetic; the record's provenance states it. It is not part of the
     configuration: a stored record is loaded whatever precision made it. ``compile``
     trains through ``torch.compile`` (``lvae.train.compiled_training``), also stated.
+    A checkpoint that fails its checksum or cannot be read stops the run
+    (``lvae.checkpoints.BadCheckpoint``) unless ``discard_bad_checkpoints``, which deletes
+    it (saying so) and trains that phase again.
     """
     check_precision(precision)  # before torch, before anything
     from .. import store
@@ -159,6 +163,7 @@ def record(
         precision=precision,
         compile=compile,
         label=name,
+        discard_bad_checkpoints=discard_bad_checkpoints,
     )
     results = results_dir or store.default_results_dir()
     return store.Record(data, store.record_path(results, exp.record_name, normalised(cfg)))

@@ -19,6 +19,7 @@ from pathlib import Path
 import torch
 
 from .. import store
+from ..checkpoints import discarding_bad_checkpoints
 from ..devices import describe, resolve_device
 from ..locks import config_lock
 from ..train import compiled_training, resolve_precision, training_precision
@@ -70,6 +71,7 @@ def cached_run(
     precision: str | None = None,
     compile: bool = False,
     label: str | None = None,
+    discard_bad_checkpoints: bool = False,
 ) -> dict:
     """Load the record of ``config`` or compute it with ``run(device, checkpoint_dir)``.
 
@@ -87,6 +89,9 @@ def cached_run(
     whatever precision it was made in (precision is not part of the configuration).
     With ``compile``, training runs through ``torch.compile`` (``lvae.train.
     compiled_training``); the provenance then states whether it was compiled throughout.
+    A checkpoint that fails its checks (``lvae.checkpoints``) stops the run with
+    ``BadCheckpoint``, unless ``discard_bad_checkpoints``: then it is deleted, with a
+    printed line, and its phase trains again from the start.
     ``label`` names the run in what is printed (a variant's name; default ``name``, the
     experiment its records are filed under).
     """
@@ -143,7 +148,11 @@ def cached_run(
         _write_sessions(checkpoints, [*earlier, session])
         ended = "stopped"  # interrupted (resumable) or failed, unless the run returns
         try:
-            with training_precision(used, dev), compiled_training(compile) as compiling:
+            with (
+                training_precision(used, dev),
+                compiled_training(compile) as compiling,
+                discarding_bad_checkpoints(discard_bad_checkpoints),
+            ):
                 result = run(dev, checkpoints)
             if compiling is not None:
                 session["compiled"] = compiling.compiled

@@ -35,6 +35,9 @@ def _pilot(config: table1_lr.LRStudyConfig) -> table1_lr.LRStudyConfig:
     return dataclasses.replace(rows, rates=(CAPACITY_RATE,), warmup_steps=0, decay_rates=())
 
 
+# Registered runs whose record is not yet made (the committed-records test passes them by).
+PENDING: tuple[str, ...] = ("table1-capacity-pilot",)
+
 PILOT = table1_lr.EXPERIMENT.variant(
     "table1-capacity-pilot",
     f"LS-VAE and LV-VAE on the paper's network (4x200), latent {CAPACITY_LATENT}, constant "
