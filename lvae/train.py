@@ -7,11 +7,12 @@ With ``monitor``, a function returning one number per model (say the ELBO on fix
 points), its value is logged at the same steps as the history, as ``history["monitor"]``.
 With a checkpoint path, the full state (models, optimiser, random generator, history) is
 written atomically every ``checkpoint_every`` steps and every ``checkpoint_seconds`` of
-wall-clock time, with its checksum (``lvae.checkpoints``: loaded weights-only, and a
+wall-clock time (or every ``WRITE_SHARE`` times the last write's time, if longer), with
+its checksum (``lvae.checkpoints``: loaded weights-only, and a
 damaged file stops the run instead of being used), and a later call with the same path
-resumes from it: the resumed run is identical to an uninterrupted one. Ctrl-C (SIGINT) or ``kill`` (SIGTERM) then stops at
-the end of the current step, writes a checkpoint there, prints one line and raises
-``TrainingInterrupted``.
+resumes from it: the resumed run is identical to an uninterrupted one. Ctrl-C (SIGINT) or
+``kill`` (SIGTERM) then stops at the end of the current step, writes a checkpoint there,
+prints one line and raises ``TrainingInterrupted``.
 
 A step never waits for the device: the NaN/inf guard, the logged values and the sigma
 trace stay on it and come back together, in one transfer, at log steps, before a
@@ -45,6 +46,10 @@ from .experiments.base import PRECISIONS  # named torch-free, for the command li
 from .vae import StackedVAE
 
 HISTORY_TERMS = ("log_likelihood", "kl", "elbo", "sigma")
+# The wall-clock checkpoint interval is at least this many times the last write's time,
+# so that writing a large stack's checkpoint (540 MB at the paper's width: seconds) costs
+# at most about 1% of the run.
+WRITE_SHARE = 100
 FINITE_TERMS = ("log_likelihood", "kl", "elbo", "loss", "sigma")  # checked every step
 
 
@@ -306,16 +311,16 @@ class TrainingInterrupted(KeyboardInterrupt):
 
 
 class _DeferredInterrupt:
-    """While active, a first SIGINT or SIGTERM only sets ``pending`` (training stops
+    """While active, a first SIGINT, SIGTERM or SIGHUP only sets ``pending`` (training stops
     cleanly at the end of the step, with a checkpoint); a second one acts at once, as the
-    signal would have: SIGINT through its handler (as Ctrl-C usually does), SIGTERM by its
-    default, which ends the process.
+    signal would have: SIGINT through its handler (as Ctrl-C usually does), SIGTERM and
+    SIGHUP by their default, which ends the process.
 
     Installed only in the main thread (where Python delivers signals), for SIGINT only
     over a Python handler (a job started in the background, which ignores SIGINT, keeps
-    ignoring it) and for SIGTERM only over its default (an engine that installed its own,
-    submitit's say, keeps it). So ``kill PID`` stops a background run as Ctrl-C stops one
-    in a terminal."""
+    ignoring it) and for SIGTERM and SIGHUP only over their default (an engine that
+    installed its own, submitit's say, keeps it; ``nohup`` keeps SIGHUP ignored). So
+    ``kill PID`` or a closed terminal stops a run as Ctrl-C stops one in a terminal."""
 
     def __init__(self):
         self.pending, self._previous = False, {}
@@ -326,6 +331,8 @@ class _DeferredInterrupt:
         for sig, takes_over in (
             (signal.SIGINT, callable),
             (signal.SIGTERM, lambda handler: handler == signal.SIG_DFL),
+            # A closed terminal (SIGHUP) stops the run as `kill` does, with a checkpoint.
+            (signal.SIGHUP, lambda handler: handler == signal.SIG_DFL),
         ):
             current = signal.getsignal(sig)
             if takes_over(current):
@@ -503,7 +510,7 @@ def train_stacked(
         traced = []
         return values
 
-    last_save = time.monotonic()
+    last_save, interval = time.monotonic(), checkpoint_seconds
     interrupt = _DeferredInterrupt() if checkpoint is not None else None
     bf16 = _AUTOCAST.get() is not None  # inside training_precision("bf16", ...)
     forward = _Forward(model, _COMPILE.get())  # compiled inside compiled_training()
@@ -534,7 +541,7 @@ def train_stacked(
                 stopping
                 or step % checkpoint_every == 0
                 or step == steps
-                or time.monotonic() - last_save >= checkpoint_seconds
+                or time.monotonic() - last_save >= interval
             )
             if logging:
                 logged = {name: terms[name].detach().mean(dim=1) for name in HISTORY_TERMS}
@@ -550,8 +557,12 @@ def train_stacked(
             elif saving:
                 read(step, {})  # a diverged state is never written
             if saving:
+                began = time.monotonic()
                 save(step)
                 last_save = time.monotonic()
+                # Writing may cost at most 1/WRITE_SHARE of the run: a checkpoint that
+                # takes w seconds to write is written at most every WRITE_SHARE * w.
+                interval = max(checkpoint_seconds, WRITE_SHARE * (last_save - began))
             if stopping:  # the state just written is that of a finished step: exact resume
                 bar.close()
                 print(

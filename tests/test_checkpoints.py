@@ -212,3 +212,71 @@ def test_the_command_line_reports_a_full_disk_in_one_message(tmp_path, monkeypat
     assert "no space left on the device holding" in line and "run the same command again" in line
     assert not list(tmp_path.rglob("*.tmp"))
     assert main(command) == 0  # space freed: the run completes
+
+
+def test_a_temporary_file_left_by_a_killed_write_is_removed_by_the_next_run(tmp_path):
+    config = experiments.config("table1", "smoke")
+    folder = tmp_path / ".checkpoints" / "table1" / experiments.training_key(config)
+    folder.mkdir(parents=True)
+    orphan = folder / "phase1.pt.abc123.tmp"
+    orphan.write_bytes(b"x" * 1000)
+    experiments.record("table1", "smoke", results_dir=tmp_path, allow_training=True)
+    assert not orphan.exists() and not list(tmp_path.rglob("*.tmp"))
+
+
+def test_a_slow_checkpoint_write_widens_the_interval_to_about_one_percent(tmp_path, monkeypatch):
+    import types
+
+    import lvae.train
+
+    now = [0.0]  # a fake clock: each step takes 1 "second", each write 2
+    monkeypatch.setattr(lvae.train, "time", types.SimpleNamespace(monotonic=lambda: now[0]))
+    written = []
+
+    def slow_save(path, state):
+        written.append(state["step"])
+        now[0] += 2.0
+
+    monkeypatch.setattr(lvae.train, "save_checkpoint", slow_save)
+
+    def tick(step):
+        now[0] += 1.0
+
+    vae = _vae(["fixed"], [0.1], [5], hidden=8)
+    gen = torch.Generator().manual_seed(1)
+    train_stacked(
+        vae,
+        lambda: sample_toy2d((1, 8), gen),
+        steps=700,
+        lr=1e-3,
+        log_every=100,
+        generator=gen,
+        before_step=tick,
+        checkpoint=tmp_path / "c.pt",
+        checkpoint_every=10_000,
+        checkpoint_seconds=60,
+        checkpoint_tag="t",
+    )
+    # The first write comes after 60 s; it took 2 s, so the next waits 200 s, not 60.
+    assert written == [60, 260, 460, 660, 700]
+
+
+def test_a_hang_up_stops_the_run_with_a_checkpoint_at_that_step(tmp_path, reference, capsys):
+    import signal
+
+    assert signal.getsignal(signal.SIGHUP) == signal.SIG_DFL
+
+    def hang_up(step):
+        if step == 27:
+            signal.raise_signal(signal.SIGHUP)  # the terminal closed
+
+    path = tmp_path / "c.pt"
+    from lvae.train import TrainingInterrupted
+
+    with pytest.raises(TrainingInterrupted):
+        _training(path, hang_up)
+    assert load_checkpoint(path)["step"] == 27
+    assert signal.getsignal(signal.SIGHUP) == signal.SIG_DFL
+    vae, history = _training(path)
+    assert history == reference[1]
+    _same_models(vae, reference[0])

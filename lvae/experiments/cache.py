@@ -125,6 +125,10 @@ def cached_run(
                 return store.load_record(path, name, plain)
             except store.InvalidRecord:
                 pass  # warned above; train it
+        # Under the lock no other process writes here, so a temporary file is the
+        # remnant of a write that a killed process left (up to a checkpoint's size).
+        for orphan in checkpoints.glob("*.tmp"):
+            orphan.unlink(missing_ok=True)
         if recompute:
             for stale in checkpoints.glob("*.pt"):
                 stale.unlink()
