@@ -19,7 +19,7 @@ from pathlib import Path
 
 from .cli_data import add_data_parser, run_data
 from .cli_fit import add_fit_parser, run_fit
-from .cli_options import add_discard_option, add_precision_option
+from .cli_options import add_allow_dirty_option, add_discard_option, add_precision_option
 from .cli_sweep import add_sweep_parser, run_sweep
 from .experiments import DEVICES, EXPERIMENTS, PROFILES, taking
 
@@ -74,6 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
         "runs; where it fails, training goes on uncompiled); stated in the provenance",
     )
     add_discard_option(run)
+    add_allow_dirty_option(run)
     run.add_argument(
         "--results-dir",
         type=Path,
@@ -300,6 +301,7 @@ def _run(args) -> int:
             precision=args.precision,
             compile=args.compile,
             discard_bad_checkpoints=args.discard_bad_checkpoints,
+            allow_dirty=args.allow_dirty,
             **overrides,
         )
     except FileNotFoundError as exc:

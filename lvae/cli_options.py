@@ -27,3 +27,13 @@ def add_discard_option(parser) -> None:
         help="delete a checkpoint that fails its checksum or cannot be read (saying so) and "
         "train its phase again from the start; without it such a checkpoint stops the run",
     )
+
+
+def add_allow_dirty_option(parser) -> None:
+    """``--allow-dirty``, as ``run`` and ``sweep`` take it."""
+    parser.add_argument(
+        "--allow-dirty",
+        action="store_true",
+        help="make a book or paper record for the repository's results/ from uncommitted "
+        "code (refused without it); the record's provenance then says so",
+    )

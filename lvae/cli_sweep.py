@@ -11,7 +11,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from .cli_options import add_discard_option, add_precision_option
+from .cli_options import add_allow_dirty_option, add_discard_option, add_precision_option
 from .experiments import DEVICES, EXPERIMENTS, PROFILES
 
 EXECUTOR_NAMES = ("local", "slurm", "ray")  # lvae.sweep.EXECUTORS
@@ -77,6 +77,7 @@ def add_sweep_parser(subparsers) -> argparse.ArgumentParser:
     sweep.add_argument("--device", choices=DEVICES, default="auto", help="device inside a job")
     add_precision_option(sweep, "each job's record states it")
     add_discard_option(sweep)
+    add_allow_dirty_option(sweep)
     sweep.add_argument(
         "--results-dir",
         type=Path,
@@ -138,6 +139,7 @@ def run_sweep(args: argparse.Namespace) -> int:
             device=args.device,
             precision=args.precision,
             discard_bad_checkpoints=args.discard_bad_checkpoints,
+            allow_dirty=args.allow_dirty,
             dry_run=args.dry_run,
             wait=args.wait,
         )

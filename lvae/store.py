@@ -52,6 +52,12 @@ def default_results_dir() -> Path:
     return repo_results if repo_results.is_dir() else Path.cwd() / "results"
 
 
+def repository_results_dir() -> Path:
+    """The results folder of the repository this package is in: the records the book
+    reports (they must be made from a clean, committed tree)."""
+    return Path(__file__).resolve().parents[1] / "results"
+
+
 def record_path(results_dir: Path, experiment: str, config: dict) -> Path:
     return Path(results_dir) / experiment / f"{config_hash(config)}.json"
 

@@ -225,6 +225,7 @@ class SweepJob:
     cpus: int = 1
     precision: str | None = None  # lvae.train.PRECISIONS; None: the device's default
     discard_bad_checkpoints: bool = False  # lvae.checkpoints: delete a bad one, train again
+    allow_dirty: bool = False  # a book record for the repository's results from a dirty tree
 
     def __call__(self) -> dict:
         import torch
@@ -250,6 +251,7 @@ class SweepJob:
                     device=self.device,
                     precision=self.precision,
                     discard_bad_checkpoints=self.discard_bad_checkpoints,
+                    allow_dirty=self.allow_dirty,
                     allow_training=True,
                     **self.overrides,
                 )
@@ -347,6 +349,7 @@ def submit(
     device: str = "auto",
     precision: str | None = None,
     discard_bad_checkpoints: bool = False,
+    allow_dirty: bool = False,
     dry_run: bool = False,
     wait: bool = False,
 ) -> dict:
@@ -356,7 +359,8 @@ def submit(
     ``wait`` (always for Ray), wait for the jobs and print each final state. Each job
     trains in ``precision`` (``lvae.experiments.PRECISIONS``; None: the device's default)
     and, with ``discard_bad_checkpoints``, deletes a bad checkpoint and trains its phase
-    again instead of stopping (``lvae.checkpoints``).
+    again instead of stopping (``lvae.checkpoints``); ``allow_dirty`` lets a job make a
+    book record for the repository's results from uncommitted code (stated in it).
     """
     resources.check(executor)
     check_precision(precision)  # before anything is submitted
@@ -385,6 +389,7 @@ def submit(
             resources.cpus,
             precision,
             discard_bad_checkpoints,
+            allow_dirty,
         )
         for p in todo
     ]

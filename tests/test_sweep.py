@@ -419,3 +419,30 @@ def test_ray_sweep_on_a_head_and_a_worker_node(tmp_path):
 def _port_open(ip: str, port: int) -> bool:
     with socket.socket() as s:
         return s.connect_ex((ip, port)) == 0
+
+
+def test_the_sweep_options_for_bad_checkpoints_and_dirty_trees_reach_each_job(
+    tmp_path, monkeypatch
+):
+    """``--discard-bad-checkpoints`` and ``--allow-dirty`` are handed to every job, which
+    passes them to ``record`` (where lvae.checkpoints and the dirty-tree check read them)."""
+    submitted, seen = [], []
+
+    def fake_submit(engine, jobs, *rest):
+        submitted.extend(jobs)
+        return [(str(i), job) for i, job in enumerate(jobs)]
+
+    monkeypatch.setattr(sweep, "import_engine", lambda name: object())
+    monkeypatch.setattr(sweep, "_submit_submitit", fake_submit)
+    points = sweep.expand_grid("table1", "smoke", ["latent_dim=1,2"], tmp_path)
+    sweep.submit(
+        points, "local", sweep.Resources(), tmp_path, discard_bad_checkpoints=True,
+        allow_dirty=True,
+    )  # fmt: skip
+    assert len(submitted) == 2
+    assert all(job.discard_bad_checkpoints and job.allow_dirty for job in submitted)
+    import lvae.experiments
+
+    monkeypatch.setattr(lvae.experiments, "record", lambda *a, **k: seen.append(k))
+    submitted[0]()
+    assert seen[0]["discard_bad_checkpoints"] is True and seen[0]["allow_dirty"] is True

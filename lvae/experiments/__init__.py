@@ -125,6 +125,7 @@ def record(
     precision: str | None = None,
     compile: bool = False,
     discard_bad_checkpoints: bool = False,
+    allow_dirty: bool = False,
     **overrides,
 ) -> Record:
     """The record of experiment ``name`` for ``profile`` (with configuration ``overrides``)
@@ -140,7 +141,9 @@ def record(
     trains through ``torch.compile`` (``lvae.train.compiled_training``), also stated.
     A checkpoint that fails its checksum or cannot be read stops the run
     (``lvae.checkpoints.BadCheckpoint``) unless ``discard_bad_checkpoints``, which deletes
-    it (saying so) and trains that phase again.
+    it (saying so) and trains that phase again. A ``book`` or ``paper`` record for the
+    repository's own results folder is made only from a clean tree, unless
+    ``allow_dirty`` (then stated in its provenance).
     """
     check_precision(precision)  # before torch, before anything
     from .. import store
@@ -164,6 +167,7 @@ def record(
         compile=compile,
         label=name,
         discard_bad_checkpoints=discard_bad_checkpoints,
+        allow_dirty=allow_dirty,
     )
     results = results_dir or store.default_results_dir()
     return store.Record(data, store.record_path(results, exp.record_name, normalised(cfg)))

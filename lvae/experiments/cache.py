@@ -49,6 +49,29 @@ def _write_sessions(checkpoints: Path, sessions: list[dict]) -> None:
     store.write_atomically(checkpoints / SESSIONS, lambda f: json.dump(sessions, f, indent=1))
 
 
+class DirtyTree(ValueError):
+    """A book or paper record for the repository's results, asked of uncommitted code."""
+
+
+def _refuse_a_dirty_tree(commit, profile, results_dir, allow_dirty, path) -> bool:
+    """Whether the run trains from a dirty tree with leave (``allow_dirty``); DirtyTree
+    if it would without. Only records of the repository's own results folder at the
+    ``book`` and ``paper`` profiles are held to this: they are what the book reports."""
+    reported = profile != "smoke" and (
+        Path(results_dir).resolve() == store.repository_results_dir().resolve()
+    )
+    if not (reported and commit.endswith("+dirty")):
+        return False
+    if allow_dirty:
+        return True
+    raise DirtyTree(
+        f"refusing to make {path} from a dirty tree: tracked files differ from commit "
+        f"{commit.removesuffix('+dirty')[:7]}, so the code that made it would not be in the "
+        "history. Commit (or stash) the changes and run the same command again; or pass "
+        "--allow-dirty (allow_dirty=True), which the record then states."
+    )
+
+
 def checkpoint_root(results_dir: Path | str | None) -> Path:
     """Where the checkpoints of runs recorded in ``results_dir`` go: ``.checkpoints/``
     inside it, so two results folders never share (or clobber) each other's runs."""
@@ -72,6 +95,7 @@ def cached_run(
     compile: bool = False,
     label: str | None = None,
     discard_bad_checkpoints: bool = False,
+    allow_dirty: bool = False,
 ) -> dict:
     """Load the record of ``config`` or compute it with ``run(device, checkpoint_dir)``.
 
@@ -92,6 +116,9 @@ def cached_run(
     A checkpoint that fails its checks (``lvae.checkpoints``) stops the run with
     ``BadCheckpoint``, unless ``discard_bad_checkpoints``: then it is deleted, with a
     printed line, and its phase trains again from the start.
+    A ``book`` or ``paper`` record for the repository's own results folder (what the book
+    reports) is made only from a clean, committed tree: from a dirty one the run stops
+    before training (``DirtyTree``) unless ``allow_dirty``, which the record then states.
     ``label`` names the run in what is printed (a variant's name; default ``name``, the
     experiment its records are filed under).
     """
@@ -132,6 +159,8 @@ def cached_run(
         if recompute:
             for stale in checkpoints.glob("*.pt"):
                 stale.unlink()
+        commit = store.git_commit()  # the code that trains
+        dirty = _refuse_a_dirty_tree(commit, profile, results_dir, allow_dirty, path)
         resumed = any(checkpoints.glob("*.pt"))  # an earlier session trained part of this run
         note = f" ({precision} is CUDA-only)" if precision not in (None, used) else ""
         print(
@@ -141,7 +170,7 @@ def cached_run(
             file=sys.stderr,
             flush=True,
         )
-        start, commit = time.perf_counter(), store.git_commit()  # the code that trains
+        start = time.perf_counter()
         # Each session is logged as it starts and again as it ends, so a record made over
         # several sessions states every session's code, arithmetic and time (a session
         # killed outright keeps ended None and no time).
@@ -164,23 +193,26 @@ def cached_run(
         finally:  # either way, the time this session trained
             session |= {"wall_time_s": round(time.perf_counter() - start, 2), "ended": ended}
             _write_sessions(checkpoints, [*earlier, session])
+        provenance = store.provenance(
+            profile=profile,
+            seeds=list(config.seeds),
+            steps=config.steps,
+            device=describe(dev),
+            wall_time_s=time.perf_counter() - start,
+            commit=commit,
+            resumed=resumed,
+            precision=used,
+            compiled=None if compiling is None else compiling.compiled,
+            sessions=[*earlier, session] if resumed else None,
+        )
+        if dirty:  # made from uncommitted code by explicit leave: say so
+            provenance["dirty_tree_allowed"] = True
         record = {
             "schema": store.SCHEMA,
             "experiment": name,
             "config_hash": store.config_hash(plain),
             "config": plain,
-            "provenance": store.provenance(
-                profile=profile,
-                seeds=list(config.seeds),
-                steps=config.steps,
-                device=describe(dev),
-                wall_time_s=time.perf_counter() - start,
-                commit=commit,
-                resumed=resumed,
-                precision=used,
-                compiled=None if compiling is None else compiling.compiled,
-                sessions=[*earlier, session] if resumed else None,
-            ),
+            "provenance": provenance,
             "result": result,
         }
         store.save_record(path, record)
