@@ -106,7 +106,11 @@ def table1_specs(config, f_star: float | None = None) -> list[ModelSpec]:
     phase1 += [_setting("scalar"), _setting("vector")]
     if f_star is None:
         return grid(phase1, config.seeds)
-    replays = ["schedule"] if config.replay == "seed0" else ["schedule_own", "schedule_pooled"]
+    replays = {
+        "seed0": ["schedule"],
+        "own_and_pooled": ["schedule_own", "schedule_pooled"],
+        "pooled": ["schedule_pooled"],
+    }[config.replay]
     return grid(
         [_setting("fstar", f_star), *(_setting(kind) for kind in replays)],
         config.seeds,
@@ -211,7 +215,7 @@ def _run_table1(config, device: torch.device, checkpoints: Path) -> dict:
     steps = hist1["trace_step"]
     if config.replay == "seed0":
         schedules = [(rows("schedule"), steps, ls_trace[:, 0].tolist())]
-    else:
+    else:  # each seed's own (where asked) and the pooled trajectory
         pooled = np.exp(np.log(ls_trace).mean(axis=1))  # geometric mean over seeds
         own = [
             ([row], steps, ls_trace[:, i].tolist()) for i, row in enumerate(rows("schedule_own"))

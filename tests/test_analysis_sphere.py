@@ -67,7 +67,8 @@ def test_recomputed_values_match_what_the_committed_record_held():
     summary = sphere.summarise(record)
     assert summary.ratios == list(held)
     np.testing.assert_allclose(summary.collapsed, [c for c, _ in held.values()], rtol=1e-15)
-    np.testing.assert_allclose(summary.theory_r, [r for _, r in held.values()], rtol=1e-12)
+    # A numerical optimum: its last digits move with the processor (3e-8 on an AMD EPYC).
+    np.testing.assert_allclose(summary.theory_r, [r for _, r in held.values()], rtol=1e-6)
     derived = sphere.derived_columns(record.config, list(record.models))
     assert derived["elbo_collapsed"][3:6] == [held[1.2][0]] * 3
 

@@ -1044,9 +1044,9 @@ def test_the_judgement_path_adds_each_run_to_the_choice_in_turn():
 
 
 def test_the_judgement_path_tells_the_rerun_at_the_same_rate_from_the_choice():
-    # The table's F* (1.3) is above LS (1.26) and F(0.1) (0.77): T3 and T4 fail there.
-    # Retrained at 1e-3, F* scores 0.34 and both hold: a move by the draw alone, since F*'s
-    # chosen schedule is that same rate.
+    # The table's F* (1.3) is above LS (1.26) and F(0.1) (0.77): T2 (F* is a fixed sigma),
+    # T3 and T4 fail there. Retrained at 1e-3, F* scores 0.34 and all three hold: a move by
+    # the draw alone, since F*'s chosen schedule is that same rate.
     means = dict(PAPER_MEANS, **{"F*": 1.3})
     table = table_record(means)
     fixed = [s for s in means if s.startswith("F")]
@@ -1059,7 +1059,7 @@ def test_the_judgement_path_tells_the_rerun_at_the_same_rate_from_the_choice():
     )
     path = lr_study.judgement_path(table, study, longer, learned, [])
     assert lr_study.steps_moved(path)["T3"] == ["fixed rows at 10⁻³"]
-    assert lr_study.moved_by_rerun(path) == ["T3", "T4"]
+    assert lr_study.moved_by_rerun(path) == ["T2", "T3", "T4"]
     assert lr_study.moved_by_choice(path) == []
     # T5 reads F(0.1)'s lead over the next best sigma: F(0.043) (0.33) at 1e-3, F(0.3) at
     # its slow rate (0.5) once chosen. The learned rows' rerun step reads only LS and LV

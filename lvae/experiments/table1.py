@@ -12,7 +12,7 @@ from typing import ClassVar
 from .base import Experiment
 from .config import TrainingConfig
 
-REPLAYS = ("seed0", "own_and_pooled")
+REPLAYS = ("seed0", "own_and_pooled", "pooled")
 
 
 @dataclass(frozen=True)
@@ -48,8 +48,9 @@ class Table1Config(TrainingConfig):
     replay_seed_offset: int = 100  # phase-2 models never share an init with phase 1
     # Every point multiplied by this (lvae.calibration derives the paper's scale).
     data_scale: float = 1.0
-    # Which LS-VAE trajectory the F schedule replays: "seed0" (every seed replays seed 0's)
-    # or "own_and_pooled" (two settings: each seed its own, and the geometric mean).
+    # Which LS-VAE trajectory the F schedule replays: "seed0" (every seed replays seed 0's),
+    # "own_and_pooled" (two settings: each seed its own, and the geometric mean over seeds)
+    # or "pooled" (the geometric mean alone).
     replay: str = "seed0"
     dense_trace_steps: int = 0  # sigma also traced at every step up to this one
 
