@@ -87,8 +87,7 @@ for key in ("T1", "T2", "T3", "T4"):
             pr.CLAIMS[key],
             pr.paper_cell(judged[key][latents[0]]),
             *(
-                f"{judged[key][d].effect:+.3f} ({100 * scaled[d].fraction:.0f}%), "
-                f"{scaled[d].word}"
+                f"{judged[key][d].effect:+.3f} ({100 * scaled[d].fraction:.0f}%), {scaled[d].word}"
                 for d in latents
             ),
             word if not each else "depends on the latent",
