@@ -110,6 +110,7 @@ def table1_specs(config, f_star: float | None = None) -> list[ModelSpec]:
         "seed0": ["schedule"],
         "own_and_pooled": ["schedule_own", "schedule_pooled"],
         "pooled": ["schedule_pooled"],
+        "none": [],
     }[config.replay]
     return grid(
         [_setting("fstar", f_star), *(_setting(kind) for kind in replays)],
@@ -213,7 +214,9 @@ def _run_table1(config, device: torch.device, checkpoints: Path) -> dict:
         return [j for j, s in enumerate(specs2) if s.get("kind") == kind]
 
     steps = hist1["trace_step"]
-    if config.replay == "seed0":
+    if config.replay == "none":  # phase 2 is F* alone
+        schedules = []
+    elif config.replay == "seed0":
         schedules = [(rows("schedule"), steps, ls_trace[:, 0].tolist())]
     else:  # each seed's own (where asked) and the pooled trajectory
         pooled = np.exp(np.log(ls_trace).mean(axis=1))  # geometric mean over seeds

@@ -230,9 +230,14 @@ plots.glue_values(
 # "contradicted" were not written on the protocol page before the runs (its entry "When
 # T5 and T6 count as contradicted" says so); without them, a T5 or T6 read
 # "contradicted" below would read "not shown". T7 asks
-# whether LS-VAE's σ has stopped falling (its drift over the last tenth against the
-# seeds' spread), T8 whether drops of σ come with ELBO gains beyond what a block
-# bootstrap of the same seed and the seed's own replay give.
+# whether LS-VAE's σ has stopped falling. Registered, it compared the median drift of
+# log σ over the last tenth with the seeds' spread, which one far-off seed widens; since
+# the protocol's entry on the verdict scale it is also read seed by seed, and it is
+# contradicted when σ fell in significantly more seeds than it rose (exact sign test);
+# the registered reading stands beside it (by the registered reading alone T7 held at
+# every latent; read both ways it stands {glue:text}`T7_by_latent`). T8 asks whether
+# drops of σ come with ELBO gains beyond what a block bootstrap of the same seed and the
+# seed's own replay give.
 
 # %% tags=["hide-input"]
 judged = {d: pr.verdicts(rec) for d, rec in records.items()}
@@ -261,6 +266,9 @@ plots.glue_values(
             )
             for key in ("T1", "T3", "T4")
         },
+        "T7_by_latent": "; ".join(
+            f"at latent {d}: {v.verdict}" for d, v in per_claim["T7"].items()
+        ),
         "t3_largest_share": fmt(
             max(v.effect for v in per_claim["T3"].values()) / pr.PAPER_EFFECT["T3"], 2
         ),

@@ -258,3 +258,23 @@ def test_smallest_two_sided_p_is_the_exact_tests_floor():
     assert stats.mann_whitney([1.0, 2, 3], [4.0, 5, 6]) == pytest.approx(0.1)
     with pytest.raises(ValueError, match=">= 1"):
         stats.smallest_two_sided_p(0, 3)
+
+
+def test_sigma_trend_counts_each_seed_once_and_tests_the_signs_exactly():
+    steps = np.arange(1, 101) * 10
+    rng = np.random.default_rng(0)
+    # Nine seeds fall by 5% over the last tenth, one rises by 50%: the median drift is
+    # small against the spread that one seed makes, but the signs say sigma still falls.
+    base = np.exp(rng.normal(-2.0, 0.05, size=10))
+    sigma = np.tile(base, (100, 1))
+    late = steps > 900  # after the window opens at 0.9 T
+    sigma[late, :9] *= 0.95
+    sigma[late, 9] *= 1.5
+    trend = stats.sigma_trend(steps, sigma)
+    assert (trend.falling, trend.rising) == (9, 1)
+    assert trend.p == pytest.approx(22 / 1024)  # 2 * P(X >= 9), X ~ Binomial(10, 1/2)
+    assert trend.median_change == pytest.approx(np.log(0.95))
+    flat = stats.sigma_trend(steps, np.tile(base, (100, 1)))
+    assert (flat.falling, flat.rising, flat.p) == (0, 0, 1.0)
+    with pytest.raises(ValueError, match="positive"):
+        stats.sigma_trend(steps, -sigma)

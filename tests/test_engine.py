@@ -360,3 +360,25 @@ def test_calibrated_smoke_record_replays_each_seeds_own_and_the_pooled_sigma(tmp
     assert own == pytest.approx(last, rel=1e-4)  # seed i replays seed i's trajectory
     assert pooled == pytest.approx(np.exp(np.log(last).mean()), rel=1e-4)
     assert "F schedule" not in rec.models.values("setting")
+
+
+@pytest.mark.parametrize(
+    ("replay", "second_phase"),
+    [("pooled", ["F*", "F schedule pooled"]), ("none", ["F*"])],
+)
+def test_a_table_replays_only_the_pooled_sigma_or_none(tmp_path, replay, second_phase):
+    """The capacity run trains fewer rows: phase 2 holds F* and, where asked, the pooled
+    replay alone, and the pooled replay follows the geometric mean of LS-VAE's sigma."""
+    rec = experiments.record(
+        "table1", "smoke", results_dir=tmp_path, device="cpu", allow_training=True,
+        replay=replay, fixed_sigmas=(0.1,),
+    )  # fmt: skip
+    settings = rec.models.values("setting")
+    assert settings == ["F sigma=0.1", "LS", "LV", *second_phase]
+    ls_final = rec.models.where(setting="LS").column("final_sigma")
+    f_star = rec.models.where(setting="F*").column("final_sigma")
+    assert f_star == pytest.approx(np.exp(np.log(ls_final).mean()), rel=1e-6)
+    last = np.asarray(rec.result["ls_sigma_trace"]["sigma"][-1])  # the last traced step
+    if replay == "pooled":
+        pooled = rec.models.where(setting="F schedule pooled").column("final_sigma")
+        assert pooled == pytest.approx(np.exp(np.log(last).mean()), rel=1e-4)

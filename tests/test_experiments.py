@@ -49,7 +49,7 @@ def test_every_experiment_module_declares_one_experiment_named_after_it():
     }
     # The registry: those and the variants of table1, which file their records with it.
     variants = {"table1-long", "table1-latent2", "table1-calibrated"}
-    variants |= {"table1-calibrated-latent2", "table1-calibrated-latent4"}
+    variants |= {"table1-calibrated-latent2", "table1-calibrated-latent4", "table1-capacity"}
     sphere_grids = {"sphere-vae-grid-d2", "sphere-vae-grid-d10"}
     image_protocol = {"images-digits-protocol", "images-mnist-protocol"}
     lr_long = {"table1-lr-long", "table1-lr-longest", "table1-lr-decay", "table1-lr-learned"}

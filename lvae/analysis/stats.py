@@ -283,6 +283,36 @@ def sigma_stabilisation(steps, sigma, fraction: float = 0.1) -> SigmaStabilisati
     return SigmaStabilisation(drift, noise, drift < noise)
 
 
+@dataclass(frozen=True)
+class SigmaTrend:
+    """Seed by seed, the change of log sigma over the last tenth: how many seeds fell and
+    rose, the exact two-sided sign test's p, and the median change (log sigma)."""
+
+    falling: int
+    rising: int
+    p: float
+    median_change: float
+
+
+def sigma_trend(steps, sigma, fraction: float = 0.1) -> SigmaTrend:
+    """Whether the learned sigma still moves one way across seeds over the last
+    ``fraction`` of training (``sigma``: (traced steps, seeds)). Each seed's change
+    log sigma(T) - log sigma((1 - fraction) T) counts once, so one seed far from the others
+    weighs no more than any other (the registered criterion compares the median change with
+    the seeds' spread, which such a seed widens). Seeds whose sigma did not move are left
+    out of the sign test."""
+    steps, sigma = _curves(steps, sigma)
+    if np.any(sigma <= 0):
+        raise ValueError("sigma must be positive")
+    log_sigma = np.log(sigma)
+    start = _index_at_or_before(steps, (1 - fraction) * steps[-1])
+    change = log_sigma[-1] - log_sigma[start]
+    falling, rising = int((change < 0).sum()), int((change > 0).sum())
+    moved = falling + rising
+    p = 1.0 if moved == 0 else float(scipy_stats.binomtest(falling, moved, 0.5).pvalue)
+    return SigmaTrend(falling, rising, p, float(np.median(change)))
+
+
 # --------------------------------------------------------------------- dynamics
 def _spearman(x, y) -> np.ndarray:
     """Spearman's rank correlation of x with each row of y (the Pearson correlation of

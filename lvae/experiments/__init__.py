@@ -74,6 +74,7 @@ EXPERIMENTS: dict[str, Experiment] = {
         *(study for pair in table1_lr.LATENT_STUDIES.values() for study in pair),
         *(run for runs in table1_lr.LATENT_LONGER.values() for run in runs),
         table1_capacity.PILOT,
+        table1_capacity.RUN,
         kl_weight.EXPERIMENT,
         images_digits.EXPERIMENT,
         images_digits.PROTOCOL,

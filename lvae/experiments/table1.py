@@ -12,7 +12,7 @@ from typing import ClassVar
 from .base import Experiment
 from .config import TrainingConfig
 
-REPLAYS = ("seed0", "own_and_pooled", "pooled")
+REPLAYS = ("seed0", "own_and_pooled", "pooled", "none")
 
 
 @dataclass(frozen=True)
@@ -50,7 +50,7 @@ class Table1Config(TrainingConfig):
     data_scale: float = 1.0
     # Which LS-VAE trajectory the F schedule replays: "seed0" (every seed replays seed 0's),
     # "own_and_pooled" (two settings: each seed its own, and the geometric mean over seeds)
-    # or "pooled" (the geometric mean alone).
+    # "pooled" (the geometric mean alone) or "none" (phase 2 trains F* alone).
     replay: str = "seed0"
     dense_trace_steps: int = 0  # sigma also traced at every step up to this one
 
