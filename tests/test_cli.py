@@ -352,3 +352,17 @@ def test_every_experiment_has_a_cost_model():
         for profile in ("smoke", "book", "paper"):
             stored = experiments.normalised(experiments.config(name, profile))
             assert estimate.n_models(exp.record_name, stored) >= len(stored["seeds"]), name
+
+
+def test_a_truncated_record_stops_run_before_training_naming_the_file(tmp_path, capsys):
+    command = ["run", "sphere-vae", "--profile", "smoke", "--results-dir", str(tmp_path)]
+    assert cli.main(command) == 0
+    (path,) = (tmp_path / "sphere-vae").glob("*.json")
+    path.write_bytes(path.read_bytes()[:300])
+    capsys.readouterr()
+    assert cli.main(command) == 2
+    err = capsys.readouterr().err
+    assert f"error: {path}: unreadable" in err and "left as it is" in err
+    assert "Traceback" not in err and "running sphere-vae" not in err  # nothing trained
+    assert len(path.read_bytes()) == 300
+    assert cli.main([*command, "--recompute"]) == 0 and json.loads(path.read_text())

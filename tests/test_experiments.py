@@ -277,7 +277,7 @@ def test_an_invalid_record_is_not_retrained_without_permission(tmp_path, monkeyp
     rec = experiments.record("kl-weight", "smoke", device="cpu", results_dir=tmp_path)
     rec.path.write_text(rec.path.read_text()[:50])
     monkeypatch.setenv("LVAE_ALLOW_TRAINING", "0")
-    with pytest.raises(MissingRecord, match="the stored one is invalid .*unreadable"):
+    with pytest.raises(MissingRecord, match="the stored one is damaged .*unreadable"):
         experiments.record("kl-weight", "smoke", device="cpu", results_dir=tmp_path)
     # allow_training=False wins over recompute; allow_training=True over the environment.
     with pytest.raises(MissingRecord):
@@ -285,10 +285,16 @@ def test_an_invalid_record_is_not_retrained_without_permission(tmp_path, monkeyp
             "kl-weight", "smoke", device="cpu", results_dir=tmp_path, recompute=True,
             allow_training=False,
         )  # fmt: skip
-    with pytest.warns(UserWarning, match="recomputing"):
-        again = experiments.record(
+    # With permission a damaged record still stops the run; recompute replaces it.
+    from lvae.experiments.cache import DamagedRecord
+
+    with pytest.raises(DamagedRecord, match="left as it is"):
+        experiments.record(
             "kl-weight", "smoke", device="cpu", results_dir=tmp_path, allow_training=True
         )
+    again = experiments.record(
+        "kl-weight", "smoke", device="cpu", results_dir=tmp_path, recompute=True
+    )
     assert again.result == json.loads(json.dumps(rec.result))
 
 

@@ -283,12 +283,27 @@ def test_an_interrupted_session_is_logged_and_named_in_the_resumed_record(tmp_pa
     assert json.loads((checkpoints / cache.SESSIONS).read_text())[0]["ended"] == "completed"
 
 
-def test_corrupt_or_mismatched_records_are_recomputed(tmp_path):
+def test_a_damaged_record_stops_the_run_and_is_replaced_only_on_request(tmp_path):
+    from lvae.experiments.cache import DamagedRecord
+
     record = sphere(tmp_path)
     path = tmp_path / "sphere-vae" / f"{record.config_hash}.json"
-    path.write_text(path.read_text()[:100])  # truncated, as by a crash mid-write
-    with pytest.warns(UserWarning, match="recomputing: .*unreadable"):
-        redone = sphere(tmp_path)
+    checkpoints = {p: p.read_bytes() for p in (tmp_path / ".checkpoints").rglob("*.pt")}
+    for damage in (
+        lambda text: text[:100],  # truncated, as by a crash mid-write
+        lambda text: text.replace(record.config_hash, "0" * 16),  # a wrong hash
+        lambda text: "{not json",
+    ):
+        path.write_text(damage(json.dumps(record.data)))
+        damaged = path.read_bytes()
+        with pytest.raises(DamagedRecord, match=rf"{path}.*left as it is.*--recompute"):
+            sphere(tmp_path)
+        assert path.read_bytes() == damaged  # not overwritten
+        # Nothing trained: the finished run's checkpoint is as it was.
+        assert {p: p.read_bytes() for p in (tmp_path / ".checkpoints").rglob("*.pt")} == (
+            checkpoints
+        )
+    redone = sphere(tmp_path, recompute=True)
     assert redone.result == record.result
     tampered = json.loads(path.read_text())
     tampered["config"]["steps"] = 1

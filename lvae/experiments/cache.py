@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import sys
 import time
-import warnings
 from collections.abc import Callable
 from pathlib import Path
 
@@ -47,6 +46,11 @@ def _session_log(checkpoints: Path, resumed: bool) -> list[dict]:
 def _write_sessions(checkpoints: Path, sessions: list[dict]) -> None:
     checkpoints.mkdir(parents=True, exist_ok=True)
     store.write_atomically(checkpoints / SESSIONS, lambda f: json.dump(sessions, f, indent=1))
+
+
+class DamagedRecord(store.InvalidRecord):
+    """A stored record that cannot be read or trusted, found where a run would write: the
+    run stops (naming the file and what is wrong) instead of overwriting it."""
 
 
 class DirtyTree(ValueError):
@@ -103,7 +107,9 @@ def cached_run(
     else ``$LVAE_ALLOW_TRAINING``); without it a missing or invalid record raises
     ``MissingRecord`` naming ``command`` (what makes the record) before any compute.
     ``recompute`` ignores a stored record and its checkpoints and trains from scratch (it
-    asks for training: allowed unless ``allow_training`` is False).
+    asks for training: allowed unless ``allow_training`` is False). A stored record that
+    is damaged (unreadable, incomplete, or not matching its hash) stops the run with
+    ``DamagedRecord`` naming it, before anything is trained; only ``recompute`` replaces it.
     ``preflight(config)``, when given, runs only when training is needed, before anything
     is announced or written: it checks what the run needs (say, its data files) and raises
     with a clear message. Checkpoints go to ``checkpoint_dir`` (default: ``.checkpoints/``
@@ -140,8 +146,12 @@ def cached_run(
     if not training_allowed(allow_training):
         command = command or f"python -m lvae run {name} --profile {profile}"
         raise MissingRecord(missing_message(name, profile, path, command, invalid))
-    if invalid:
-        warnings.warn(f"recomputing: {invalid}", stacklevel=3)
+    if invalid:  # a damaged record is never overwritten unasked
+        raise DamagedRecord(
+            f"{invalid}. The record was left as it is and nothing was trained: restore it "
+            f"(a committed record: git checkout -- {path}), or train it again with "
+            "--recompute (recompute=True), which replaces it."
+        )
     if preflight is not None:
         preflight(config)
     # One process trains a configuration at a time: a duplicate (a second sweep job, a
@@ -150,8 +160,8 @@ def cached_run(
         if path.exists() and not recompute:
             try:
                 return store.load_record(path, name, plain)
-            except store.InvalidRecord:
-                pass  # warned above; train it
+            except store.InvalidRecord as exc:  # damaged while this process waited
+                raise DamagedRecord(f"{exc}; nothing was trained") from None
         # Under the lock no other process writes here, so a temporary file is the
         # remnant of a write that a killed process left (up to a checkpoint's size).
         for orphan in checkpoints.glob("*.tmp"):

@@ -59,7 +59,9 @@ def how_to_make(
 
 
 def missing_message(name: str, profile: str, path, command: str, invalid: str = "") -> str:
-    why = f"the stored one is invalid ({invalid})" if invalid else "none is stored"
+    why = f"the stored one is damaged ({invalid})" if invalid else "none is stored"
+    if invalid:  # restoring it is the first thing to try; retraining replaces it
+        command += " --recompute" if command.startswith("python -m lvae run") else ""
     return (
         f"no record of {name} ({profile} profile) at {path}: {why}, and training is off "
         f"here (books and notebook tests only load records). Make it with\n  {command}\n"
