@@ -22,6 +22,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import importlib.util
+import io
 import json
 import math
 import warnings
@@ -42,6 +43,7 @@ from .likelihood import dequantize, importance_weighted_bound
 from .nets import mlp_networks
 from .observation import kl_to_standard_normal, reparameterised_sample
 from .spec import ModelSpec
+from .store import write_bytes_atomically
 from .train import HISTORY_TERMS, resolve_precision, train_stacked, training_precision
 from .vae import StackedVAE
 
@@ -473,13 +475,24 @@ class FittedVAE(_Evaluate):
 
     __getitem__ = model
 
-    def save(self, directory) -> Path:
+    def save(self, directory, overwrite: bool = False) -> Path:
         """Write ``config.json`` (the configuration and versions), ``weights.pt`` (the
         state_dict: tensors only, for ``torch.load(..., weights_only=True)``) and
-        ``history.json`` into ``directory`` (created if needed). Returns the folder."""
+        ``history.json`` into ``directory`` (created if needed). Returns the folder.
+
+        A folder that already holds a saved model is refused (ValueError) unless
+        ``overwrite``: a model is never replaced silently. Each file is written atomically
+        (``store.write_bytes_atomically``), the configuration last, so a folder is a model
+        only once its weights are whole."""
         directory = Path(directory)
         if directory.exists() and not directory.is_dir():
             raise ValueError(f"directory: {str(directory)!r} exists and is not a folder")
+        held = [name for name in (CONFIG_FILE, WEIGHTS_FILE) if (directory / name).exists()]
+        if held and not overwrite:
+            raise ValueError(
+                f"directory: {str(directory)!r} already holds a saved model ({', '.join(held)});"
+                " save(..., overwrite=True) (lvae fit --force) replaces it"
+            )
         directory.mkdir(parents=True, exist_ok=True)
         meta = {
             "format": FORMAT,
@@ -490,9 +503,15 @@ class FittedVAE(_Evaluate):
             "precision": self.precision,
         }
         state = {k: v.detach().cpu().contiguous() for k, v in self.vae.state_dict().items()}
-        torch.save(state, directory / WEIGHTS_FILE)
-        (directory / CONFIG_FILE).write_text(json.dumps(meta, indent=2) + "\n")
-        (directory / HISTORY_FILE).write_text(json.dumps(self.history) + "\n")
+        weights = io.BytesIO()
+        torch.save(state, weights)
+        write_bytes_atomically(directory / WEIGHTS_FILE, weights.getvalue(), mode=0o644)
+        write_bytes_atomically(
+            directory / HISTORY_FILE, (json.dumps(self.history) + "\n").encode(), mode=0o644
+        )
+        write_bytes_atomically(
+            directory / CONFIG_FILE, (json.dumps(meta, indent=2) + "\n").encode(), mode=0o644
+        )
         return directory
 
 

@@ -13,6 +13,9 @@ from pathlib import Path
 
 from .cli_options import add_precision_option
 
+# What FittedVAE.save writes (lvae.api, which imports torch): a folder holding either is a model.
+SAVED_FILES = ("config.json", "weights.pt")
+
 OBSERVATION_NAMES = ("per-dimension", "scalar", "fixed")  # lvae.api.OBSERVATIONS
 DEVICE_NAMES = ("auto", "cpu", "cuda")  # lvae.devices.DEVICES
 
@@ -74,6 +77,7 @@ def add_fit_parser(subparsers) -> argparse.ArgumentParser:
     )
     add_precision_option(fit, "saved with the model")
     fit.add_argument("--out", type=Path, required=True, help="folder to save the model in")
+    fit.add_argument("--force", action="store_true", help="replace a model already saved in --out")
     fit.add_argument(
         "--log-csv", type=Path, default=None, help="write the training log to this CSV file"
     )
@@ -105,6 +109,8 @@ def run_fit(args: argparse.Namespace) -> int:
     with exit code 2 or 1, as for every command."""
     if args.out.exists() and not args.out.is_dir():
         raise ValueError(f"--out {args.out} exists and is not a folder")
+    if not args.force and any((args.out / name).exists() for name in SAVED_FILES):
+        raise ValueError(f"--out {args.out} already holds a saved model; --force replaces it")
     options = {
         kw: getattr(args, a) for a, kw in _FIT_OPTIONS.items() if getattr(args, a) is not None
     }
@@ -127,7 +133,7 @@ def run_fit(args: argparse.Namespace) -> int:
         tensorboard=tensorboard,
         **options,
     )
-    out = fitted.save(args.out)
+    out = fitted.save(args.out, overwrite=args.force)
     elbo = fitted.elbo(args.data).mean(dim=1).tolist()
     c = fitted.config
     print(

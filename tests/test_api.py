@@ -501,3 +501,29 @@ def test_book_page_shell_commands_parse():
         argv = shlex.split(command)
         args = build_parser().parse_args(argv[argv.index("lvae") + 1 :])
         assert args.command == "fit" and os.fspath(args.data).endswith(".npy")
+
+
+def test_save_refuses_to_replace_a_model_unless_told(tmp_path):
+    x = torch.randn(64, 2)
+    small = lvae.fit(x, "scalar", steps=5, seeds=1, hidden=8, n_blocks=1, latent_dim=1)
+    other = lvae.fit(x, "scalar", steps=7, seeds=1, hidden=8, n_blocks=1, latent_dim=1)
+    small.save(tmp_path / "m")
+    before = {p.name: p.read_bytes() for p in (tmp_path / "m").iterdir()}
+    with pytest.raises(ValueError, match="already holds a saved model.*overwrite=True"):
+        other.save(tmp_path / "m")
+    assert {p.name: p.read_bytes() for p in (tmp_path / "m").iterdir()} == before
+    other.save(tmp_path / "m", overwrite=True)
+    assert lvae.load(tmp_path / "m").config.steps == 7
+    assert not list(tmp_path.rglob("*.tmp"))
+
+
+def test_fit_out_refuses_an_existing_model_unless_forced(tmp_path, capsys):
+    data = tmp_path / "x.npy"
+    np.save(data, circle(64))
+    command = ["fit", str(data), "--out", str(tmp_path / "m"), "--steps", "5", "--hidden", "8"]
+    assert main(command) == 0
+    before = (tmp_path / "m" / "weights.pt").read_bytes()
+    assert main([*command[:-4], "--steps", "6", "--hidden", "8"]) == 2
+    assert "already holds a saved model; --force replaces it" in capsys.readouterr().err
+    assert (tmp_path / "m" / "weights.pt").read_bytes() == before
+    assert main([*command, "--force"]) == 0
