@@ -182,6 +182,14 @@ glue("iw_ranking_verdict", im.iw_ranking_verdict(iw.rankings), display=False)
 #
 # ## The claims, tested
 #
+# ```{important}
+# This section is a first pass on the `book` records: Welch tests, few seeds, and seed 0
+# alone for the visual measures. The image claims are judged under the protocol in the
+# section "The image claims under the protocol" below, and on the claims page
+# ({doc}`06_claims`); those verdicts supersede these where they differ. I1 (LV-VAE's
+# ELBO far above the MSE F-VAE's), for instance, is {glue:text}`protocol_I1` there.
+# ```
+#
 # Each claim is checked on every dataset shown ({glue:text}`datasets_shown`). Table-2
 # claims use all seeds and a two-sided Welch $t$-test at the 5 % level. The visual claims
 # are measured on the held-out images the record keeps for its figures (seed 0 of each
