@@ -12,28 +12,14 @@ from lvae.__main__ import main
 from lvae.checkpoints import BadCheckpoint, discarding_bad_checkpoints, load_checkpoint
 from lvae.data import sample_toy2d
 from lvae.train import train_stacked
-from tests.test_training import _same_models, _vae
+from tests.test_training import _same_models, _toy_training, _vae
 
 
 def _training(checkpoint, before_step=None, **options):
-    """40 steps of two small VAEs, checkpointed every 10; returns (vae, history)."""
-    vae = _vae(["fixed", "scalar"], [0.1, 1.0], [5, 6], hidden=16)
-    gen = torch.Generator().manual_seed(1)
-    history = train_stacked(
-        vae,
-        lambda: sample_toy2d((2, 32), gen),
-        steps=40,
-        lr=1e-3,
-        log_every=5,
-        generator=gen,
-        before_step=before_step,
-        checkpoint=checkpoint,
-        checkpoint_every=10,
-        checkpoint_seconds=1e9,
-        checkpoint_tag="t",
-        **options,
+    """``_toy_training`` (40 steps of two small VAEs), checkpointed every 10 steps."""
+    return _toy_training(
+        checkpoint, before_step, checkpoint_every=10, checkpoint_seconds=1e9, **options
     )
-    return vae, history
 
 
 def _stop_at(step_to_stop):
