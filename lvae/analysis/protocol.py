@@ -178,8 +178,15 @@ def best_fixed_claim(elbo: Mapping[str, np.ndarray], seed: int = 0) -> Verdict:
 def replay_claims(elbo: Mapping[str, np.ndarray], seed: int = 0) -> list[Verdict]:
     """T6, an equivalence claim, for each replay the record holds (each seed's own
     trajectory, the pooled one): holds when the 90% bootstrap interval of replay - LS lies
-    inside +-EQUIVALENCE_MARGIN; contradicted when it lies wholly outside."""
+    inside +-EQUIVALENCE_MARGIN; contradicted when it lies wholly outside.
+
+    Read beside replay - F* (95% interval; the protocol's entry on the verdict scale): the
+    replay tells learning sigma's path from its end point only where F* itself is not
+    equivalent to LS. Where it is, the evidence says T6 is uninformative there."""
     out = []
+    f_star_matches, *_ = stats.equivalence(
+        elbo["F*"], elbo["LS"], margin=EQUIVALENCE_MARGIN, seed=seed
+    )
     for name in [s for s in elbo if s.startswith("F schedule")]:
         holds, diff, lo, hi = stats.equivalence(
             elbo[name], elbo["LS"], margin=EQUIVALENCE_MARGIN, seed=seed
@@ -187,11 +194,18 @@ def replay_claims(elbo: Mapping[str, np.ndarray], seed: int = 0) -> list[Verdict
         outside = lo > EQUIVALENCE_MARGIN or hi < -EQUIVALENCE_MARGIN
         verdict = stats.HOLDS if holds else stats.CONTRADICTED if outside else stats.NOT_SHOWN
         label = name.removeprefix("F schedule").strip() or "seed 0"
+        vs_f_star = stats.bootstrap_diff(elbo[name], elbo["F*"], seed=seed)
+        informative = (
+            "uninformative: F* alone is also within ±0.1 of LS"
+            if f_star_matches
+            else "informative: F* alone is not within ±0.1 of LS"
+        )
         out.append(
             Verdict(
                 "T6",
                 verdict,
-                f"{label} replay − LS = {_signed(diff)}, 90% {_interval(lo, hi)}",
+                f"{label} replay − LS = {_signed(diff)}, 90% {_interval(lo, hi)}; replay − F* "
+                f"= {_signed(vs_f_star[0])} {_interval(*vs_f_star[1:])}; {informative}",
                 diff,
                 lo,
                 hi,
