@@ -422,7 +422,10 @@ plots.glue_values(
 # ```
 #
 # At D = 2: {glue:text}`s1_2`. At D = 10: {glue:text}`s1_10`. Verdict on the paper's
-# √(D−1) from the trained runs: **{glue:text}`s1_verdict`**.
+# √(D−1) from the trained runs: **{glue:text}`s1_verdict`**. The theorem proves that
+# below √(D−1) the VAE collapses, a sufficient condition, and that holds; what fails is
+# reading it as the point where collapse stops, since the trained VAEs, like chapter 1's
+# exact computation, go on collapsing up to √D.
 #
 # ## Errata
 #

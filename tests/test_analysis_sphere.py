@@ -171,16 +171,24 @@ def test_threshold_verdict_and_evidence_both_ways():
     at_sqrt2 = sphere.trained_threshold(
         grid_record({1.3: [F] * 5, 1.4: [F, F, T, F, F], 1.45: [T] * 5, 1.5: [T] * 5}), n=300
     )
-    assert sphere.threshold_verdict([at_sqrt2]) == "contradicted"  # far from sqrt(1) = 1
+    # Collapse goes on past sqrt(1) = 1: the sufficient condition holds, loosely.
+    assert sphere.threshold_verdict([at_sqrt2]) == "holds, not sharp"
     # 1.4 + (0.5 - 0.2) / (1 - 0.2) x 0.05 = 1.419
     assert at_sqrt2.bracket == (1.4, 1.45)
     assert sphere.threshold_evidence(at_sqrt2).startswith(
-        "the escaped fraction crosses ½ between R/σ = 1.4 and 1.45 (interpolated 1.42; seed "
+        "the escaped fraction crosses ½ between R/σ = 1.4 and 1.45 (interpolated 1.42; "
+        "threshold in [1.38, 1.45] by seed bootstrap and grid step"
     )
+    # VAEs that escape below sqrt(D - 1) contradict the theorem's sufficient condition.
+    below = sphere.trained_threshold(
+        grid_record({0.7: [F] * 5, 0.75: [F, T, T, F, T], 0.8: [T] * 5}), n=300
+    )
+    assert below.interval[1] < 1.0 and sphere.threshold_verdict([below]) == "contradicted"
     # Every seed agrees at every ratio: the bootstrap interval is a point, and the grid
     # step bounds what is resolved; sqrt(2) inside the bracket is not excluded.
     sharp = sphere.trained_threshold(grid_record({1.4: [F] * 5, 1.45: [T] * 5}), n=100)
     assert sharp.low == sharp.high == pytest.approx(1.425)
+    assert sharp.interval == (1.4, 1.45)  # widened to the grid step
     assert not sharp.excludes(math.sqrt(2)) and sharp.excludes(1.0) and sharp.excludes(1.46)
     at_one = sphere.trained_threshold(
         grid_record({0.9: [F] * 5, 0.95: [F, T, F, T, F], 1.05: [T] * 5}), n=300

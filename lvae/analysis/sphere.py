@@ -209,12 +209,20 @@ class TrainedThreshold:
     ours: float  # sqrt(D), chapter 1's
     bracket: tuple[float, float] | None = None  # the grid ratios either side of the crossing
 
-    def excludes(self, ratio: float) -> bool:
-        """Whether ``ratio`` lies outside both the bootstrap interval and the grid bracket
-        (the grid's step bounds what any interval can resolve)."""
+    @property
+    def interval(self) -> tuple[float, float] | None:
+        """Where the threshold lies: the bootstrap interval widened to the grid bracket
+        (the grid's step bounds what any interval can resolve; with every seed agreeing
+        at every ratio the bootstrap interval alone is a point). None without either."""
         if self.low is None or self.bracket is None:
+            return None
+        return min(self.low, self.bracket[0]), max(self.high, self.bracket[1])
+
+    def excludes(self, ratio: float) -> bool:
+        """Whether ``ratio`` lies outside ``interval``."""
+        if self.interval is None:
             return False
-        lo, hi = min(self.low, self.bracket[0]), max(self.high, self.bracket[1])
+        lo, hi = self.interval
         return not lo <= ratio <= hi
 
 
@@ -247,25 +255,34 @@ def threshold_evidence(t: TrainedThreshold) -> str:
     where = f"(√(D−1) = {sig(t.paper)}, √D = {sig(t.ours)})"
     if t.value is None:
         return f"no crossing of ½ on R/σ {sig(t.ratios[0])}–{sig(t.ratios[-1])} {where}"
-    interval = "" if t.low is None else f"; seed bootstrap 95% [{sig(t.low)}, {sig(t.high)}]"
+    within = ""
+    if t.interval is not None:
+        a, b = t.interval
+        within = f"; threshold in [{sig(a)}, {sig(b)}] by seed bootstrap and grid step"
     lo, hi = t.bracket
     return (
         f"the escaped fraction crosses ½ between R/σ = {sig(lo)} and {sig(hi)} "
-        f"(interpolated {sig(t.value)}{interval}) {where}"
+        f"(interpolated {sig(t.value)}{within}) {where}"
     )
 
 
+HOLDS_NOT_SHARP = "holds, not sharp"
+
+
 def threshold_verdict(thresholds) -> str:
-    """The paper's sqrt(D - 1) judged on trained grids: "contradicted" when some
-    dimension excludes it (``TrainedThreshold.excludes``), "holds" when every dimension
-    has an interval and none excludes it, "not shown" otherwise (a grid without a
-    crossing or an interval)."""
+    """The paper's sqrt(D - 1) judged on trained grids, as the sufficient condition the
+    theorem proves (below it, collapse): "contradicted" when some dimension's threshold
+    interval (``TrainedThreshold.interval``) lies below sqrt(D - 1) (VAEs escape where the
+    theorem says they collapse); "holds" when every interval contains it; "holds, not
+    sharp" when none lies below it and some lies above (collapse goes on past it, so the
+    bound is loose: chapter 1's exact threshold is sqrt(D)); "not shown" when a grid has no
+    crossing or no interval."""
     thresholds = list(thresholds)
     if not thresholds:
         raise ValueError("need at least one trained threshold")
-    judged = [t for t in thresholds if t.low is not None]
-    if any(t.excludes(t.paper) for t in judged):
+    judged = [t for t in thresholds if t.interval is not None]
+    if any(t.interval[1] < t.paper for t in judged):
         return "contradicted"
-    if len(judged) == len(thresholds):
-        return "holds"
-    return "not shown"
+    if len(judged) < len(thresholds):
+        return "not shown"
+    return HOLDS_NOT_SHARP if any(t.excludes(t.paper) for t in judged) else "holds"
