@@ -86,6 +86,13 @@ def add_sweep_parser(subparsers) -> argparse.ArgumentParser:
         "repository's results/); manifests go to .sweeps/ inside it",
     )
     sweep.add_argument(
+        "--checkpoint-dir",
+        type=Path,
+        default=None,
+        help="where the jobs keep the checkpoints of unfinished runs (default: "
+        "RESULTS_DIR/.checkpoints); a folder outside the repository survives a fresh checkout",
+    )
+    sweep.add_argument(
         "--dry-run", action="store_true", help="print what would be skipped and submitted"
     )
     sweep.add_argument(
@@ -140,6 +147,7 @@ def run_sweep(args: argparse.Namespace) -> int:
             precision=args.precision,
             discard_bad_checkpoints=args.discard_bad_checkpoints,
             allow_dirty=args.allow_dirty,
+            checkpoint_dir=args.checkpoint_dir,
             dry_run=args.dry_run,
             wait=args.wait,
         )

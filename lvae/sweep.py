@@ -226,6 +226,7 @@ class SweepJob:
     precision: str | None = None  # lvae.train.PRECISIONS; None: the device's default
     discard_bad_checkpoints: bool = False  # lvae.checkpoints: delete a bad one, train again
     allow_dirty: bool = False  # a book record for the repository's results from a dirty tree
+    checkpoint_dir: str | None = None  # None: .checkpoints/ in the results folder
 
     def __call__(self) -> dict:
         import torch
@@ -252,6 +253,7 @@ class SweepJob:
                     precision=self.precision,
                     discard_bad_checkpoints=self.discard_bad_checkpoints,
                     allow_dirty=self.allow_dirty,
+                    checkpoint_dir=self.checkpoint_dir,
                     allow_training=True,
                     **self.overrides,
                 )
@@ -350,6 +352,7 @@ def submit(
     precision: str | None = None,
     discard_bad_checkpoints: bool = False,
     allow_dirty: bool = False,
+    checkpoint_dir: Path | str | None = None,
     dry_run: bool = False,
     wait: bool = False,
 ) -> dict:
@@ -360,7 +363,9 @@ def submit(
     trains in ``precision`` (``lvae.experiments.PRECISIONS``; None: the device's default)
     and, with ``discard_bad_checkpoints``, deletes a bad checkpoint and trains its phase
     again instead of stopping (``lvae.checkpoints``); ``allow_dirty`` lets a job make a
-    book record for the repository's results from uncommitted code (stated in it).
+    book record for the repository's results from uncommitted code (stated in it);
+    ``checkpoint_dir`` is where the jobs keep their checkpoints (default: the results
+    folder's ``.checkpoints/``).
     """
     resources.check(executor)
     check_precision(precision)  # before anything is submitted
@@ -390,6 +395,7 @@ def submit(
             precision,
             discard_bad_checkpoints,
             allow_dirty,
+            None if checkpoint_dir is None else str(checkpoint_dir),
         )
         for p in todo
     ]

@@ -421,9 +421,7 @@ def _port_open(ip: str, port: int) -> bool:
         return s.connect_ex((ip, port)) == 0
 
 
-def test_the_sweep_options_for_bad_checkpoints_and_dirty_trees_reach_each_job(
-    tmp_path, monkeypatch
-):
+def test_the_sweep_options_for_checkpoints_and_dirty_trees_reach_each_job(tmp_path, monkeypatch):
     """``--discard-bad-checkpoints`` and ``--allow-dirty`` are handed to every job, which
     passes them to ``record`` (where lvae.checkpoints and the dirty-tree check read them)."""
     submitted, seen = [], []
@@ -437,12 +435,14 @@ def test_the_sweep_options_for_bad_checkpoints_and_dirty_trees_reach_each_job(
     points = sweep.expand_grid("table1", "smoke", ["latent_dim=1,2"], tmp_path)
     sweep.submit(
         points, "local", sweep.Resources(), tmp_path, discard_bad_checkpoints=True,
-        allow_dirty=True,
+        allow_dirty=True, checkpoint_dir=tmp_path / "ck",
     )  # fmt: skip
     assert len(submitted) == 2
     assert all(job.discard_bad_checkpoints and job.allow_dirty for job in submitted)
+    assert all(job.checkpoint_dir == str(tmp_path / "ck") for job in submitted)
     import lvae.experiments
 
     monkeypatch.setattr(lvae.experiments, "record", lambda *a, **k: seen.append(k))
     submitted[0]()
     assert seen[0]["discard_bad_checkpoints"] is True and seen[0]["allow_dirty"] is True
+    assert seen[0]["checkpoint_dir"] == str(tmp_path / "ck")
