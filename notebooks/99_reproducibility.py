@@ -64,11 +64,12 @@ from lvae import report, store
 results = store.default_results_dir()
 print(f"records of profile {profile} in {results.name}/:")
 # Every run record, validated (a record that fails its hash check stops the book here);
-# results/bench/ holds speed measurements, which are not run records.
+# results/bench/ holds speed measurements, and the hidden folders (.sweeps/, .checkpoints/,
+# .locks/) a sweep's bookkeeping, which are not run records.
 records = [
     store.Record.load(path)
     for path in sorted(results.glob("*/*.json"))
-    if path.parent.name != "bench"
+    if path.parent.name != "bench" and not path.parent.name.startswith(".")
 ]
 rows = [
     [
