@@ -50,3 +50,13 @@ def test_the_command_line_refuses_in_one_message_and_takes_allow_dirty(dirty_rep
     err = capsys.readouterr().err
     assert "Traceback" not in err and "error: refusing to make" in err
     assert main([*command, "--allow-dirty"]) == 0
+
+
+def test_a_refused_recompute_keeps_the_checkpoints_it_would_have_discarded(dirty_repository):
+    config = experiments.config("sphere-vae", "book", seeds=(0,), steps=5)
+    folder = dirty_repository / ".checkpoints" / "sphere-vae" / experiments.training_key(config)
+    folder.mkdir(parents=True)
+    (folder / "train.pt").write_bytes(b"an earlier session's work")
+    with pytest.raises(DirtyTree):
+        _sphere(dirty_repository, recompute=True)
+    assert (folder / "train.pt").read_bytes() == b"an earlier session's work"

@@ -152,6 +152,8 @@ def cached_run(
             f"(a committed record: git checkout -- {path}), or train it again with "
             "--recompute (recompute=True), which replaces it."
         )
+    commit = store.git_commit()  # the code that trains, checked before anything is touched
+    dirty = _refuse_a_dirty_tree(commit, profile, results_dir, allow_dirty, path)
     if preflight is not None:
         preflight(config)
     # One process trains a configuration at a time: a duplicate (a second sweep job, a
@@ -169,8 +171,6 @@ def cached_run(
         if recompute:
             for stale in checkpoints.glob("*.pt"):
                 stale.unlink()
-        commit = store.git_commit()  # the code that trains
-        dirty = _refuse_a_dirty_tree(commit, profile, results_dir, allow_dirty, path)
         resumed = any(checkpoints.glob("*.pt"))  # an earlier session trained part of this run
         note = f" ({precision} is CUDA-only)" if precision not in (None, used) else ""
         print(
