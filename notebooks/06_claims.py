@@ -79,7 +79,7 @@ for key in ("T1", "T2", "T3", "T4"):
         d: on_scale(v.verdict, v.effect, v.low, v.high, v.paper) for d, v in judged[key].items()
     }
     not_shown += [s.excludes_paper for s in scaled.values() if s.word == NOT_SHOWN]
-    word, each = across({d: s.word for d, s in scaled.items()})
+    word, _ = across({d: s.word for d, s in scaled.items()})
     answers[key] = word
     answer_rows.append(
         [
@@ -90,7 +90,7 @@ for key in ("T1", "T2", "T3", "T4"):
                 f"{judged[key][d].effect:+.3f} ({100 * scaled[d].fraction:.0f}%), {scaled[d].word}"
                 for d in latents
             ),
-            word if not each else "depends on the latent",
+            word,
         ]
     )
 display(

@@ -31,6 +31,7 @@ from . import stats
 REPRODUCED, WEAKER, STRONGER = "reproduced", "weaker", "stronger"
 NOT_SHOWN, CONTRADICTED = stats.NOT_SHOWN, stats.CONTRADICTED
 WORDS = (REPRODUCED, WEAKER, STRONGER, NOT_SHOWN, CONTRADICTED)
+DEPENDS = "depends on the latent"  # ``across``: the latent sizes disagree
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,3 @@ def across(words: Mapping[int, str]) -> tuple[str, dict[int, str]]:
     if len(distinct) == 1:
         return distinct.pop(), {}
     return DEPENDS, dict(sorted(words.items()))
-
-
-DEPENDS = "depends on the latent"
