@@ -73,14 +73,13 @@ tables = {d: experiments.record(calibrated_name(d), profile, device=device) for 
 by_latent = {d: pr.verdicts(rec) for d, rec in tables.items()}
 judged, depends = pr.by_claim(by_latent), pr.depends_on_latent(by_latent)
 scale_2d = pr.common_scale(tables.values())
-answers, answer_rows, not_shown = {}, [], []
+answer_rows, cells = [], []  # cells: every (claim, latent) on the scale
 for key in ("T1", "T2", "T3", "T4"):
     scaled = {
         d: on_scale(v.verdict, v.effect, v.low, v.high, v.paper) for d, v in judged[key].items()
     }
-    not_shown += [s.excludes_paper for s in scaled.values() if s.word == NOT_SHOWN]
+    cells += scaled.values()
     word, _ = across({d: s.word for d, s in scaled.items()})
-    answers[key] = word
     answer_rows.append(
         [
             key,
@@ -107,12 +106,10 @@ display(
 )
 plots.glue_values(
     {
-        "n_reproduced": sum(
-            r[3 + i].endswith(REPRODUCED) for r in answer_rows for i in range(len(latents))
-        ),
-        "n_difference_cells": len(answer_rows) * len(latents),
-        "n_not_shown": len(not_shown),
-        "n_not_shown_excluding": sum(not_shown),
+        "n_reproduced": sum(c.word == REPRODUCED for c in cells),
+        "n_difference_cells": len(cells),
+        "n_not_shown": sum(c.word == NOT_SHOWN for c in cells),
+        "n_not_shown_excluding": sum(c.word == NOT_SHOWN and c.excludes_paper for c in cells),
     }
 )
 
